@@ -1,0 +1,429 @@
+//! The one source of nondeterminism: [`Chooser`] and the [`Schedule`] it records.
+//!
+//! Every decision that could go more than one way — which runnable task is polled next,
+//! which idle worker steals it, in which order timers due at the same instant fire, what
+//! [`crate::rand`] returns — is a *choice*. A choice is drawn from a ChaCha8 stream seeded by
+//! [`crate::Config::seed`] and appended to the run's [`Schedule`]. Three ways to run:
+//!
+//! 1. **Seeded**: draw from the stream (the default). A seed reproduces the run.
+//! 2. **Replay (strict)**: take each choice from a recorded schedule; if the program asks
+//!    for a choice of another kind or range than recorded, stop with a [`Divergence`].
+//! 3. **Replay (lenient)**: as strict, but out-of-range values are clamped and a schedule
+//!    that runs out continues with `0`s. The shrinker edits schedules and replays them this
+//!    way; the choices actually taken are recorded, so the result is a valid strict schedule.
+//!
+//! Invariants:
+//! 1. A choice with `n == 1` has only one outcome: nothing is drawn and nothing recorded,
+//!    so schedules hold only real decisions.
+//! 2. Strategies may keep private randomness ([`Chooser::aux_u64`], a second ChaCha stream
+//!    of the same seed) for *how* they decide; the decision itself is always recorded here,
+//!    which is why a schedule replays without knowing the strategy that produced it.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// What a choice decided; part of every recorded choice so replay can detect divergence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceKind {
+    /// Which runnable task is polled next.
+    Task,
+    /// Which idle worker takes a task that has no idle home worker (work stealing).
+    Worker,
+    /// Which of several timers due at the same instant fires first.
+    Timer,
+    /// A value drawn by user code through [`crate::rand`].
+    Rand,
+    /// A fault or delay decision taken by the simulated world or `buggify`.
+    Fault,
+}
+
+impl ChoiceKind {
+    /// The one-letter code used in the compact schedule text form.
+    pub fn code(self) -> char {
+        match self {
+            ChoiceKind::Task => 't',
+            ChoiceKind::Worker => 'w',
+            ChoiceKind::Timer => 'm',
+            ChoiceKind::Rand => 'r',
+            ChoiceKind::Fault => 'f',
+        }
+    }
+
+    /// Parses [`ChoiceKind::code`].
+    pub fn from_code(c: char) -> Option<Self> {
+        Some(match c {
+            't' => ChoiceKind::Task,
+            'w' => ChoiceKind::Worker,
+            'm' => ChoiceKind::Timer,
+            'r' => ChoiceKind::Rand,
+            'f' => ChoiceKind::Fault,
+            _ => return None,
+        })
+    }
+}
+
+/// One recorded decision: `value` out of `n` possibilities (`n == 0` means a raw 64-bit draw).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// What was decided.
+    pub kind: ChoiceKind,
+    /// How many outcomes there were (`0` for a raw `u64` draw).
+    pub n: u32,
+    /// The outcome taken, `< n` unless `n == 0`.
+    pub value: u64,
+}
+
+/// The choices of one run, in order. Replaying them reproduces the run.
+///
+/// ```
+/// use detsim::{Config, Sim};
+/// let out = Sim::new(Config::default().seed(7)).run(async {
+///     let a = detsim::spawn(async { 1 });
+///     let b = detsim::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// let replayed = Sim::new(Config::default().seed(999))
+///     .replay(out.schedule.clone())
+///     .run(async {
+///         let a = detsim::spawn(async { 1 });
+///         let b = detsim::spawn(async { 2 });
+///         a.await.unwrap() + b.await.unwrap()
+///     });
+/// assert_eq!(out.fingerprint, replayed.fingerprint);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// The recorded choices.
+    pub choices: Vec<Choice>,
+}
+
+impl Schedule {
+    /// Number of recorded choices.
+    pub fn len(&self) -> usize {
+        self.choices.len()
+    }
+
+    /// True if no choice was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.choices.is_empty()
+    }
+
+    /// Task choices that did not pick the first candidate (a rough measure of how much
+    /// the schedule departs from the default order; the shrinker minimises it).
+    pub fn nonzero_task_choices(&self) -> usize {
+        self.choices
+            .iter()
+            .filter(|c| c.kind == ChoiceKind::Task && c.value != 0)
+            .count()
+    }
+}
+
+/// A replayed schedule asked for something the program no longer asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Divergence {
+    /// The program made a choice of another kind or range than the recorded one.
+    #[error("choice {index}: recorded {recorded_kind:?} choice {recorded_value} of {recorded_n}, but the program asked for a {asked_kind:?} choice of {asked_n}")]
+    Mismatch {
+        /// Index of the choice in the schedule.
+        index: usize,
+        /// Recorded kind.
+        recorded_kind: ChoiceKind,
+        /// Recorded range.
+        recorded_n: u32,
+        /// Recorded value.
+        recorded_value: u64,
+        /// Kind the program asked for.
+        asked_kind: ChoiceKind,
+        /// Range the program asked for.
+        asked_n: u32,
+    },
+    /// The program asked for more choices than were recorded.
+    #[error("choice {index}: the schedule has only {index} choices, but the program asked for a {asked_kind:?} choice of {asked_n}")]
+    Exhausted {
+        /// Index of the missing choice.
+        index: usize,
+        /// Kind the program asked for.
+        asked_kind: ChoiceKind,
+        /// Range the program asked for.
+        asked_n: u32,
+    },
+    /// The run ended before using all recorded choices.
+    #[error("the run ended after {used} of {recorded} recorded choices")]
+    Unused {
+        /// Choices used.
+        used: usize,
+        /// Choices recorded.
+        recorded: usize,
+    },
+}
+
+/// How a [`Chooser`] replays a schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplayMode {
+    Strict,
+    Lenient,
+}
+
+#[derive(Debug)]
+struct Replay {
+    choices: Arc<[Choice]>,
+    pos: usize,
+    mode: ReplayMode,
+}
+
+/// Draws and records every nondeterministic decision of one run.
+pub struct Chooser {
+    rng: ChaCha8Rng,
+    aux: ChaCha8Rng,
+    replay: Option<Replay>,
+    // invariant: holds exactly the choices handed out with n != 1, in order.
+    recorded: Vec<Choice>,
+    divergence: Option<Divergence>,
+}
+
+impl fmt::Debug for Chooser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chooser")
+            .field("recorded", &self.recorded.len())
+            .field("replaying", &self.replay.is_some())
+            .finish()
+    }
+}
+
+impl Chooser {
+    pub(crate) fn new(seed: u64) -> Self {
+        let mut aux = ChaCha8Rng::seed_from_u64(seed);
+        aux.set_stream(1);
+        Chooser {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            aux,
+            replay: None,
+            recorded: Vec::new(),
+            divergence: None,
+        }
+    }
+
+    pub(crate) fn set_replay(&mut self, schedule: Schedule, mode: ReplayMode) {
+        self.replay = Some(Replay {
+            choices: schedule.choices.into(),
+            pos: 0,
+            mode,
+        });
+    }
+
+    /// True while following a recorded schedule: strategies are bypassed then.
+    pub fn is_replaying(&self) -> bool {
+        self.replay.is_some()
+    }
+
+    /// Picks one of `n >= 1` outcomes and records it.
+    pub fn choose(&mut self, kind: ChoiceKind, n: usize) -> usize {
+        debug_assert!(n >= 1, "choice over an empty set");
+        if n <= 1 {
+            return 0;
+        }
+        let n32 = n as u32;
+        let value = match self.replay.as_mut() {
+            Some(_) => self.replayed(kind, n32) as usize,
+            None => uniform(&mut self.rng, n32) as usize,
+        };
+        self.push(kind, n32, value as u64);
+        value
+    }
+
+    /// A raw 64-bit draw (user randomness), recorded with `n == 0`.
+    pub fn bits(&mut self, kind: ChoiceKind) -> u64 {
+        let value = match self.replay.as_mut() {
+            Some(_) => self.replayed(kind, 0),
+            None => self.rng.next_u64(),
+        };
+        self.push(kind, 0, value);
+        value
+    }
+
+    /// True with probability `p`, recorded as a choice of 2.
+    pub fn bernoulli(&mut self, kind: ChoiceKind, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        if p >= 1.0 {
+            return true;
+        }
+        const SCALE: u32 = 1 << 20;
+        // Recorded as a choice of SCALE so replay and shrinking see the outcome; value 0..
+        // below the threshold means `true`, and shrinking towards 0 keeps faults, which is
+        // what a minimal failing schedule usually needs.
+        let threshold = (p * SCALE as f64) as usize;
+        self.choose(kind, SCALE as usize) < threshold
+    }
+
+    /// Records a decision a strategy made by other means (e.g. PCT priorities).
+    pub fn record(&mut self, kind: ChoiceKind, n: usize, value: usize) {
+        debug_assert!(value < n);
+        if n > 1 {
+            self.push(kind, n as u32, value as u64);
+        }
+    }
+
+    /// A draw from the strategy stream: randomness for *how* a strategy decides. Not
+    /// recorded — the decision it leads to is (see invariant 2).
+    pub fn aux_u64(&mut self) -> u64 {
+        self.aux.next_u64()
+    }
+
+    /// Uniform draw below `n` from the main stream, *not* recorded; the caller records
+    /// the resulting decision with [`Chooser::record`].
+    pub fn draw_below(&mut self, n: usize) -> usize {
+        uniform(&mut self.rng, n as u32) as usize
+    }
+
+    /// Replayed value for a task pick, or `None` when not replaying.
+    pub(crate) fn replay_task(&mut self, n: usize) -> Option<usize> {
+        self.replay.as_ref()?;
+        Some(self.choose(ChoiceKind::Task, n))
+    }
+
+    fn replayed(&mut self, kind: ChoiceKind, n: u32) -> u64 {
+        let r = self.replay.as_mut().expect("replayed() only while replaying");
+        let index = r.pos;
+        let Some(rec) = r.choices.get(index).copied() else {
+            if r.mode == ReplayMode::Strict && self.divergence.is_none() {
+                self.divergence = Some(Divergence::Exhausted {
+                    index,
+                    asked_kind: kind,
+                    asked_n: n,
+                });
+            }
+            return 0;
+        };
+        r.pos += 1;
+        let matches = rec.kind == kind && rec.n == n;
+        if !matches && r.mode == ReplayMode::Strict && self.divergence.is_none() {
+            self.divergence = Some(Divergence::Mismatch {
+                index,
+                recorded_kind: rec.kind,
+                recorded_n: rec.n,
+                recorded_value: rec.value,
+                asked_kind: kind,
+                asked_n: n,
+            });
+        }
+        match n {
+            0 => rec.value,
+            _ if rec.value < n as u64 => rec.value,
+            _ => n as u64 - 1,
+        }
+    }
+
+    fn push(&mut self, kind: ChoiceKind, n: u32, value: u64) {
+        self.recorded.push(Choice { kind, n, value });
+    }
+
+    /// The first divergence from a replayed schedule, if any.
+    pub(crate) fn divergence(&self) -> Option<&Divergence> {
+        self.divergence.as_ref()
+    }
+
+    /// Checks, at the end of a strict replay, that every recorded choice was used.
+    pub(crate) fn finish(&mut self) {
+        if let Some(r) = &self.replay {
+            if r.mode == ReplayMode::Strict && self.divergence.is_none() && r.pos < r.choices.len()
+            {
+                self.divergence = Some(Divergence::Unused {
+                    used: r.pos,
+                    recorded: r.choices.len(),
+                });
+            }
+        }
+    }
+
+    pub(crate) fn take_schedule(&mut self) -> Schedule {
+        Schedule {
+            choices: std::mem::take(&mut self.recorded),
+        }
+    }
+
+    /// Number of choices recorded so far.
+    pub fn recorded_len(&self) -> usize {
+        self.recorded.len()
+    }
+}
+
+/// Unbiased uniform integer below `n` (Lemire's multiply-and-reject).
+fn uniform(rng: &mut ChaCha8Rng, n: u32) -> u32 {
+    debug_assert!(n > 0);
+    let mut m = (rng.next_u32() as u64) * (n as u64);
+    if (m as u32) < n {
+        let threshold = n.wrapping_neg() % n;
+        while (m as u32) < threshold {
+            m = (rng.next_u32() as u64) * (n as u64);
+        }
+    }
+    (m >> 32) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_choices() {
+        let draw = |seed| {
+            let mut c = Chooser::new(seed);
+            (0..100).map(|i| c.choose(ChoiceKind::Task, 2 + i % 7)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(3), draw(3));
+        assert_ne!(draw(3), draw(4));
+    }
+
+    #[test]
+    fn uniform_stays_in_range_and_covers_it() {
+        let mut c = Chooser::new(1);
+        let mut seen = [0u32; 5];
+        for _ in 0..5000 {
+            seen[c.choose(ChoiceKind::Task, 5)] += 1;
+        }
+        assert!(seen.iter().all(|&k| k > 800), "{seen:?}");
+    }
+
+    #[test]
+    fn n_of_one_is_not_recorded() {
+        let mut c = Chooser::new(1);
+        assert_eq!(c.choose(ChoiceKind::Task, 1), 0);
+        assert_eq!(c.recorded_len(), 0);
+    }
+
+    #[test]
+    fn strict_replay_reports_mismatch_and_exhaustion() {
+        let mut c = Chooser::new(1);
+        c.choose(ChoiceKind::Task, 3);
+        let s = c.take_schedule();
+        let mut r = Chooser::new(99);
+        r.set_replay(s.clone(), ReplayMode::Strict);
+        r.choose(ChoiceKind::Task, 2);
+        assert!(matches!(r.divergence(), Some(Divergence::Mismatch { index: 0, .. })));
+        let mut r = Chooser::new(99);
+        r.set_replay(s, ReplayMode::Strict);
+        r.choose(ChoiceKind::Task, 3);
+        assert!(r.divergence().is_none());
+        r.choose(ChoiceKind::Timer, 3);
+        assert!(matches!(r.divergence(), Some(Divergence::Exhausted { index: 1, .. })));
+    }
+
+    #[test]
+    fn lenient_replay_clamps_and_pads() {
+        let s = Schedule {
+            choices: vec![Choice { kind: ChoiceKind::Task, n: 9, value: 8 }],
+        };
+        let mut r = Chooser::new(0);
+        r.set_replay(s, ReplayMode::Lenient);
+        assert_eq!(r.choose(ChoiceKind::Task, 3), 2);
+        assert_eq!(r.choose(ChoiceKind::Task, 3), 0);
+        assert!(r.divergence().is_none());
+        assert_eq!(r.take_schedule().len(), 2);
+    }
+}

@@ -1,0 +1,113 @@
+//! [`Config`]: everything that determines a run besides the program itself.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What the run keeps of its [`crate::Trace`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceMode {
+    /// Only the running fingerprint: the fast mode used while fuzzing.
+    Off,
+    /// Every event, in memory.
+    #[default]
+    Full,
+}
+
+/// The configuration of one simulation run. Serde-able, so campaigns, seed files and
+/// schedule headers carry it; two runs with equal configs and programs are identical.
+///
+/// ```
+/// use detsim::{Config, TraceMode};
+/// let cfg = Config::default().seed(42).workers(2).trace(TraceMode::Off);
+/// assert_eq!(cfg.seed, 42);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Seeds the ChaCha stream that every choice is drawn from.
+    pub seed: u64,
+    /// Number of simulated worker threads (≥ 1).
+    pub workers: usize,
+    /// A run that takes more scheduling steps than this fails with [`crate::Failure::StepLimit`].
+    pub steps_max: u64,
+    /// A run whose virtual clock passes this fails with [`crate::Failure::TimeLimit`].
+    #[serde(with = "duration_ns")]
+    pub time_max: Duration,
+    /// What is kept of the trace.
+    pub trace: TraceMode,
+    /// If true (the default), a panic in any task fails the run; if false, only a panic
+    /// of the main task does, and others surface as [`crate::JoinError::Panic`].
+    pub panic_is_failure: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 0,
+            workers: 4,
+            steps_max: 5_000_000,
+            time_max: Duration::from_secs(24 * 3600),
+            trace: TraceMode::Full,
+            panic_is_failure: true,
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`Config::seed`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets [`Config::workers`] (values below 1 become 1).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.clamp(1, u16::MAX as usize);
+        self
+    }
+
+    /// Sets [`Config::steps_max`].
+    pub fn steps_max(mut self, steps: u64) -> Self {
+        self.steps_max = steps;
+        self
+    }
+
+    /// Sets [`Config::time_max`].
+    pub fn time_max(mut self, time: Duration) -> Self {
+        self.time_max = time;
+        self
+    }
+
+    /// Sets [`Config::trace`].
+    pub fn trace(mut self, mode: TraceMode) -> Self {
+        self.trace = mode;
+        self
+    }
+
+    /// Sets [`Config::panic_is_failure`].
+    pub fn panic_is_failure(mut self, yes: bool) -> Self {
+        self.panic_is_failure = yes;
+        self
+    }
+
+    /// A stable 64-bit digest of the config (FNV-1a over its JSON form), written into
+    /// schedule headers so a replay under another config is flagged up front.
+    pub fn digest(&self) -> u64 {
+        let json = serde_json::to_string(self).expect("Config always serialises");
+        crate::trace::fnv1a(json.as_bytes())
+    }
+}
+
+mod duration_ns {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_nanos().min(u64::MAX as u128) as u64)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_nanos)
+    }
+}

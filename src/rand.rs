@@ -1,0 +1,74 @@
+//! Randomness for user code, drawn through the run's one choice point.
+//!
+//! Every value is a recorded `Rand` choice, so it replays from the seed or the schedule,
+//! and the shrinker can lower it. [`SimRng`] implements [`rand::RngCore`], so the whole
+//! `rand::Rng` API (ranges, shuffles, distributions) works on it.
+//!
+//! ```
+//! use detsim::{Config, Sim};
+//! let run = |seed| Sim::new(Config::default().seed(seed)).run(async {
+//!     (detsim::rand::random::<u32>(), detsim::rand::gen_range(1..=6u8))
+//! }).result.unwrap();
+//! assert_eq!(run(5), run(5));
+//! assert!((1..=6).contains(&run(5).1));
+//! ```
+
+use crate::choice::ChoiceKind;
+use crate::runtime::context;
+use crate::trace::EventKind;
+use rand::distributions::{Distribution, Standard};
+use rand::distributions::uniform::{SampleRange, SampleUniform};
+use rand::Rng;
+
+/// A handle to the run's random stream; cheap to create, usable only inside a run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimRng(());
+
+/// The run's random stream.
+pub fn rng() -> SimRng {
+    SimRng(())
+}
+
+/// A random value of any type `rand` can generate.
+pub fn random<T>() -> T
+where
+    Standard: Distribution<T>,
+{
+    rng().gen()
+}
+
+/// A random value in `range`.
+pub fn gen_range<T: SampleUniform, R: SampleRange<T>>(range: R) -> T {
+    rng().gen_range(range)
+}
+
+/// True with probability `p`.
+pub fn gen_bool(p: f64) -> bool {
+    rng().gen_bool(p)
+}
+
+impl rand::RngCore for SimRng {
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        context::with(|core| {
+            let value = core.chooser.borrow_mut().bits(ChoiceKind::Rand);
+            core.emit(EventKind::Choice { what: "rand", value });
+            value
+        })
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}

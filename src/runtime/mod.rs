@@ -1,0 +1,179 @@
+//! One simulation run: [`Sim`] and the machinery behind it.
+//!
+//! - `core.rs` — [`core::Core`], the state of a run (tasks, ready list, workers, clock).
+//! - `context.rs` — the scoped thread-local through which tasks reach their run.
+//! - `step.rs` — the step loop: pick, poll, advance time, detect the end.
+//! - `task.rs` — spawning, [`JoinHandle`], aborting.
+//! - `coop.rs` — [`yield_now`] and [`burn`].
+//! - `waker.rs` — task wakers and foreign-thread wake detection.
+//! - `failure.rs` — [`Outcome`], [`Failure`], [`Stats`].
+//! - `panic.rs` — capturing task panics quietly.
+
+pub(crate) mod context;
+pub(crate) mod core;
+mod coop;
+mod failure;
+mod panic;
+mod step;
+mod task;
+mod waker;
+
+pub use coop::{burn, yield_now, Burn, YieldNow};
+pub use failure::{Failure, Outcome, Stats, TaskRef};
+pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
+
+use crate::choice::{Chooser, ReplayMode, Schedule};
+use crate::config::Config;
+use crate::explore::{Random, Strategy};
+use std::borrow::Cow;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Distinguishes runs for waker checks only; never part of a trace, so it does not
+/// make runs depend on each other.
+static NEXT_SIM_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One simulation run: configure it, then [`Sim::run`] a future on it.
+///
+/// ```
+/// use detsim::{Config, Sim};
+/// let program = || async {
+///     let counter = std::rc::Rc::new(std::cell::Cell::new(0));
+///     let tasks: Vec<_> = (0..4)
+///         .map(|_| {
+///             let c = counter.clone();
+///             detsim::spawn(async move {
+///                 let v = c.get();
+///                 detsim::task::yield_now().await;
+///                 c.set(v + 1); // lost update: another task may have written meanwhile
+///             })
+///         })
+///         .collect();
+///     for t in tasks { t.await.unwrap(); }
+///     counter.get()
+/// };
+/// let a = Sim::new(Config::default().seed(3)).run(program());
+/// let b = Sim::new(Config::default().seed(3)).run(program());
+/// assert_eq!(a.fingerprint, b.fingerprint); // same seed, same run
+/// assert_eq!(a.result.unwrap(), b.result.unwrap());
+/// ```
+#[derive(Debug)]
+pub struct Sim {
+    config: Config,
+    strategy: Box<dyn Strategy>,
+    replay: Option<(Schedule, ReplayMode)>,
+}
+
+impl Sim {
+    /// A run with this configuration and the [`Random`] strategy.
+    pub fn new(config: Config) -> Self {
+        Sim { config, strategy: Box::new(Random), replay: None }
+    }
+
+    /// Uses `strategy` to pick tasks.
+    pub fn strategy(mut self, strategy: Box<dyn Strategy>) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Follows `schedule` exactly; a mismatch ends the run with [`Failure::Divergence`].
+    pub fn replay(mut self, schedule: Schedule) -> Self {
+        self.replay = Some((schedule, ReplayMode::Strict));
+        self
+    }
+
+    /// Follows `schedule` where it fits, clamping out-of-range choices and padding with
+    /// zeros (used by the shrinker).
+    pub fn replay_lenient(mut self, schedule: Schedule) -> Self {
+        self.replay = Some((schedule, ReplayMode::Lenient));
+        self
+    }
+
+    /// Runs `future` as the main task (`t0`) until it finishes or the run fails.
+    /// Tasks still alive at the end are dropped in id order.
+    #[track_caller]
+    pub fn run<F>(self, future: F) -> Outcome<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let location = Location::caller();
+        let seed = self.config.seed;
+        let mut chooser = Chooser::new(seed);
+        if let Some((schedule, mode)) = self.replay {
+            chooser.set_replay(schedule, mode);
+        }
+        let id = NEXT_SIM_ID.fetch_add(1, Ordering::Relaxed);
+        let core = core::Core::new(id, self.config, chooser, self.strategy);
+        let _quiet = panic::QuietGuard::new();
+        let result = context::enter(&core, || {
+            let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);
+            let result = step::run(&core);
+            let result = result.and_then(|()| main_output(main));
+            teardown(&core, result)
+        });
+        finish(core, seed, result)
+    }
+}
+
+fn main_output<T>(main: JoinHandle<T>) -> Result<T, Failure> {
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut main = main;
+    match std::pin::Pin::new(&mut main).poll(&mut cx) {
+        std::task::Poll::Ready(Ok(v)) => Ok(v),
+        _ => unreachable!("main task finished, so its output is in its join slot"),
+    }
+}
+
+/// Drops the remaining tasks in id order; a panic there fails a run that had passed.
+fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failure> {
+    if let Err(f) = &result {
+        let message = f.to_string();
+        core.emit(crate::trace::EventKind::Failure { message });
+    }
+    let count = core.slab.borrow().len();
+    for id in 0..count as u32 {
+        let task = core.slab.borrow_mut()[id as usize].take();
+        if let Some(task) = task {
+            core.sched.borrow_mut().tasks[id as usize].status = core::Status::Done;
+            task::drop_task(core, id, task);
+        }
+    }
+    match (result, core.failure.borrow_mut().take()) {
+        (Ok(_), Some(f)) => Err(f),
+        (result, _) => result,
+    }
+}
+
+fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome<T> {
+    let mut chooser = core.chooser.into_inner();
+    let result = match result {
+        Ok(v) => {
+            chooser.finish();
+            match chooser.divergence() {
+                Some(d) => Err(Failure::Divergence(d.clone())),
+                None => Ok(v),
+            }
+        }
+        Err(f) => Err(f),
+    };
+    let trace = core.trace.into_inner();
+    let stats = Stats {
+        steps: core.step.get(),
+        elapsed: Duration::from_nanos(core.now.get()),
+        tasks_spawned: core.sched.borrow().tasks.len() as u64,
+        timers_fired: core.timers_fired.get(),
+        choices: chooser.recorded_len() as u64,
+    };
+    Outcome {
+        seed,
+        fingerprint: trace.fingerprint,
+        result,
+        trace,
+        stats,
+        schedule: chooser.take_schedule(),
+    }
+}

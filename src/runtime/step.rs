@@ -1,0 +1,247 @@
+//! The step loop: the one place that owns control flow of a run.
+//!
+//! Each step either polls one task or, when nothing can run, advances the virtual clock.
+//! Rules:
+//! 1. A candidate is a ready task that some idle worker may run: any unpinned ready task
+//!    (idle workers steal), or a pinned task whose home worker finished its `burn`.
+//! 2. The strategy picks the candidate (a recorded `Task` choice). The task runs on its
+//!    home worker if that is idle, else on an idle worker picked by a `Worker` choice.
+//! 3. Time advances only when there is no candidate: to the earliest timer deadline or
+//!    end of a `burn`. Timers due at that instant fire in an order of `Timer` choices.
+//! 4. No candidate, no timer, no busy worker, main unfinished: deadlock.
+
+use super::core::{Core, Ready, Status, NO_HOME};
+use super::failure::Failure;
+use super::panic;
+use super::task::{drop_task, JoinError};
+use crate::choice::ChoiceKind;
+use crate::explore::Candidates;
+use crate::trace::EventKind;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Runs until the main task finishes or the run fails.
+pub(crate) fn run(core: &Core) -> Result<(), Failure> {
+    loop {
+        if core.main_done.get() {
+            return Ok(());
+        }
+        check_stop(core)?;
+        match next_task(core) {
+            Some((task, worker)) => poll_task(core, task, worker),
+            None => advance(core)?,
+        }
+    }
+}
+
+fn check_stop(core: &Core) -> Result<(), Failure> {
+    if let Some(f) = core.failure.borrow_mut().take() {
+        return Err(f);
+    }
+    if let Some((task, thread)) = core.shared.foreign_wake() {
+        return Err(Failure::ForeignWake { task: core.task_ref(task), thread });
+    }
+    if let Some(d) = core.chooser.borrow().divergence() {
+        return Err(Failure::Divergence(d.clone()));
+    }
+    if core.step.get() >= core.config.steps_max {
+        let last = core.trace.borrow().events.last().and_then(|e| e.task);
+        let last = last.map_or("<unknown with trace off>".to_string(), |t| {
+            core.task_ref(t).to_string()
+        });
+        return Err(Failure::StepLimit { steps: core.step.get(), last });
+    }
+    Ok(())
+}
+
+/// Picks the next (task, worker), removing the task from the ready list.
+fn next_task(core: &Core) -> Option<(u32, u16)> {
+    let mut sched = core.sched.borrow_mut();
+    if sched.ready.is_empty() {
+        return None;
+    }
+    let now = core.now.get();
+    let filtered: Vec<u32>;
+    let index = if sched.busy == 0 {
+        pick(core, Candidates::new(&sched.ready, None))
+    } else {
+        filtered = runnable_now(&sched.ready, &sched.busy_until, now);
+        if filtered.is_empty() {
+            return None;
+        }
+        let i = pick(core, Candidates::new(&sched.ready, Some(&filtered)));
+        filtered[i] as usize
+    };
+    let ready = sched.ready.swap_remove(index);
+    let idle = |w: u16| sched.busy_until[w as usize] <= now;
+    if ready.pinned || (ready.home != NO_HOME && idle(ready.home)) {
+        return Some((ready.task, ready.home));
+    }
+    let idle_workers: Vec<u16> = (0..sched.busy_until.len() as u16).filter(|&w| idle(w)).collect();
+    drop(sched);
+    let w = idle_workers[core.chooser.borrow_mut().choose(ChoiceKind::Worker, idle_workers.len())];
+    if ready.home != NO_HOME {
+        core.emit_at(Some(ready.task), Some(w), EventKind::Steal { from: Some(ready.home) });
+    }
+    Some((ready.task, w))
+}
+
+/// Indices of ready entries some idle worker may run (rule 1).
+fn runnable_now(ready: &[Ready], busy_until: &[u64], now: u64) -> Vec<u32> {
+    let any_idle = busy_until.iter().any(|&b| b <= now);
+    (0..ready.len() as u32)
+        .filter(|&i| {
+            let r = &ready[i as usize];
+            if r.pinned {
+                busy_until[r.home as usize] <= now
+            } else {
+                any_idle
+            }
+        })
+        .collect()
+}
+
+fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
+    let n = candidates.len();
+    let mut chooser = core.chooser.borrow_mut();
+    if let Some(i) = chooser.replay_task(n) {
+        return i;
+    }
+    if n == 1 {
+        return 0;
+    }
+    let last = core.last_polled.get();
+    let i = core.strategy.borrow_mut().pick(&candidates.with_last(last), &mut chooser);
+    chooser.record(ChoiceKind::Task, n, i);
+    i
+}
+
+fn poll_task(core: &Core, id: u32, worker: u16) {
+    let mut task = core.slab.borrow_mut()[id as usize]
+        .take()
+        .expect("slab invariant: a ready task's future is in the slab");
+    core.sched.borrow_mut().tasks[id as usize].status = Status::Running { woken: false };
+    core.current.set(Some((id, worker)));
+    core.emit(EventKind::Poll);
+    let result = {
+        let mut cx = Context::from_waker(&task.waker);
+        catch_unwind(AssertUnwindSafe(|| task.future.as_mut().poll(&mut cx)))
+    };
+    core.step.set(core.step.get() + 1);
+    core.last_polled.set(Some(id));
+    match result {
+        Ok(Poll::Ready(())) => finish(core, id),
+        Ok(Poll::Pending) if core.abort_current.replace(false) => {
+            core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+            core.emit(EventKind::Abort { target: id });
+            core.current.set(None);
+            drop_task(core, id, task);
+        }
+        Ok(Poll::Pending) => {
+            requeue(core, id, worker);
+            core.slab.borrow_mut()[id as usize] = Some(task);
+        }
+        Err(payload) => panicked(core, id, task, payload),
+    }
+    core.current.set(None);
+}
+
+fn finish(core: &Core, id: u32) {
+    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    core.emit(EventKind::Ready);
+    if id == 0 {
+        core.main_done.set(true);
+    }
+}
+
+/// After a `Pending` poll: queue again if woken during the poll or burning.
+fn requeue(core: &Core, id: u32, worker: u16) {
+    core.emit(EventKind::Pending);
+    let burn = core.burn.take();
+    let mut sched = core.sched.borrow_mut();
+    let woken = sched.tasks[id as usize].status == Status::Running { woken: true };
+    if let Some(ns) = burn {
+        let until = core.now.get().saturating_add(ns);
+        sched.busy_until[worker as usize] = until;
+        sched.busy += 1;
+        sched.tasks[id as usize].status = Status::Queued;
+        sched.ready.push(Ready { task: id, home: worker, pinned: true });
+        drop(sched);
+        core.emit(EventKind::Burn { duration_ns: ns });
+    } else if woken {
+        sched.tasks[id as usize].status = Status::Queued;
+        sched.ready.push(Ready { task: id, home: worker, pinned: false });
+    } else {
+        sched.tasks[id as usize].status = Status::Idle;
+    }
+}
+
+fn panicked(core: &Core, id: u32, task: super::task::TaskBox, payload: Box<dyn std::any::Any + Send>) {
+    let message = panic::message(&*payload);
+    let location = panic::take_location().unwrap_or_else(|| "<unknown>".to_string());
+    core.burn.set(None);
+    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    let failure = Failure::Panic { task: core.task_ref(id), message: message.clone(), location };
+    core.emit(EventKind::Failure { message: failure.to_string() });
+    core.current.set(None);
+    if id == 0 || core.config.panic_is_failure {
+        core.fail(failure);
+    } else {
+        task.join.fail(JoinError::Panic(message));
+    }
+    drop_task(core, id, task);
+}
+
+/// Nothing can run: move the clock to the next timer or end of a burn (rule 3).
+fn advance(core: &Core) -> Result<(), Failure> {
+    let now = core.now.get();
+    let next_timer = core.timers.borrow_mut().next_deadline();
+    let next_free = {
+        let sched = core.sched.borrow();
+        sched.busy_until.iter().copied().filter(|&b| b > now).min()
+    };
+    let next = match (next_timer, next_free) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => match a.or(b) {
+            Some(t) => t,
+            None => return Err(deadlock(core)),
+        },
+    };
+    if next > core.config.time_max.as_nanos() as u64 {
+        return Err(Failure::TimeLimit {
+            limit: core.config.time_max,
+            next: Duration::from_nanos(next),
+        });
+    }
+    core.now.set(next);
+    core.emit(EventKind::Advance { to_ns: next });
+    {
+        let mut sched = core.sched.borrow_mut();
+        let freed = sched.busy_until.iter().filter(|&&b| b > now && b <= next).count();
+        sched.busy -= freed;
+    }
+    fire_timers(core, next);
+    Ok(())
+}
+
+fn fire_timers(core: &Core, now: u64) {
+    let mut due = core.timers.borrow_mut().take_due(now);
+    while !due.is_empty() {
+        let i = core.chooser.borrow_mut().choose(ChoiceKind::Timer, due.len());
+        let (deadline, waker) = due.swap_remove(i);
+        core.timers_fired.set(core.timers_fired.get() + 1);
+        core.emit(EventKind::TimerFire { deadline_ns: deadline });
+        waker.wake();
+    }
+}
+
+fn deadlock(core: &Core) -> Failure {
+    let ids: Vec<u32> = {
+        let sched = core.sched.borrow();
+        (0..sched.tasks.len() as u32)
+            .filter(|&i| sched.tasks[i as usize].status != Status::Done)
+            .collect()
+    };
+    Failure::Deadlock { blocked: ids.into_iter().map(|i| core.task_ref(i)).collect() }
+}

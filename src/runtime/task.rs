@@ -1,0 +1,290 @@
+//! Spawning tasks and joining them: [`spawn`], [`JoinHandle`], [`JoinError`].
+
+use super::context;
+use super::core::{Core, Ready, Status, TaskMeta, NO_HOME};
+use super::waker::task_waker;
+use crate::trace::{EventKind, TaskInfo};
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// Identifies a task within its run (`t0` is the main task).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(pub(crate) u32);
+
+impl TaskId {
+    /// The numeric id.
+    pub fn as_u32(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t{}", self.0)
+    }
+}
+
+/// Why awaiting a [`JoinHandle`] gave no value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The task was aborted (or dropped when its run ended).
+    #[error("task was cancelled")]
+    Cancelled,
+    /// The task panicked (only seen with `Config::panic_is_failure == false`).
+    #[error("task panicked: {0}")]
+    Panic(String),
+}
+
+impl JoinError {
+    /// True if the task was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, JoinError::Cancelled)
+    }
+
+    /// True if the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, JoinError::Panic(_))
+    }
+}
+
+struct JoinState<T> {
+    result: Option<Result<T, JoinError>>,
+    finished: bool,
+    waiter: Option<Waker>,
+}
+
+/// Where a task's result waits for its [`JoinHandle`].
+struct JoinSlot<T>(Mutex<JoinState<T>>);
+
+impl<T> JoinSlot<T> {
+    fn complete(&self, result: Result<T, JoinError>) {
+        let waiter = {
+            let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if s.finished {
+                return;
+            }
+            s.finished = true;
+            s.result = Some(result);
+            s.waiter.take()
+        };
+        if let Some(w) = waiter {
+            w.wake();
+        }
+    }
+}
+
+/// Type-erased access to a task's join slot, to report cancellation or a panic.
+pub(crate) trait Completer {
+    fn fail(&self, error: JoinError);
+}
+
+impl<T> Completer for JoinSlot<T> {
+    fn fail(&self, error: JoinError) {
+        self.complete(Err(error));
+    }
+}
+
+/// A spawned task's future with its waker and join slot, as stored in the run's slab.
+pub(crate) struct TaskBox {
+    pub(crate) future: Pin<Box<dyn Future<Output = ()>>>,
+    pub(crate) waker: Waker,
+    pub(crate) join: Arc<dyn Completer>,
+}
+
+/// An owned permission to await a task's result; dropping it detaches the task.
+///
+/// ```
+/// use detsim::{Config, Sim};
+/// let out = Sim::new(Config::default()).run(async {
+///     let h = detsim::spawn(async { 6 * 7 });
+///     h.await.unwrap()
+/// });
+/// assert_eq!(out.result.unwrap(), 42);
+/// ```
+pub struct JoinHandle<T> {
+    id: u32,
+    sim: u64,
+    slot: Arc<JoinSlot<T>>,
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JoinHandle(t{})", self.id)
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId(self.id)
+    }
+
+    /// True once the task finished, was aborted, or panicked.
+    pub fn is_finished(&self) -> bool {
+        self.slot.0.lock().unwrap_or_else(|e| e.into_inner()).finished
+    }
+
+    /// Cancels the task: its future is dropped and awaiting the handle gives
+    /// [`JoinError::Cancelled`]. A no-op for finished tasks or outside the task's run.
+    pub fn abort(&self) {
+        context::try_with(|core| {
+            if core.id == self.sim {
+                abort(core, self.id);
+            }
+        });
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut s = self.slot.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(result) = s.result.take() {
+            return Poll::Ready(result);
+        }
+        if s.finished {
+            panic!("JoinHandle polled after it returned Ready");
+        }
+        if !s.waiter.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            s.waiter = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// Spawns a task onto the current simulation. Tasks need not be `Send`.
+///
+/// ```
+/// use detsim::{Config, Sim};
+/// let out = Sim::new(Config::default().seed(1)).run(async {
+///     let handles: Vec<_> = (0..3).map(|i| detsim::spawn(async move { i * 2 })).collect();
+///     let mut sum = 0;
+///     for h in handles { sum += h.await.unwrap(); }
+///     sum
+/// });
+/// assert_eq!(out.result.unwrap(), 6);
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let location = Location::caller();
+    context::with(|core| spawn_on(core, Cow::Borrowed("task"), location, future))
+}
+
+/// Spawns a named task; the name shows in traces and failure reports.
+#[track_caller]
+pub fn spawn_named<F>(name: impl Into<Cow<'static, str>>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let location = Location::caller();
+    let name = name.into();
+    context::with(|core| spawn_on(core, name, location, future))
+}
+
+pub(crate) fn spawn_on<F>(
+    core: &Core,
+    name: Cow<'static, str>,
+    location: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let slot = Arc::new(JoinSlot(Mutex::new(JoinState {
+        result: None,
+        finished: false,
+        waiter: None,
+    })));
+    let id = core.sched.borrow().tasks.len() as u32;
+    let body = {
+        let slot = slot.clone();
+        async move {
+            let output = future.await;
+            slot.complete(Ok(output));
+        }
+    };
+    core.slab.borrow_mut().push(Some(TaskBox {
+        future: Box::pin(body),
+        waker: task_waker(core.id, id, &core.shared),
+        join: slot.clone(),
+    }));
+    let current = core.current.get();
+    {
+        let mut sched = core.sched.borrow_mut();
+        let home = current.map_or(NO_HOME, |(_, w)| w);
+        sched.tasks.push(TaskMeta { status: Status::Queued, name, location });
+        sched.ready.push(Ready { task: id, home, pinned: false });
+    }
+    record_spawn(core, id, current.map(|(t, _)| t));
+    JoinHandle { id, sim: core.id, slot }
+}
+
+fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
+    {
+        let mut trace = core.trace.borrow_mut();
+        if trace.is_full() {
+            let sched = core.sched.borrow();
+            let meta = &sched.tasks[id as usize];
+            trace.tasks.push(TaskInfo {
+                id,
+                name: meta.name.to_string(),
+                spawned_at: super::core::fmt_location(meta.location),
+                parent,
+            });
+        }
+    }
+    core.emit(EventKind::Spawn { child: id });
+    let mut chooser = core.chooser.borrow_mut();
+    core.strategy.borrow_mut().on_spawn(TaskId(id), &mut chooser);
+}
+
+/// Cancels task `id`: drops its future (now, or after its poll if it is running).
+pub(crate) fn abort(core: &Core, id: u32) {
+    let status = core.sched.borrow().tasks[id as usize].status;
+    match status {
+        Status::Done => return,
+        Status::Running { .. } => {
+            core.abort_current.set(true);
+            return;
+        }
+        Status::Queued => core.sched.borrow_mut().ready.retain(|r| r.task != id),
+        Status::Idle => {}
+    }
+    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    core.emit(EventKind::Abort { target: id });
+    let task = core.slab.borrow_mut()[id as usize].take();
+    if let Some(task) = task {
+        drop_task(core, id, task);
+    }
+}
+
+/// Drops a task's future (catching a panic in its `Drop`) and cancels its join handle.
+pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
+    let join = task.join.clone();
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(task)));
+    if let Err(payload) = dropped {
+        core.fail(crate::Failure::TeardownPanic {
+            task: core.task_ref(id),
+            message: super::panic::message(&*payload),
+            location: super::panic::take_location().unwrap_or_else(|| "<unknown>".into()),
+        });
+    }
+    join.fail(JoinError::Cancelled);
+}
+
+/// The id of the task being polled.
+pub fn current_id() -> Option<TaskId> {
+    context::try_with(|core| core.current.get().map(|(t, _)| TaskId(t))).flatten()
+}

@@ -1,0 +1,134 @@
+//! Trace events: one per scheduling decision or observable effect.
+
+use serde::Serialize;
+
+/// A task as the trace knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskInfo {
+    /// Task id (`t0` is the main task).
+    pub id: u32,
+    /// The name given at spawn (or `"task"`).
+    pub name: String,
+    /// `file:line` of the spawn call.
+    pub spawned_at: String,
+    /// The task that spawned it (`None` for main).
+    pub parent: Option<u32>,
+}
+
+/// One thing that happened, at a step and a virtual time, on a worker, by a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Scheduling step (number of polls before this event).
+    pub step: u64,
+    /// Virtual time in nanoseconds since the start of the run.
+    pub time_ns: u64,
+    /// Worker the event happened on, if any.
+    pub worker: Option<u16>,
+    /// Task that caused the event, if any.
+    pub task: Option<u32>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A task was spawned.
+    Spawn {
+        /// The new task.
+        child: u32,
+    },
+    /// A task was polled.
+    Poll,
+    /// The poll returned `Ready`: the task finished.
+    Ready,
+    /// The poll returned `Pending`.
+    Pending,
+    /// A task was made runnable.
+    Wake {
+        /// The woken task.
+        target: u32,
+    },
+    /// A task was taken by a worker other than its home worker.
+    Steal {
+        /// The worker it was queued on (`None`: the global queue).
+        from: Option<u16>,
+    },
+    /// A timer was armed.
+    TimerSet {
+        /// Deadline, in virtual nanoseconds.
+        deadline_ns: u64,
+    },
+    /// A timer fired.
+    TimerFire {
+        /// Its deadline.
+        deadline_ns: u64,
+    },
+    /// The clock jumped forward because nothing could run.
+    Advance {
+        /// The new time.
+        to_ns: u64,
+    },
+    /// The task's worker is busy with CPU work for a while.
+    Burn {
+        /// How long, in virtual nanoseconds.
+        duration_ns: u64,
+    },
+    /// A task was aborted.
+    Abort {
+        /// The aborted task.
+        target: u32,
+    },
+    /// A user-visible randomness draw or fault decision.
+    Choice {
+        /// What the draw was for.
+        what: &'static str,
+        /// The value.
+        value: u64,
+    },
+    /// A log line from `tracing` (not fingerprinted).
+    Log {
+        /// Level and message.
+        message: String,
+    },
+    /// The run failed.
+    Failure {
+        /// The failure, rendered.
+        message: String,
+    },
+}
+
+impl EventKind {
+    fn words(&self) -> (u64, u64) {
+        match self {
+            EventKind::Spawn { child } => (1, *child as u64),
+            EventKind::Poll => (2, 0),
+            EventKind::Ready => (3, 0),
+            EventKind::Pending => (4, 0),
+            EventKind::Wake { target } => (5, *target as u64),
+            EventKind::Steal { from } => (6, from.map_or(u64::MAX, |w| w as u64)),
+            EventKind::TimerSet { deadline_ns } => (7, *deadline_ns),
+            EventKind::TimerFire { deadline_ns } => (8, *deadline_ns),
+            EventKind::Advance { to_ns } => (9, *to_ns),
+            EventKind::Burn { duration_ns } => (10, *duration_ns),
+            EventKind::Abort { target } => (11, *target as u64),
+            EventKind::Choice { what, value } => (12 ^ (super::fnv1a(what.as_bytes()) << 8), *value),
+            EventKind::Log { .. } => (13, 0),
+            EventKind::Failure { message } => (14, super::fnv1a(message.as_bytes())),
+        }
+    }
+}
+
+impl Event {
+    #[inline]
+    pub(crate) fn mix_into(&self, h: u64) -> u64 {
+        let (tag, arg) = self.kind.words();
+        let who = (self.task.map_or(u32::MAX, |t| t) as u64) << 16
+            | self.worker.map_or(u16::MAX, |w| w) as u64;
+        let h = super::mix(h, tag);
+        let h = super::mix(h, arg);
+        let h = super::mix(h, who);
+        super::mix(h, self.time_ns)
+    }
+}

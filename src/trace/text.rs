@@ -1,0 +1,68 @@
+//! The text form of a trace: one line per event, stable across versions so snapshots
+//! diff cleanly. Format: `step time worker task event`.
+
+use super::{Event, EventKind, Trace};
+use std::fmt::{self, Write};
+
+/// Formats virtual nanoseconds as seconds with nanosecond precision, e.g. `1.500000000s`.
+pub(crate) fn fmt_time(ns: u64) -> String {
+    format!("{}.{:09}s", ns / 1_000_000_000, ns % 1_000_000_000)
+}
+
+pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
+    let worker = e.worker.map_or("--".to_string(), |w| format!("w{w}"));
+    let task = e
+        .task
+        .map_or("--".to_string(), |t| format!("t{t}:{}", trace.task_name(t)));
+    let _ = write!(
+        out,
+        "{:>6} {:>16} {:>3} {:<20} ",
+        e.step,
+        fmt_time(e.time_ns),
+        worker,
+        task
+    );
+    let name = |t: &u32| format!("t{t}:{}", trace.task_name(*t));
+    let _ = match &e.kind {
+        EventKind::Spawn { child } => {
+            let at = trace
+                .tasks
+                .get(*child as usize)
+                .map_or("?", |t| t.spawned_at.as_str());
+            write!(out, "spawn {} at {at}", name(child))
+        }
+        EventKind::Poll => write!(out, "poll"),
+        EventKind::Ready => write!(out, "-> ready"),
+        EventKind::Pending => write!(out, "-> pending"),
+        EventKind::Wake { target } => write!(out, "wake {}", name(target)),
+        EventKind::Steal { from: Some(w) } => write!(out, "steal from w{w}"),
+        EventKind::Steal { from: None } => write!(out, "take from global queue"),
+        EventKind::TimerSet { deadline_ns } => write!(out, "timer set {}", fmt_time(*deadline_ns)),
+        EventKind::TimerFire { deadline_ns } => {
+            write!(out, "timer fire {}", fmt_time(*deadline_ns))
+        }
+        EventKind::Advance { to_ns } => write!(out, "advance to {}", fmt_time(*to_ns)),
+        EventKind::Burn { duration_ns } => write!(out, "burn {}", fmt_time(*duration_ns)),
+        EventKind::Abort { target } => write!(out, "abort {}", name(target)),
+        EventKind::Choice { what, value } => write!(out, "choice {what} = {value}"),
+        EventKind::Log { message } => write!(out, "log {message}"),
+        EventKind::Failure { message } => write!(out, "FAILURE {message}"),
+    };
+}
+
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "# detsim trace v1 seed={} fingerprint={:016x}", self.seed, self.fingerprint)?;
+        for t in &self.tasks {
+            let parent = t.parent.map_or("-".to_string(), |p| format!("t{p}"));
+            writeln!(f, "# task t{} {} parent={parent} at {}", t.id, t.name, t.spawned_at)?;
+        }
+        let mut line = String::new();
+        for e in &self.events {
+            line.clear();
+            write_event(&mut line, self, e);
+            writeln!(f, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}

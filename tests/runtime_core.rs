@@ -1,0 +1,378 @@
+//! Core runtime behaviour: determinism, exploration, failures, burn, time.
+
+use detsim::sync::{oneshot, Mutex};
+use detsim::task::{burn, yield_now};
+use detsim::time::{sleep, timeout, Instant};
+use detsim::{Config, Failure, Sim, TraceMode};
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Ten tasks with yields, timers and shared state: a program with many schedules.
+async fn busy_program() -> u64 {
+    let state = Rc::new(Cell::new(0u64));
+    let mut handles = Vec::new();
+    for i in 0..10u64 {
+        let s = state.clone();
+        handles.push(detsim::task::spawn_named(format!("worker-{i}"), async move {
+            for j in 0..3 {
+                let v = s.get();
+                yield_now().await;
+                s.set(v.wrapping_mul(31).wrapping_add(i * 7 + j));
+                if j == 1 {
+                    sleep(Duration::from_millis(1 + i % 3)).await;
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    state.get()
+}
+
+fn run_busy(seed: u64) -> (String, u64) {
+    let out = Sim::new(Config::default().seed(seed)).run(busy_program());
+    assert!(out.is_ok(), "{:?}", out.result.err());
+    (out.trace.to_string(), out.fingerprint)
+}
+
+#[test]
+fn same_seed_gives_byte_identical_trace_in_one_process() {
+    let (a, fa) = run_busy(17);
+    let (b, fb) = run_busy(17);
+    assert_eq!(fa, fb);
+    assert_eq!(a, b);
+    assert!(a.lines().count() > 100, "trace should hold the whole run");
+}
+
+#[test]
+fn same_seed_gives_identical_trace_on_parallel_threads() {
+    let here = run_busy(23);
+    let threads: Vec<_> = (0..2).map(|_| std::thread::spawn(|| run_busy(23))).collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), here);
+    }
+}
+
+#[test]
+fn different_seeds_explore_different_schedules() {
+    let fingerprints: BTreeSet<u64> = (0..100).map(|s| run_busy(s).1).collect();
+    assert!(fingerprints.len() >= 90, "only {} distinct schedules", fingerprints.len());
+}
+
+#[test]
+fn trace_off_keeps_the_same_fingerprint() {
+    for seed in 0..20 {
+        let full = Sim::new(Config::default().seed(seed)).run(busy_program());
+        let off = Sim::new(Config::default().seed(seed).trace(TraceMode::Off)).run(busy_program());
+        assert_eq!(full.fingerprint, off.fingerprint, "seed {seed}");
+        assert!(off.trace.events.is_empty());
+        assert_eq!(full.result.unwrap(), off.result.unwrap());
+    }
+}
+
+#[test]
+fn a_seed_alone_and_after_a_thousand_others_gives_the_same_trace() {
+    let alone = run_busy(4242);
+    for s in 0..1000 {
+        Sim::new(Config::default().seed(s).trace(TraceMode::Off)).run(busy_program());
+    }
+    assert_eq!(run_busy(4242), alone);
+}
+
+#[test]
+fn recorded_schedule_replays_under_another_seed() {
+    let run = |sim: Sim| sim.run(busy_program());
+    let out = run(Sim::new(Config::default().seed(9)));
+    let replayed = run(Sim::new(Config::default().seed(1234)).replay(out.schedule.clone()));
+    assert!(replayed.is_ok(), "{:?}", replayed.failure());
+    assert_eq!(out.trace.first_difference(&replayed.trace), None);
+    assert_eq!(replayed.fingerprint, out.fingerprint);
+    assert_eq!(replayed.trace.to_string().lines().skip(1).collect::<Vec<_>>(),
+               out.trace.to_string().lines().skip(1).collect::<Vec<_>>());
+}
+
+async fn bank(fixed: bool) {
+    let balance = Arc::new(Mutex::new(100i64));
+    let racy = Rc::new(Cell::new(100i64));
+    let mut handles = Vec::new();
+    for _ in 0..2 {
+        let (balance, racy) = (balance.clone(), racy.clone());
+        handles.push(detsim::spawn(async move {
+            if fixed {
+                let mut b = balance.lock().await;
+                let v = *b;
+                yield_now().await;
+                *b = v + 10;
+            } else {
+                let v = racy.get();
+                yield_now().await;
+                racy.set(v + 10);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let total = if fixed { *balance.lock().await } else { racy.get() };
+    assert_eq!(total, 120, "lost update: balance is {total}");
+}
+
+#[test]
+fn lost_update_is_found_and_the_fixed_version_passes() {
+    let first_bad = (0..1000).find(|&s| Sim::new(Config::default().seed(s)).run(bank(false)).failure().is_some());
+    let seed = first_bad.expect("a lost update should be found within 1,000 seeds");
+    let out = Sim::new(Config::default().seed(seed)).run(bank(false));
+    match out.failure() {
+        Some(Failure::Panic { message, task, .. }) => {
+            assert!(message.contains("lost update"), "{message}");
+            assert_eq!(task.name, "main");
+        }
+        other => panic!("expected a panic, got {other:?}"),
+    }
+    for s in 0..1000 {
+        let out = Sim::new(Config::default().seed(s).trace(TraceMode::Off)).run(bank(true));
+        assert!(out.is_ok(), "seed {s}: {:?}", out.failure());
+    }
+}
+
+#[test]
+fn mutual_oneshot_wait_is_a_deadlock_naming_both_tasks() {
+    let out = Sim::new(Config::default()).run(async {
+        let (tx_a, rx_a) = oneshot::channel::<()>();
+        let (tx_b, rx_b) = oneshot::channel::<()>();
+        let a = detsim::task::spawn_named("alice", async move {
+            rx_b.await.ok();
+            drop(tx_a);
+        });
+        let b = detsim::task::spawn_named("bob", async move {
+            let _keep = tx_b;
+            rx_a.await.ok();
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    match out.failure() {
+        Some(Failure::Deadlock { blocked }) => {
+            let names: Vec<&str> = blocked.iter().map(|t| t.name.as_str()).collect();
+            assert_eq!(names, ["main", "alice", "bob"]);
+            assert!(blocked[1].spawned_at.contains("runtime_core.rs"));
+        }
+        other => panic!("expected deadlock, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_panicking_task_is_reported_with_message_and_location() {
+    let out = Sim::new(Config::default()).run(async {
+        let h = detsim::task::spawn_named("doomed", async {
+            yield_now().await;
+            panic!("invariant broken: {}", 42);
+        });
+        h.await.ok();
+    });
+    match out.failure() {
+        Some(Failure::Panic { task, message, location }) => {
+            assert_eq!(task.name, "doomed");
+            assert_eq!(message, "invariant broken: 42");
+            assert!(location.contains("runtime_core.rs"), "{location}");
+        }
+        other => panic!("expected panic failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn panic_can_surface_as_join_error_instead() {
+    let out = Sim::new(Config::default().panic_is_failure(false)).run(async {
+        let h = detsim::spawn(async { panic!("boom") });
+        h.await.unwrap_err()
+    });
+    let err = out.result.unwrap();
+    assert!(err.is_panic());
+}
+
+#[test]
+fn infinite_yield_loop_ends_at_step_limit() {
+    let out = Sim::new(Config::default().steps_max(10_000)).run(async {
+        loop {
+            yield_now().await;
+        }
+    });
+    match out.failure() {
+        Some(Failure::StepLimit { steps, last }) => {
+            assert_eq!(*steps, 10_000);
+            assert!(last.contains("main"), "{last}");
+        }
+        other => panic!("expected step limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn virtual_time_limit_stops_an_endless_timer_loop() {
+    let out = Sim::new(Config::default().time_max(Duration::from_secs(10))).run(async {
+        loop {
+            sleep(Duration::from_secs(1)).await;
+        }
+    });
+    assert!(matches!(out.failure(), Some(Failure::TimeLimit { .. })), "{:?}", out.failure());
+    assert_eq!(out.stats.elapsed, Duration::from_secs(10));
+}
+
+fn burn_four(workers: usize) -> Duration {
+    let out = Sim::new(Config::default().workers(workers)).run(async {
+        let hs: Vec<_> = (0..4).map(|_| detsim::spawn(burn(Duration::from_millis(10)))).collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        Instant::now().as_nanos()
+    });
+    Duration::from_nanos(out.result.unwrap())
+}
+
+#[test]
+fn burn_shows_parallelism_across_workers() {
+    assert_eq!(burn_four(4), Duration::from_millis(10));
+    assert_eq!(burn_four(2), Duration::from_millis(20));
+    assert_eq!(burn_four(1), Duration::from_millis(40));
+}
+
+#[test]
+fn ten_thousand_sleepers_with_an_hour_timeout() {
+    let out = Sim::new(Config::default().trace(TraceMode::Off)).run(async {
+        let hs: Vec<_> = (0..10_000u64)
+            .map(|i| {
+                detsim::spawn(async move {
+                    timeout(Duration::from_secs(3600), sleep(Duration::from_secs(7200 + i))).await
+                })
+            })
+            .collect();
+        let mut elapsed = 0;
+        for h in hs {
+            elapsed += h.await.unwrap().is_err() as u32;
+        }
+        elapsed
+    });
+    assert_eq!(out.result.unwrap(), 10_000);
+    assert_eq!(out.stats.elapsed, Duration::from_secs(3600));
+    assert_eq!(out.stats.timers_fired, 10_000);
+}
+
+#[test]
+fn abort_cancels_and_join_reports_it() {
+    let out = Sim::new(Config::default()).run(async {
+        let h = detsim::spawn(async {
+            sleep(Duration::from_secs(10)).await;
+            1
+        });
+        yield_now().await;
+        h.abort();
+        let r = h.await;
+        (r.unwrap_err().is_cancelled(), Instant::now().as_nanos())
+    });
+    assert_eq!(out.result.unwrap(), (true, 0));
+}
+
+#[test]
+fn foreign_thread_wake_is_a_determinism_leak() {
+    let out = Sim::new(Config::default()).run(async {
+        let waker = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+        std::thread::Builder::new()
+            .name("rogue".into())
+            .spawn(move || waker.wake())
+            .unwrap()
+            .join()
+            .unwrap();
+        yield_now().await;
+    });
+    match out.failure() {
+        Some(Failure::ForeignWake { thread, task }) => {
+            assert_eq!(thread, "rogue");
+            assert_eq!(task.name, "main");
+        }
+        other => panic!("expected foreign wake, got {other:?}"),
+    }
+}
+
+struct PanicOnDrop;
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("drop exploded");
+    }
+}
+
+#[test]
+fn panic_in_drop_at_teardown_is_a_failure() {
+    let out = Sim::new(Config::default()).run(async {
+        detsim::task::spawn_named("leaky", async {
+            let _guard = PanicOnDrop;
+            sleep(Duration::from_secs(1_000)).await;
+        });
+        sleep(Duration::from_secs(1)).await;
+    });
+    match out.failure() {
+        Some(Failure::TeardownPanic { task, message, .. }) => {
+            assert_eq!(task.name, "leaky");
+            assert_eq!(message, "drop exploded");
+        }
+        other => panic!("expected teardown panic, got {other:?}"),
+    }
+}
+
+#[test]
+fn futures_combinators_work_inside_the_simulation() {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let out = Sim::new(Config::default().seed(3)).run(async {
+        let (mut tx, mut rx) = futures::channel::mpsc::channel::<u32>(1);
+        let producer = detsim::spawn(async move {
+            use futures::SinkExt;
+            for i in 0..10 {
+                tx.send(i).await.unwrap();
+            }
+        });
+        let mut sum = 0;
+        while let Some(v) = rx.next().await {
+            sum += v;
+        }
+        producer.await.unwrap();
+        let mut set: FuturesUnordered<_> = (1..=3u64).map(|i| async move {
+            sleep(Duration::from_millis(i)).await;
+            i
+        }).collect();
+        let mut order = Vec::new();
+        while let Some(i) = set.next().await {
+            order.push(i);
+        }
+        let picked = futures::select! {
+            _ = futures::FutureExt::fuse(sleep(Duration::from_millis(5))) => "sleep",
+            _ = futures::future::ready(1) => "ready",
+        };
+        let (x, y) = futures::join!(async { 1 }, async { yield_now().await; 2 });
+        (sum, order, picked, x + y)
+    });
+    assert_eq!(out.result.unwrap(), (45, vec![1, 2, 3], "ready", 3));
+}
+
+#[test]
+fn same_instant_timers_fire_in_a_chosen_order() {
+    let orders: BTreeSet<Vec<u32>> = (0..50)
+        .map(|seed| {
+            Sim::new(Config::default().seed(seed)).run(async {
+                let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+                let hs: Vec<_> = (0..4u32).map(|i| {
+                    let log = log.clone();
+                    detsim::spawn(async move {
+                        sleep(Duration::from_millis(5)).await;
+                        log.borrow_mut().push(i);
+                    })
+                }).collect();
+                for h in hs { h.await.unwrap(); }
+                let v = log.borrow().clone();
+                v
+            }).result.unwrap()
+        })
+        .collect();
+    assert!(orders.len() > 10, "timer order barely varies: {orders:?}");
+}
