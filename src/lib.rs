@@ -33,6 +33,7 @@
 mod choice;
 mod config;
 pub mod explore;
+pub mod harness;
 pub mod rand;
 mod runtime;
 pub mod sync;

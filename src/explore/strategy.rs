@@ -11,6 +11,7 @@ pub struct Candidates<'a> {
     // invariant: if set, indices into `ready`, and `len()` is its length.
     subset: Option<&'a [u32]>,
     last: Option<u32>,
+    step: u64,
 }
 
 impl fmt::Debug for Candidates<'_> {
@@ -21,11 +22,16 @@ impl fmt::Debug for Candidates<'_> {
 
 impl<'a> Candidates<'a> {
     pub(crate) fn new(ready: &'a [Ready], subset: Option<&'a [u32]>) -> Self {
-        Candidates { ready, subset, last: None }
+        Candidates { ready, subset, last: None, step: 0 }
     }
 
-    pub(crate) fn with_last(self, last: Option<u32>) -> Self {
-        Candidates { last, ..self }
+    pub(crate) fn with_context(self, last: Option<u32>, step: u64) -> Self {
+        Candidates { last, step, ..self }
+    }
+
+    /// The scheduling step about to be taken (number of polls so far in this run).
+    pub fn step(&self) -> u64 {
+        self.step
     }
 
     /// Number of candidates (≥ 1).

@@ -112,7 +112,7 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
         return 0;
     }
     let last = core.last_polled.get();
-    let i = core.strategy.borrow_mut().pick(&candidates.with_last(last), &mut chooser);
+    let i = core.strategy.borrow_mut().pick(&candidates.with_context(last, core.step.get()), &mut chooser);
     chooser.record(ChoiceKind::Task, n, i);
     i
 }

@@ -250,11 +250,16 @@ mod tests {
 
     fn assert_send_sync<X: Send + Sync>() {}
 
+    fn assert_future_send<F: std::future::Future + Send>(_: F) {}
+
     #[test]
-    fn mutex_and_guards_are_send_and_sync() {
+    fn mutex_guards_and_futures_are_send_and_sync() {
         assert_send_sync::<Mutex<Vec<u8>>>();
         assert_send_sync::<MutexGuard<'static, Vec<u8>>>();
         assert_send_sync::<OwnedMutexGuard<Vec<u8>>>();
+        let m = Arc::new(Mutex::new(0u8));
+        assert_future_send(m.lock());
+        assert_future_send(m.clone().lock_owned());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Counting semaphore with FIFO fairness, tokio-compatible API.
 
+mod permit;
+
 use super::batch::{Batch, MAX_PERMITS};
+pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 use std::fmt;
 use std::sync::Arc;
 
@@ -159,67 +162,6 @@ impl fmt::Debug for Semaphore {
     }
 }
 
-/// Permits borrowed from a [`Semaphore`]; returned to it on drop.
-#[must_use = "permits are released immediately when dropped"]
-#[derive(Debug)]
-pub struct SemaphorePermit<'a> {
-    sem: &'a Semaphore,
-    permits: u32,
-}
-
-impl SemaphorePermit<'_> {
-    /// Number of permits held.
-    pub fn num_permits(&self) -> usize {
-        self.permits as usize
-    }
-
-    /// Keeps the permits out of the semaphore forever (e.g. to shrink it).
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-}
-
-impl Drop for SemaphorePermit<'_> {
-    fn drop(&mut self) {
-        if self.permits > 0 {
-            self.sem.add_permits(self.permits as usize);
-        }
-    }
-}
-
-/// Permits from an `Arc<Semaphore>`; returned to it on drop.
-#[must_use = "permits are released immediately when dropped"]
-#[derive(Debug)]
-pub struct OwnedSemaphorePermit {
-    sem: Arc<Semaphore>,
-    permits: u32,
-}
-
-impl OwnedSemaphorePermit {
-    /// Number of permits held.
-    pub fn num_permits(&self) -> usize {
-        self.permits as usize
-    }
-
-    /// The semaphore these permits belong to.
-    pub fn semaphore(&self) -> &Arc<Semaphore> {
-        &self.sem
-    }
-
-    /// Keeps the permits out of the semaphore forever (e.g. to shrink it).
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-}
-
-impl Drop for OwnedSemaphorePermit {
-    fn drop(&mut self) {
-        if self.permits > 0 {
-            self.sem.add_permits(self.permits as usize);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +171,17 @@ mod tests {
     use futures::FutureExt;
     use std::pin::pin;
     use std::sync::Mutex as StdMutex;
+
+    fn assert_send_sync<X: Send + Sync>(_: &X) {}
+
+    #[test]
+    fn semaphore_and_futures_are_send_sync() {
+        let sem = Arc::new(Semaphore::new(1));
+        assert_send_sync(&sem);
+        assert_send_sync(&sem.acquire_many(1));
+        assert_send_sync(&sem.clone().acquire_owned());
+        assert_send_sync(&sem.try_acquire().unwrap());
+    }
 
     #[test]
     fn waiters_are_woken_in_fifo_order() {
@@ -318,20 +271,6 @@ mod tests {
     }
 
     #[test]
-    fn owned_permits_release_on_drop_and_forget() {
-        let sem = Arc::new(Semaphore::new(2));
-        let p = block_on(sem.clone().acquire_owned()).unwrap();
-        assert_eq!(p.num_permits(), 1);
-        assert!(Arc::ptr_eq(p.semaphore(), &sem));
-        p.forget();
-        assert_eq!(sem.available_permits(), 1);
-        let q = sem.clone().try_acquire_many_owned(1).unwrap();
-        assert_eq!(sem.available_permits(), 0);
-        drop(q);
-        assert_eq!(sem.available_permits(), 1);
-    }
-
-    #[test]
     #[should_panic(expected = "cannot hold more than")]
     fn add_permits_beyond_max_panics() {
         Semaphore::new(Semaphore::MAX_PERMITS).add_permits(1);
@@ -346,11 +285,12 @@ mod tests {
             let (sem, stats) = (sem.clone(), stats.clone());
             let task = async move {
                 let _permit = sem.acquire().await.unwrap();
-                let mut s = stats.lock().unwrap();
-                s.0 += 1;
-                s.1 = s.1.max(s.0);
-                s.2.push(id);
-                drop(s);
+                {
+                    let mut s = stats.lock().unwrap();
+                    s.0 += 1;
+                    s.1 = s.1.max(s.0);
+                    s.2.push(id);
+                }
                 yield_now().await;
                 stats.lock().unwrap().0 -= 1;
             };

@@ -167,6 +167,18 @@ mod tests {
     use std::pin::pin;
     use std::sync::Arc;
 
+    fn assert_send_sync<X: Send + Sync>(_: &X) {}
+
+    #[test]
+    fn handles_and_futures_are_send_sync() {
+        let (tx, mut rx) = channel::<Vec<u8>>(1);
+        assert_send_sync(&tx);
+        assert_send_sync(&tx.send(Vec::new()));
+        assert_send_sync(&tx.closed());
+        assert_send_sync(&rx.recv());
+        assert_send_sync(&rx);
+    }
+
     #[test]
     fn full_buffer_applies_back_pressure() {
         let (tx, mut rx) = channel(1);
