@@ -112,7 +112,7 @@ impl<T> Chan<T> {
     /// (their destructors may use other primitives, even this channel).
     pub(super) fn drop_rx(&self) {
         self.close_rx();
-        let queue = ();
+        let queue = std::mem::take(&mut self.lock().queue);
         drop(queue);
     }
 
