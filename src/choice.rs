@@ -288,7 +288,10 @@ impl Chooser {
     }
 
     fn replayed(&mut self, kind: ChoiceKind, n: u32) -> u64 {
-        let r = self.replay.as_mut().expect("replayed() only while replaying");
+        let r = self
+            .replay
+            .as_mut()
+            .expect("replayed() only while replaying");
         let index = r.pos;
         let Some(rec) = r.choices.get(index).copied() else {
             if r.mode == ReplayMode::Strict && self.divergence.is_none() {
@@ -374,7 +377,9 @@ mod tests {
     fn same_seed_same_choices() {
         let draw = |seed| {
             let mut c = Chooser::new(seed);
-            (0..100).map(|i| c.choose(ChoiceKind::Task, 2 + i % 7)).collect::<Vec<_>>()
+            (0..100)
+                .map(|i| c.choose(ChoiceKind::Task, 2 + i % 7))
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(3), draw(3));
         assert_ne!(draw(3), draw(4));
@@ -405,19 +410,29 @@ mod tests {
         let mut r = Chooser::new(99);
         r.set_replay(s.clone(), ReplayMode::Strict);
         r.choose(ChoiceKind::Task, 2);
-        assert!(matches!(r.divergence(), Some(Divergence::Mismatch { index: 0, .. })));
+        assert!(matches!(
+            r.divergence(),
+            Some(Divergence::Mismatch { index: 0, .. })
+        ));
         let mut r = Chooser::new(99);
         r.set_replay(s, ReplayMode::Strict);
         r.choose(ChoiceKind::Task, 3);
         assert!(r.divergence().is_none());
         r.choose(ChoiceKind::Timer, 3);
-        assert!(matches!(r.divergence(), Some(Divergence::Exhausted { index: 1, .. })));
+        assert!(matches!(
+            r.divergence(),
+            Some(Divergence::Exhausted { index: 1, .. })
+        ));
     }
 
     #[test]
     fn lenient_replay_clamps_and_pads() {
         let s = Schedule {
-            choices: vec![Choice { kind: ChoiceKind::Task, n: 9, value: 8 }],
+            choices: vec![Choice {
+                kind: ChoiceKind::Task,
+                n: 9,
+                value: 8,
+            }],
         };
         let mut r = Chooser::new(0);
         r.set_replay(s, ReplayMode::Lenient);

@@ -32,10 +32,14 @@
 
 mod choice;
 mod config;
+pub mod cli;
+pub mod env;
 pub mod explore;
 pub mod harness;
 pub mod rand;
 mod runtime;
+mod scenario;
+pub mod scenarios;
 pub mod sync;
 pub mod task;
 pub mod time;
@@ -43,5 +47,7 @@ pub mod trace;
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, TraceMode};
+pub use harness::{check, Check};
 pub use runtime::{spawn, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId, TaskRef};
+pub use scenario::Scenario;
 pub use trace::Trace;

@@ -16,8 +16,8 @@
 use crate::choice::ChoiceKind;
 use crate::runtime::context;
 use crate::trace::EventKind;
-use rand::distributions::{Distribution, Standard};
 use rand::distributions::uniform::{SampleRange, SampleUniform};
+use rand::distributions::{Distribution, Standard};
 use rand::Rng;
 
 /// A handle to the run's random stream; cheap to create, usable only inside a run.
@@ -55,7 +55,10 @@ impl rand::RngCore for SimRng {
     fn next_u64(&mut self) -> u64 {
         context::with(|core| {
             let value = core.chooser.borrow_mut().bits(ChoiceKind::Rand);
-            core.emit(EventKind::Choice { what: "rand", value });
+            core.emit(EventKind::Choice {
+                what: "rand",
+                value,
+            });
             value
         })
     }

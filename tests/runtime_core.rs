@@ -16,16 +16,19 @@ async fn busy_program() -> u64 {
     let mut handles = Vec::new();
     for i in 0..10u64 {
         let s = state.clone();
-        handles.push(detsim::task::spawn_named(format!("worker-{i}"), async move {
-            for j in 0..3 {
-                let v = s.get();
-                yield_now().await;
-                s.set(v.wrapping_mul(31).wrapping_add(i * 7 + j));
-                if j == 1 {
-                    sleep(Duration::from_millis(1 + i % 3)).await;
+        handles.push(detsim::task::spawn_named(
+            format!("worker-{i}"),
+            async move {
+                for j in 0..3 {
+                    let v = s.get();
+                    yield_now().await;
+                    s.set(v.wrapping_mul(31).wrapping_add(i * 7 + j));
+                    if j == 1 {
+                        sleep(Duration::from_millis(1 + i % 3)).await;
+                    }
                 }
-            }
-        }));
+            },
+        ));
     }
     for h in handles {
         h.await.unwrap();
@@ -51,7 +54,9 @@ fn same_seed_gives_byte_identical_trace_in_one_process() {
 #[test]
 fn same_seed_gives_identical_trace_on_parallel_threads() {
     let here = run_busy(23);
-    let threads: Vec<_> = (0..2).map(|_| std::thread::spawn(|| run_busy(23))).collect();
+    let threads: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(|| run_busy(23)))
+        .collect();
     for t in threads {
         assert_eq!(t.join().unwrap(), here);
     }
@@ -60,7 +65,11 @@ fn same_seed_gives_identical_trace_on_parallel_threads() {
 #[test]
 fn different_seeds_explore_different_schedules() {
     let fingerprints: BTreeSet<u64> = (0..100).map(|s| run_busy(s).1).collect();
-    assert!(fingerprints.len() >= 90, "only {} distinct schedules", fingerprints.len());
+    assert!(
+        fingerprints.len() >= 90,
+        "only {} distinct schedules",
+        fingerprints.len()
+    );
 }
 
 #[test]
@@ -91,8 +100,15 @@ fn recorded_schedule_replays_under_another_seed() {
     assert!(replayed.is_ok(), "{:?}", replayed.failure());
     assert_eq!(out.trace.first_difference(&replayed.trace), None);
     assert_eq!(replayed.fingerprint, out.fingerprint);
-    assert_eq!(replayed.trace.to_string().lines().skip(1).collect::<Vec<_>>(),
-               out.trace.to_string().lines().skip(1).collect::<Vec<_>>());
+    assert_eq!(
+        replayed
+            .trace
+            .to_string()
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>(),
+        out.trace.to_string().lines().skip(1).collect::<Vec<_>>()
+    );
 }
 
 async fn bank(fixed: bool) {
@@ -117,13 +133,22 @@ async fn bank(fixed: bool) {
     for h in handles {
         h.await.unwrap();
     }
-    let total = if fixed { *balance.lock().await } else { racy.get() };
+    let total = if fixed {
+        *balance.lock().await
+    } else {
+        racy.get()
+    };
     assert_eq!(total, 120, "lost update: balance is {total}");
 }
 
 #[test]
 fn lost_update_is_found_and_the_fixed_version_passes() {
-    let first_bad = (0..1000).find(|&s| Sim::new(Config::default().seed(s)).run(bank(false)).failure().is_some());
+    let first_bad = (0..1000).find(|&s| {
+        Sim::new(Config::default().seed(s))
+            .run(bank(false))
+            .failure()
+            .is_some()
+    });
     let seed = first_bad.expect("a lost update should be found within 1,000 seeds");
     let out = Sim::new(Config::default().seed(seed)).run(bank(false));
     match out.failure() {
@@ -175,7 +200,11 @@ fn a_panicking_task_is_reported_with_message_and_location() {
         h.await.ok();
     });
     match out.failure() {
-        Some(Failure::Panic { task, message, location }) => {
+        Some(Failure::Panic {
+            task,
+            message,
+            location,
+        }) => {
             assert_eq!(task.name, "doomed");
             assert_eq!(message, "invariant broken: 42");
             assert!(location.contains("runtime_core.rs"), "{location}");
@@ -217,13 +246,19 @@ fn virtual_time_limit_stops_an_endless_timer_loop() {
             sleep(Duration::from_secs(1)).await;
         }
     });
-    assert!(matches!(out.failure(), Some(Failure::TimeLimit { .. })), "{:?}", out.failure());
+    assert!(
+        matches!(out.failure(), Some(Failure::TimeLimit { .. })),
+        "{:?}",
+        out.failure()
+    );
     assert_eq!(out.stats.elapsed, Duration::from_secs(10));
 }
 
 fn burn_four(workers: usize) -> Duration {
     let out = Sim::new(Config::default().workers(workers)).run(async {
-        let hs: Vec<_> = (0..4).map(|_| detsim::spawn(burn(Duration::from_millis(10)))).collect();
+        let hs: Vec<_> = (0..4)
+            .map(|_| detsim::spawn(burn(Duration::from_millis(10))))
+            .collect();
         for h in hs {
             h.await.unwrap();
         }
@@ -245,7 +280,11 @@ fn ten_thousand_sleepers_with_an_hour_timeout() {
         let hs: Vec<_> = (0..10_000u64)
             .map(|i| {
                 detsim::spawn(async move {
-                    timeout(Duration::from_secs(3600), sleep(Duration::from_secs(7200 + i))).await
+                    timeout(
+                        Duration::from_secs(3600),
+                        sleep(Duration::from_secs(7200 + i)),
+                    )
+                    .await
                 })
             })
             .collect();
@@ -337,10 +376,12 @@ fn futures_combinators_work_inside_the_simulation() {
             sum += v;
         }
         producer.await.unwrap();
-        let mut set: FuturesUnordered<_> = (1..=3u64).map(|i| async move {
-            sleep(Duration::from_millis(i)).await;
-            i
-        }).collect();
+        let mut set: FuturesUnordered<_> = (1..=3u64)
+            .map(|i| async move {
+                sleep(Duration::from_millis(i)).await;
+                i
+            })
+            .collect();
         let mut order = Vec::new();
         while let Some(i) = set.next().await {
             order.push(i);
@@ -349,7 +390,10 @@ fn futures_combinators_work_inside_the_simulation() {
             _ = futures::FutureExt::fuse(sleep(Duration::from_millis(5))) => "sleep",
             _ = futures::future::ready(1) => "ready",
         };
-        let (x, y) = futures::join!(async { 1 }, async { yield_now().await; 2 });
+        let (x, y) = futures::join!(async { 1 }, async {
+            yield_now().await;
+            2
+        });
         (sum, order, picked, x + y)
     });
     assert_eq!(out.result.unwrap(), (45, vec![1, 2, 3], "ready", 3));
@@ -359,19 +403,26 @@ fn futures_combinators_work_inside_the_simulation() {
 fn same_instant_timers_fire_in_a_chosen_order() {
     let orders: BTreeSet<Vec<u32>> = (0..50)
         .map(|seed| {
-            Sim::new(Config::default().seed(seed)).run(async {
-                let log = Rc::new(std::cell::RefCell::new(Vec::new()));
-                let hs: Vec<_> = (0..4u32).map(|i| {
-                    let log = log.clone();
-                    detsim::spawn(async move {
-                        sleep(Duration::from_millis(5)).await;
-                        log.borrow_mut().push(i);
-                    })
-                }).collect();
-                for h in hs { h.await.unwrap(); }
-                let v = log.borrow().clone();
-                v
-            }).result.unwrap()
+            Sim::new(Config::default().seed(seed))
+                .run(async {
+                    let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+                    let hs: Vec<_> = (0..4u32)
+                        .map(|i| {
+                            let log = log.clone();
+                            detsim::spawn(async move {
+                                sleep(Duration::from_millis(5)).await;
+                                log.borrow_mut().push(i);
+                            })
+                        })
+                        .collect();
+                    for h in hs {
+                        h.await.unwrap();
+                    }
+                    let v = log.borrow().clone();
+                    v
+                })
+                .result
+                .unwrap()
         })
         .collect();
     assert!(orders.len() > 10, "timer order barely varies: {orders:?}");

@@ -4,13 +4,33 @@
 //! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
 //! - `random.rs` — [`Random`], uniform choice.
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
+//! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
+//! - `campaign.rs` — [`Campaign`], many seeds on many threads.
+//! - `report.rs` — [`CampaignReport`], what a campaign found.
+//! - `inflight.rs` — the log of seeds in flight (found again after a crash).
+//! - `watchdog.rs` — the wall-clock limit per run.
+//! - `shrink.rs` — [`shrink`], minimal failing schedules.
+//! - `determinism.rs` — [`check_determinism`], catching leaks of nondeterminism.
 
+mod campaign;
+mod determinism;
+mod dfs;
+mod inflight;
 mod pct;
 mod random;
+mod report;
+mod shrink;
 mod spec;
 mod strategy;
+mod watchdog;
 
+pub(crate) use campaign::run_one;
+pub use campaign::{Campaign, CampaignError, Progress, Shard};
+pub use determinism::{check_determinism, Nondeterminism};
+pub use dfs::Dfs;
 pub use pct::Pct;
 pub use random::Random;
+pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
+pub use shrink::{measure, shrink, Measure, NotFailing, Shrunk};
 pub use spec::{SpecError, StrategySpec};
 pub use strategy::{Candidates, Strategy};

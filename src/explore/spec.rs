@@ -18,10 +18,11 @@ use std::str::FromStr;
 /// assert_eq!(s.to_string(), "pct:3");
 /// assert!("pct:0".parse::<StrategySpec>().is_err());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum StrategySpec {
     /// Uniform random choice at every step.
+    #[default]
     Random,
     /// Probabilistic Concurrency Testing with bug depth `depth`; `steps` is the estimated
     /// number of scheduling steps of a run (learned by a calibration run when `None`).
@@ -38,12 +39,6 @@ pub enum StrategySpec {
     },
 }
 
-impl Default for StrategySpec {
-    fn default() -> Self {
-        StrategySpec::Random
-    }
-}
-
 /// A strategy token that does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid strategy '{token}': {reason} (expected random, pct:DEPTH[:STEPS] or dfs:BOUND)")]
@@ -58,7 +53,9 @@ impl StrategySpec {
     pub fn per_run(&self) -> Option<Box<dyn Strategy>> {
         match *self {
             StrategySpec::Random => Some(Box::new(Random)),
-            StrategySpec::Pct { depth, steps } => Some(Box::new(Pct::new(depth, steps.unwrap_or(0)))),
+            StrategySpec::Pct { depth, steps } => {
+                Some(Box::new(Pct::new(depth, steps.unwrap_or(0))))
+            }
             StrategySpec::Dfs { .. } => None,
         }
     }
@@ -68,11 +65,17 @@ impl FromStr for StrategySpec {
     type Err = SpecError;
 
     fn from_str(s: &str) -> Result<Self, SpecError> {
-        let err = |reason| SpecError { token: s.to_string(), reason };
+        let err = |reason| SpecError {
+            token: s.to_string(),
+            reason,
+        };
         let mut parts = s.trim().split(':');
         let name = parts.next().unwrap_or_default();
         let mut num = |what: &'static str| -> Result<Option<u64>, SpecError> {
-            parts.next().map(|p| p.parse::<u64>().map_err(|_| err(what))).transpose()
+            parts
+                .next()
+                .map(|p| p.parse::<u64>().map_err(|_| err(what)))
+                .transpose()
         };
         let spec = match name {
             "random" => StrategySpec::Random,
@@ -82,11 +85,16 @@ impl FromStr for StrategySpec {
                     return Err(err("depth must be between 1 and 64"));
                 }
                 let steps = num("steps must be a number")?;
-                StrategySpec::Pct { depth: depth as u32, steps }
+                StrategySpec::Pct {
+                    depth: depth as u32,
+                    steps,
+                }
             }
             "dfs" => {
                 let bound = num("bound must be a number")?.unwrap_or(2);
-                StrategySpec::Dfs { preemption_bound: bound.min(u32::MAX as u64) as u32 }
+                StrategySpec::Dfs {
+                    preemption_bound: bound.min(u32::MAX as u64) as u32,
+                }
             }
             _ => return Err(err("unknown strategy")),
         };
@@ -102,7 +110,10 @@ impl fmt::Display for StrategySpec {
         match self {
             StrategySpec::Random => write!(f, "random"),
             StrategySpec::Pct { depth, steps: None } => write!(f, "pct:{depth}"),
-            StrategySpec::Pct { depth, steps: Some(k) } => write!(f, "pct:{depth}:{k}"),
+            StrategySpec::Pct {
+                depth,
+                steps: Some(k),
+            } => write!(f, "pct:{depth}:{k}"),
             StrategySpec::Dfs { preemption_bound } => write!(f, "dfs:{preemption_bound}"),
         }
     }

@@ -16,13 +16,20 @@ pub struct Candidates<'a> {
 
 impl fmt::Debug for Candidates<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries((0..self.len()).map(|i| self.task(i))).finish()
+        f.debug_list()
+            .entries((0..self.len()).map(|i| self.task(i)))
+            .finish()
     }
 }
 
 impl<'a> Candidates<'a> {
     pub(crate) fn new(ready: &'a [Ready], subset: Option<&'a [u32]>) -> Self {
-        Candidates { ready, subset, last: None, step: 0 }
+        Candidates {
+            ready,
+            subset,
+            last: None,
+            step: 0,
+        }
     }
 
     pub(crate) fn with_context(self, last: Option<u32>, step: u64) -> Self {

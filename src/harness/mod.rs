@@ -3,5 +3,10 @@
 //! - `seeds.rs` — `seeds/<scenario>.seeds`, the regression corpus.
 //! - `schedule_file.rs` — `*.schedule`, a recorded choice list with a checked header.
 
+mod check;
 pub(crate) mod schedule_file;
 pub(crate) mod seeds;
+
+pub use check::{check, Check};
+pub use schedule_file::{program_fingerprint, ScheduleFile, ScheduleFileError, ScheduleHeader};
+pub use seeds::{append_case, scenario_seeds_path, SeedCase, SeedsError, SeedsFile};

@@ -1,0 +1,530 @@
+//! Seeds files, `seeds/<scenario>.seeds`: the regression corpus, replayed first by every run.
+//!
+//! Format (v1), one failing case per line; people edit these files by hand:
+//!
+//! ```text
+//! # detsim seeds v1 — scenario bank (replayed first by every `detsim fuzz bank`)
+//! seed=17 strategy=random workers=4  # panic at src/scenarios/bank.rs:40:9: lost update
+//! seed=0x4b3 strategy=pct:3:160 workers=2
+//! ```
+//!
+//! - Tokens are `key=value`, separated by whitespace. `#` starts a comment that runs to the
+//!   end of the line; the comment of a case line is its [`SeedCase::summary`]. Blank and
+//!   comment-only lines are allowed.
+//! - `seed` is required (decimal, or hex with `0x`). `strategy` is a
+//!   [`StrategySpec`] token (default `random`), `workers` a number ≥ 1 (default 4). Other
+//!   keys are kept, in order, in [`SeedCase::extra`].
+//! - A comment line `# detsim seeds vN` with N ≠ 1 is a file from another format version.
+//!
+//! Invariants:
+//! 1. A bad line is an error naming file and 1-based line; no input makes the parser panic.
+//! 2. [`SeedCase`]'s `Display` is the one encoder: it writes a line that parses back to the
+//!    same case (values are sanitised so they can be written at all).
+//! 3. A case is identified by `(seed, strategy, workers)`; [`append_case`] never writes a
+//!    second line for the same case.
+//! 4. Writers replace the whole file atomically (temp file, fsync, rename, fsync of the
+//!    directory): a crash at any moment leaves the old file or the new one, never a torn one.
+//!    [`append_case`] keeps existing bytes — human comments and layout — unchanged.
+
+use crate::explore::StrategySpec;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+/// The format version, written into the header comment of a new file as `v1`.
+const VERSION: u32 = 1;
+
+/// Workers used when a line does not say (the same as [`crate::Config::default`]).
+const DEFAULT_WORKERS: usize = 4;
+
+/// One failing case: what re-runs it, plus a note for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedCase {
+    /// Seed of the run.
+    pub seed: u64,
+    /// Strategy of the run.
+    pub strategy: StrategySpec,
+    /// Number of simulated workers (≥ 1).
+    pub workers: usize,
+    /// The line's trailing comment (usually the failure), without the `#`.
+    pub summary: Option<String>,
+    /// Keys this version does not know, in order of appearance; kept so that newer tools'
+    /// annotations survive a round trip through older ones.
+    pub extra: Vec<(String, String)>,
+}
+
+impl SeedCase {
+    /// A case with no summary and no extra keys.
+    pub fn new(seed: u64, strategy: StrategySpec, workers: usize) -> Self {
+        SeedCase {
+            seed,
+            strategy,
+            workers,
+            summary: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Sets [`SeedCase::summary`].
+    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = Some(summary.into());
+        self
+    }
+
+    /// True if both describe the same run: equal `(seed, strategy, workers)`.
+    pub fn same_run(&self, other: &SeedCase) -> bool {
+        (self.seed, self.strategy, self.workers) == (other.seed, other.strategy, other.workers)
+    }
+}
+
+impl fmt::Display for SeedCase {
+    /// `seed=.. strategy=.. workers=.. [k=v ...]  # summary` on one line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "seed={} strategy={} workers={}",
+            self.seed, self.strategy, self.workers
+        )?;
+        for (key, value) in &self.extra {
+            write!(f, " {}={}", token_safe(key, true), token_safe(value, false))?;
+        }
+        match self.summary.as_deref().map(one_line) {
+            Some(summary) if !summary.is_empty() => write!(f, "  # {summary}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The cases of one seeds file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeedsFile {
+    /// Where the file lives (also used in error messages).
+    pub path: PathBuf,
+    /// The cases, in file order.
+    pub cases: Vec<SeedCase>,
+}
+
+impl SeedsFile {
+    /// Reads and parses `path`; a missing file is an empty corpus, not an error.
+    pub fn load(path: impl AsRef<Path>) -> Result<SeedsFile, SeedsError> {
+        let path = path.as_ref();
+        SeedsFile::from_bytes(path, &read_if_exists(path)?)
+    }
+
+    /// Parses raw file contents; non-UTF-8 bytes are an error naming line and byte.
+    pub fn from_bytes(path_for_messages: &Path, bytes: &[u8]) -> Result<SeedsFile, SeedsError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            SeedsError::NotUtf8 {
+                path: path_for_messages.to_path_buf(),
+                line: line_of(bytes, offset),
+                offset,
+            }
+        })?;
+        SeedsFile::parse(path_for_messages, text)
+    }
+
+    /// Parses file contents; the first bad line is the error.
+    pub fn parse(path_for_messages: &Path, text: &str) -> Result<SeedsFile, SeedsError> {
+        let mut cases = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let parsed = parse_line(line).map_err(|message| SeedsError::Parse {
+                path: path_for_messages.to_path_buf(),
+                line: index + 1,
+                message,
+            })?;
+            cases.extend(parsed);
+        }
+        Ok(SeedsFile {
+            path: path_for_messages.to_path_buf(),
+            cases,
+        })
+    }
+
+    /// True if the file holds a case for the same run as `case` (see [`SeedCase::same_run`]).
+    pub fn contains(&self, case: &SeedCase) -> bool {
+        self.cases.iter().any(|c| c.same_run(case))
+    }
+
+    /// The canonical text: the header comment, then one line per case. Comment-only lines
+    /// of the parsed file are not part of the model and are not reproduced.
+    pub fn to_text(&self) -> String {
+        let mut out = header_line(&self.path);
+        for case in &self.cases {
+            out.push_str(&case.to_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A seeds file that cannot be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedsError {
+    /// Reading or writing the file failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A line does not parse.
+    #[error("{}:{line}: {message}", .path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        message: String,
+    },
+    /// The file is not valid UTF-8.
+    #[error("{}:{line}: not valid UTF-8 (byte {offset})", .path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+}
+
+/// `<dir>/<scenario>.seeds`.
+pub fn scenario_seeds_path(dir: &Path, scenario: &str) -> PathBuf {
+    dir.join(format!("{scenario}.seeds"))
+}
+
+/// Appends `case` to the seeds file at `path`, atomically and idempotently.
+///
+/// Returns `Ok(false)` without writing if the file already holds the same run. Creates the
+/// parent directory, and starts a new file with the header comment. Existing bytes are kept
+/// as they are. A file that does not parse is an error rather than something to append to:
+/// its author should fix it first.
+///
+/// Concurrency: appends to one path are serialised by an in-process lock keyed by path, so
+/// threads of one campaign never lose each other's cases. Separate *processes* appending to
+/// the same file are not serialised (std has no portable file lock at this MSRV): each
+/// write is still atomic, so the file is never torn, but one of two racing appends can be
+/// lost — sharded campaigns should write one file per shard and concatenate them.
+pub fn append_case(path: impl AsRef<Path>, case: &SeedCase) -> Result<bool, SeedsError> {
+    let path = path.as_ref();
+    let lock = path_lock(path);
+    let _guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut bytes = read_if_exists(path)?;
+    let file = SeedsFile::from_bytes(path, &bytes)?;
+    if file.contains(case) {
+        return Ok(false);
+    }
+    if bytes.is_empty() {
+        bytes.extend_from_slice(header_line(path).as_bytes());
+    } else if !bytes.ends_with(b"\n") {
+        // A hand-edited file may lack the final newline; do not glue onto its last line.
+        bytes.push(b'\n');
+    }
+    let line = checked_line(path, &bytes, case)?;
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    write_atomic(path, &bytes).map_err(|source| SeedsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(true)
+}
+
+/// Renders `case` and checks that the line parses back to the same run, so an append can
+/// never make the file unreadable (e.g. an extra key named `seed`).
+fn checked_line(path: &Path, existing: &[u8], case: &SeedCase) -> Result<String, SeedsError> {
+    let line = case.to_string();
+    match parse_line(&line) {
+        Ok(Some(parsed)) if parsed.same_run(case) => Ok(line),
+        outcome => Err(SeedsError::Parse {
+            path: path.to_path_buf(),
+            line: line_of(existing, existing.len()),
+            message: format!(
+                "refusing to append '{line}': it would not parse back ({})",
+                outcome
+                    .err()
+                    .unwrap_or_else(|| "it describes another run".into())
+            ),
+        }),
+    }
+}
+
+/// The comment line a new file starts with; names the scenario (the file stem).
+fn header_line(path: &Path) -> String {
+    let scenario = path.file_stem().map_or("?".into(), |s| s.to_string_lossy());
+    format!(
+        "# detsim seeds v{VERSION} — scenario {scenario} \
+         (replayed first by every `detsim fuzz {scenario}`)\n"
+    )
+}
+
+/// Key/value pairs of one line before defaults are applied.
+#[derive(Default)]
+struct Fields {
+    seed: Option<u64>,
+    strategy: Option<StrategySpec>,
+    workers: Option<usize>,
+    extra: Vec<(String, String)>,
+}
+
+/// Parses one line: `Ok(None)` for blank and comment-only lines, `Err(message)` if bad.
+fn parse_line(line: &str) -> Result<Option<SeedCase>, String> {
+    let (data, comment) = match line.split_once('#') {
+        Some((data, comment)) => (data, Some(comment)),
+        None => (line, None),
+    };
+    let mut fields = Fields::default();
+    for token in data.split_whitespace() {
+        apply_token(&mut fields, token)?;
+    }
+    let Some(seed) = fields.seed else {
+        if fields.strategy.is_some() || fields.workers.is_some() || !fields.extra.is_empty() {
+            return Err("missing required key 'seed'".into());
+        }
+        return comment.map_or(Ok(()), check_version).map(|()| None);
+    };
+    Ok(Some(SeedCase {
+        seed,
+        strategy: fields.strategy.unwrap_or_default(),
+        workers: fields.workers.unwrap_or(DEFAULT_WORKERS),
+        summary: comment.map(one_line).filter(|s| !s.is_empty()),
+        extra: fields.extra,
+    }))
+}
+
+/// Records one `key=value` token.
+fn apply_token(fields: &mut Fields, token: &str) -> Result<(), String> {
+    let (key, value) = token
+        .split_once('=')
+        .ok_or_else(|| format!("expected key=value, found '{token}'"))?;
+    let duplicate = || format!("duplicate key '{key}'");
+    match key {
+        "" => return Err(format!("empty key in '{token}'")),
+        "seed" if fields.seed.is_some() => return Err(duplicate()),
+        "strategy" if fields.strategy.is_some() => return Err(duplicate()),
+        "workers" if fields.workers.is_some() => return Err(duplicate()),
+        "seed" => fields.seed = Some(parse_seed(value)?),
+        "strategy" => fields.strategy = Some(value.parse().map_err(|e| format!("{e}"))?),
+        "workers" => fields.workers = Some(parse_workers(value)?),
+        _ if fields.extra.iter().any(|(k, _)| k == key) => return Err(duplicate()),
+        _ => fields.extra.push((key.to_string(), value.to_string())),
+    }
+    Ok(())
+}
+
+/// A decimal or `0x` hexadecimal `u64`.
+fn parse_seed(value: &str) -> Result<u64, String> {
+    let parsed = match value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => value.parse(),
+    };
+    parsed.map_err(|e| format!("bad seed '{value}': {e}"))
+}
+
+/// A worker count ≥ 1.
+fn parse_workers(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err(format!("bad workers '{value}': must be at least 1")),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("bad workers '{value}': {e}")),
+    }
+}
+
+/// Rejects a `# detsim seeds vN` header of another version.
+fn check_version(comment: &str) -> Result<(), String> {
+    let Some(rest) = comment.trim_start().strip_prefix("detsim seeds v") else {
+        return Ok(());
+    };
+    let found = rest.split_whitespace().next().unwrap_or_default();
+    if found == VERSION.to_string() {
+        return Ok(());
+    }
+    Err(format!(
+        "seeds format v{found} is not supported (this build reads v{VERSION})"
+    ))
+}
+
+/// A summary on one line: control characters (newlines, tabs) become spaces; trimmed.
+fn one_line(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    mapped.trim().to_string()
+}
+
+/// A key or value that survives tokenising: whitespace, `#` and (in keys) `=` become `_`;
+/// an empty key becomes `_`.
+fn token_safe(s: &str, is_key: bool) -> String {
+    let bad = |c: char| c.is_whitespace() || c == '#' || (is_key && c == '=');
+    let safe: String = s.chars().map(|c| if bad(c) { '_' } else { c }).collect();
+    if is_key && safe.is_empty() {
+        return "_".into();
+    }
+    safe
+}
+
+/// 1-based line number of byte `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The file's bytes, or nothing if it does not exist.
+fn read_if_exists(path: &Path) -> Result<Vec<u8>, SeedsError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(SeedsError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The in-process lock that serialises read-modify-write cycles on one path. Keyed by the
+/// absolute path so `seeds/x.seeds` and `./seeds/x.seeds` share a lock (symlinks do not).
+fn path_lock(path: &Path) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<BTreeMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
+    let key = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    locks.entry(key).or_default().clone()
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the new contents:
+/// write a temp file in the same directory, fsync it, rename it over `path`, fsync the
+/// directory. Creates the directory if missing. Shared with schedule files.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let (tmp_path, tmp) = create_temp(dir, path)?;
+    let written = fill_and_rename(tmp, &tmp_path, path, bytes);
+    if written.is_err() {
+        // Best effort: a leftover dot-file is harmless, but do not litter.
+        let _ = fs::remove_file(&tmp_path);
+    }
+    written?;
+    // Durability of the rename itself. Best effort: some file systems refuse to fsync a
+    // directory, and the rename has already made the new contents visible atomically.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes and fsyncs the temp file, keeps the original's permissions, renames it in place.
+fn fill_and_rename(
+    mut tmp: fs::File,
+    tmp_path: &Path,
+    path: &Path,
+    bytes: &[u8],
+) -> io::Result<()> {
+    tmp.write_all(bytes)?;
+    if let Ok(meta) = fs::metadata(path) {
+        tmp.set_permissions(meta.permissions())?;
+    }
+    tmp.sync_all()?;
+    drop(tmp); // closed before the rename: required on Windows
+    fs::rename(tmp_path, path)
+}
+
+/// A new, exclusively created temp file `.<name>.<pid>.<n>.tmp` next to `path`.
+fn create_temp(dir: &Path, path: &Path) -> io::Result<(PathBuf, fs::File)> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy());
+    let mut last_error = None;
+    for _ in 0..16 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp_path = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp_path)
+        {
+            Ok(file) => return Ok((tmp_path, file)),
+            // A leftover of a crashed process with a recycled pid: try the next name.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.expect("the loop ran at least once"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_and_comments_become_summaries() {
+        let case = parse_line("seed=0x10  # boom at a.rs:1:2 ")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            case,
+            SeedCase::new(16, StrategySpec::Random, 4).with_summary("boom at a.rs:1:2")
+        );
+        assert_eq!(parse_line("   # just a comment").unwrap(), None);
+        assert_eq!(parse_line("").unwrap(), None);
+        assert_eq!(parse_line("seed=1 #").unwrap().unwrap().summary, None);
+    }
+
+    #[test]
+    fn bad_lines_say_what_is_wrong() {
+        let cases = [
+            ("seed=x1", "bad seed 'x1': invalid digit"),
+            ("seed=1 seed=2", "duplicate key 'seed'"),
+            ("seed=1 a=1 a=2", "duplicate key 'a'"),
+            ("seed=1 oops", "expected key=value, found 'oops'"),
+            ("seed=1 =3", "empty key"),
+            ("seed=1 workers=0", "must be at least 1"),
+            ("seed=1 strategy=pct:0", "invalid strategy 'pct:0'"),
+            ("workers=2", "missing required key 'seed'"),
+            ("# detsim seeds v2", "seeds format v2 is not supported"),
+        ];
+        for (line, expected) in cases {
+            let message = parse_line(line).unwrap_err();
+            assert!(message.contains(expected), "{line}: {message}");
+        }
+    }
+
+    #[test]
+    fn display_sanitises_what_the_format_cannot_hold() {
+        let mut case = SeedCase::new(1, StrategySpec::Random, 2).with_summary("two\nlines");
+        case.extra.push(("a key".into(), "v#1".into()));
+        let line = case.to_string();
+        assert_eq!(
+            line,
+            "seed=1 strategy=random workers=2 a_key=v_1  # two lines"
+        );
+        let parsed = parse_line(&line).unwrap().unwrap();
+        assert_eq!(parsed.extra, vec![("a_key".to_string(), "v_1".to_string())]);
+    }
+
+    #[test]
+    fn line_of_counts_from_one() {
+        assert_eq!(line_of(b"a\nb\nc", 0), 1);
+        assert_eq!(line_of(b"a\nb\nc", 2), 2);
+        assert_eq!(line_of(b"a\nb\nc", 99), 3);
+    }
+}

@@ -89,7 +89,12 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(id: u64, config: Config, chooser: Chooser, strategy: Box<dyn Strategy>) -> Self {
+    pub(crate) fn new(
+        id: u64,
+        config: Config,
+        chooser: Chooser,
+        strategy: Box<dyn Strategy>,
+    ) -> Self {
         let workers = config.workers.max(1);
         Core {
             id,
@@ -167,7 +172,11 @@ impl Core {
                 Status::Idle => {
                     *status = Status::Queued;
                     let home = current.map_or(NO_HOME, |(_, w)| w);
-                    sched.ready.push(Ready { task: id, home, pinned: false });
+                    sched.ready.push(Ready {
+                        task: id,
+                        home,
+                        pinned: false,
+                    });
                 }
                 Status::Running { .. } => *status = Status::Running { woken: true },
                 Status::Queued | Status::Done => return,

@@ -19,7 +19,11 @@ pub struct TaskRef {
 
 impl fmt::Display for TaskRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t{} \"{}\" (spawned at {})", self.id, self.name, self.spawned_at)
+        write!(
+            f,
+            "t{} \"{}\" (spawned at {})",
+            self.id, self.name, self.spawned_at
+        )
     }
 }
 
@@ -83,7 +87,11 @@ pub enum Failure {
 }
 
 fn list(tasks: &[TaskRef]) -> String {
-    tasks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    tasks
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Failure {

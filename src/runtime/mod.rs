@@ -10,8 +10,8 @@
 //! - `panic.rs` — capturing task panics quietly.
 
 pub(crate) mod context;
-pub(crate) mod core;
 mod coop;
+pub(crate) mod core;
 mod failure;
 mod panic;
 mod step;
@@ -69,7 +69,11 @@ pub struct Sim {
 impl Sim {
     /// A run with this configuration and the [`Random`] strategy.
     pub fn new(config: Config) -> Self {
-        Sim { config, strategy: Box::new(Random), replay: None }
+        Sim {
+            config,
+            strategy: Box::new(Random),
+            replay: None,
+        }
     }
 
     /// Uses `strategy` to pick tasks.

@@ -40,7 +40,10 @@ fn check_stop(core: &Core) -> Result<(), Failure> {
         return Err(f);
     }
     if let Some((task, thread)) = core.shared.foreign_wake() {
-        return Err(Failure::ForeignWake { task: core.task_ref(task), thread });
+        return Err(Failure::ForeignWake {
+            task: core.task_ref(task),
+            thread,
+        });
     }
     if let Some(d) = core.chooser.borrow().divergence() {
         return Err(Failure::Divergence(d.clone()));
@@ -50,7 +53,10 @@ fn check_stop(core: &Core) -> Result<(), Failure> {
         let last = last.map_or("<unknown with trace off>".to_string(), |t| {
             core.task_ref(t).to_string()
         });
-        return Err(Failure::StepLimit { steps: core.step.get(), last });
+        return Err(Failure::StepLimit {
+            steps: core.step.get(),
+            last,
+        });
     }
     Ok(())
 }
@@ -78,11 +84,22 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
     if ready.pinned || (ready.home != NO_HOME && idle(ready.home)) {
         return Some((ready.task, ready.home));
     }
-    let idle_workers: Vec<u16> = (0..sched.busy_until.len() as u16).filter(|&w| idle(w)).collect();
+    let idle_workers: Vec<u16> = (0..sched.busy_until.len() as u16)
+        .filter(|&w| idle(w))
+        .collect();
     drop(sched);
-    let w = idle_workers[core.chooser.borrow_mut().choose(ChoiceKind::Worker, idle_workers.len())];
+    let w = idle_workers[core
+        .chooser
+        .borrow_mut()
+        .choose(ChoiceKind::Worker, idle_workers.len())];
     if ready.home != NO_HOME {
-        core.emit_at(Some(ready.task), Some(w), EventKind::Steal { from: Some(ready.home) });
+        core.emit_at(
+            Some(ready.task),
+            Some(w),
+            EventKind::Steal {
+                from: Some(ready.home),
+            },
+        );
     }
     Some((ready.task, w))
 }
@@ -112,7 +129,10 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
         return 0;
     }
     let last = core.last_polled.get();
-    let i = core.strategy.borrow_mut().pick(&candidates.with_context(last, core.step.get()), &mut chooser);
+    let i = core.strategy.borrow_mut().pick(
+        &candidates.with_context(last, core.step.get()),
+        &mut chooser,
+    );
     chooser.record(ChoiceKind::Task, n, i);
     i
 }
@@ -166,24 +186,43 @@ fn requeue(core: &Core, id: u32, worker: u16) {
         sched.busy_until[worker as usize] = until;
         sched.busy += 1;
         sched.tasks[id as usize].status = Status::Queued;
-        sched.ready.push(Ready { task: id, home: worker, pinned: true });
+        sched.ready.push(Ready {
+            task: id,
+            home: worker,
+            pinned: true,
+        });
         drop(sched);
         core.emit(EventKind::Burn { duration_ns: ns });
     } else if woken {
         sched.tasks[id as usize].status = Status::Queued;
-        sched.ready.push(Ready { task: id, home: worker, pinned: false });
+        sched.ready.push(Ready {
+            task: id,
+            home: worker,
+            pinned: false,
+        });
     } else {
         sched.tasks[id as usize].status = Status::Idle;
     }
 }
 
-fn panicked(core: &Core, id: u32, task: super::task::TaskBox, payload: Box<dyn std::any::Any + Send>) {
+fn panicked(
+    core: &Core,
+    id: u32,
+    task: super::task::TaskBox,
+    payload: Box<dyn std::any::Any + Send>,
+) {
     let message = panic::message(&*payload);
     let location = panic::take_location().unwrap_or_else(|| "<unknown>".to_string());
     core.burn.set(None);
     core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
-    let failure = Failure::Panic { task: core.task_ref(id), message: message.clone(), location };
-    core.emit(EventKind::Failure { message: failure.to_string() });
+    let failure = Failure::Panic {
+        task: core.task_ref(id),
+        message: message.clone(),
+        location,
+    };
+    core.emit(EventKind::Failure {
+        message: failure.to_string(),
+    });
     core.current.set(None);
     if id == 0 || core.config.panic_is_failure {
         core.fail(failure);
@@ -218,7 +257,11 @@ fn advance(core: &Core) -> Result<(), Failure> {
     core.emit(EventKind::Advance { to_ns: next });
     {
         let mut sched = core.sched.borrow_mut();
-        let freed = sched.busy_until.iter().filter(|&&b| b > now && b <= next).count();
+        let freed = sched
+            .busy_until
+            .iter()
+            .filter(|&&b| b > now && b <= next)
+            .count();
         sched.busy -= freed;
     }
     fire_timers(core, next);
@@ -228,10 +271,15 @@ fn advance(core: &Core) -> Result<(), Failure> {
 fn fire_timers(core: &Core, now: u64) {
     let mut due = core.timers.borrow_mut().take_due(now);
     while !due.is_empty() {
-        let i = core.chooser.borrow_mut().choose(ChoiceKind::Timer, due.len());
+        let i = core
+            .chooser
+            .borrow_mut()
+            .choose(ChoiceKind::Timer, due.len());
         let (deadline, waker) = due.swap_remove(i);
         core.timers_fired.set(core.timers_fired.get() + 1);
-        core.emit(EventKind::TimerFire { deadline_ns: deadline });
+        core.emit(EventKind::TimerFire {
+            deadline_ns: deadline,
+        });
         waker.wake();
     }
 }
@@ -243,5 +291,7 @@ fn deadlock(core: &Core) -> Failure {
             .filter(|&i| sched.tasks[i as usize].status != Status::Done)
             .collect()
     };
-    Failure::Deadlock { blocked: ids.into_iter().map(|i| core.task_ref(i)).collect() }
+    Failure::Deadlock {
+        blocked: ids.into_iter().map(|i| core.task_ref(i)).collect(),
+    }
 }

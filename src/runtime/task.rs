@@ -126,7 +126,11 @@ impl<T> JoinHandle<T> {
 
     /// True once the task finished, was aborted, or panicked.
     pub fn is_finished(&self) -> bool {
-        self.slot.0.lock().unwrap_or_else(|e| e.into_inner()).finished
+        self.slot
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .finished
     }
 
     /// Cancels the task: its future is dropped and awaiting the handle gives
@@ -224,11 +228,23 @@ where
     {
         let mut sched = core.sched.borrow_mut();
         let home = current.map_or(NO_HOME, |(_, w)| w);
-        sched.tasks.push(TaskMeta { status: Status::Queued, name, location });
-        sched.ready.push(Ready { task: id, home, pinned: false });
+        sched.tasks.push(TaskMeta {
+            status: Status::Queued,
+            name,
+            location,
+        });
+        sched.ready.push(Ready {
+            task: id,
+            home,
+            pinned: false,
+        });
     }
     record_spawn(core, id, current.map(|(t, _)| t));
-    JoinHandle { id, sim: core.id, slot }
+    JoinHandle {
+        id,
+        sim: core.id,
+        slot,
+    }
 }
 
 fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
@@ -247,7 +263,9 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
     }
     core.emit(EventKind::Spawn { child: id });
     let mut chooser = core.chooser.borrow_mut();
-    core.strategy.borrow_mut().on_spawn(TaskId(id), &mut chooser);
+    core.strategy
+        .borrow_mut()
+        .on_spawn(TaskId(id), &mut chooser);
 }
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).

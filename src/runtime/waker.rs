@@ -25,7 +25,10 @@ impl Shared {
         if !self.foreign.load(Ordering::Relaxed) {
             return None;
         }
-        self.detail.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.detail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -2,9 +2,9 @@
 
 use super::{sleep_until, Instant, Sleep};
 use std::future::poll_fn;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::future::Future;
 use std::time::Duration;
 
 /// Ticks every `period`; the first tick completes immediately. Missed ticks are not
@@ -23,7 +23,11 @@ use std::time::Duration;
 pub fn interval(period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
     let start = Instant::now();
-    Interval { period, next: start, sleep: sleep_until(start) }
+    Interval {
+        period,
+        next: start,
+        sleep: sleep_until(start),
+    }
 }
 
 /// Stream of ticks made by [`interval`].

@@ -27,7 +27,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 
 /// Waits until the virtual clock reaches `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, key: None }
+    Sleep {
+        deadline,
+        key: None,
+    }
 }
 
 /// Future of [`sleep`] / [`sleep_until`]. `Send`, and cancels its timer when dropped.
@@ -73,7 +76,9 @@ impl Future for Sleep {
             None if deadline <= core.now.get() => (true, None),
             None => {
                 let key = core.timers.borrow_mut().arm(deadline, cx.waker().clone());
-                core.emit(EventKind::TimerSet { deadline_ns: deadline });
+                core.emit(EventKind::TimerSet {
+                    deadline_ns: deadline,
+                });
                 (false, Some(key))
             }
         });

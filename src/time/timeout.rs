@@ -22,7 +22,10 @@ pub struct Elapsed(());
 /// assert!(out.result.unwrap().is_err());
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep(duration) }
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
 }
 
 pin_project_lite::pin_project! {

@@ -45,14 +45,21 @@ impl Timers {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
-                self.slots.push(Slot { generation: 0, state: SlotState::Free });
+                self.slots.push(Slot {
+                    generation: 0,
+                    state: SlotState::Free,
+                });
                 self.slots.len() as u32 - 1
             }
         };
         let s = &mut self.slots[slot as usize];
         s.state = SlotState::Armed { waker };
-        let key = TimerKey { slot, generation: s.generation };
-        self.heap.push(Reverse((deadline, self.seq, slot, s.generation)));
+        let key = TimerKey {
+            slot,
+            generation: s.generation,
+        };
+        self.heap
+            .push(Reverse((deadline, self.seq, slot, s.generation)));
         self.seq += 1;
         self.armed += 1;
         key
@@ -116,7 +123,9 @@ impl Timers {
                 continue;
             }
             let s = &mut self.slots[slot as usize];
-            if let SlotState::Armed { waker, .. } = std::mem::replace(&mut s.state, SlotState::Fired) {
+            if let SlotState::Armed { waker, .. } =
+                std::mem::replace(&mut s.state, SlotState::Fired)
+            {
                 self.armed -= 1;
                 due.push((deadline, waker));
             }

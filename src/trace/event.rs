@@ -113,7 +113,9 @@ impl EventKind {
             EventKind::Advance { to_ns } => (9, *to_ns),
             EventKind::Burn { duration_ns } => (10, *duration_ns),
             EventKind::Abort { target } => (11, *target as u64),
-            EventKind::Choice { what, value } => (12 ^ (super::fnv1a(what.as_bytes()) << 8), *value),
+            EventKind::Choice { what, value } => {
+                (12 ^ (super::fnv1a(what.as_bytes()) << 8), *value)
+            }
             EventKind::Log { .. } => (13, 0),
             EventKind::Failure { message } => (14, super::fnv1a(message.as_bytes())),
         }

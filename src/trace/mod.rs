@@ -2,16 +2,25 @@
 //!
 //! - `event.rs` — the event types (serde-able).
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
+//! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
+//! - `html.rs` — a self-contained HTML timeline.
+//! - `tracing_layer.rs` — copies `tracing` log lines into the trace.
 //!
 //! Invariant: the fingerprint mixes every scheduling event in order, whatever the
 //! [`crate::TraceMode`], so a fast trace-off run and its full-trace replay agree. Log lines
 //! from `tracing` are kept in a full trace but never mixed in: turning logging up or down
 //! must not change a run's identity.
 
+mod chrome;
 mod event;
+mod html;
 mod text;
+mod tracing_layer;
 
+pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, TaskInfo};
+pub use html::to_html;
+pub use tracing_layer::{layer, SimLayer};
 
 use crate::config::TraceMode;
 use serde::Serialize;

@@ -52,10 +52,18 @@ pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
 
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "# detsim trace v1 seed={} fingerprint={:016x}", self.seed, self.fingerprint)?;
+        writeln!(
+            f,
+            "# detsim trace v1 seed={} fingerprint={:016x}",
+            self.seed, self.fingerprint
+        )?;
         for t in &self.tasks {
             let parent = t.parent.map_or("-".to_string(), |p| format!("t{p}"));
-            writeln!(f, "# task t{} {} parent={parent} at {}", t.id, t.name, t.spawned_at)?;
+            writeln!(
+                f,
+                "# task t{} {} parent={parent} at {}",
+                t.id, t.name, t.spawned_at
+            )?;
         }
         let mut line = String::new();
         for e in &self.events {

@@ -1,0 +1,188 @@
+//! The command line, as clap derive types.
+
+use crate::explore::{Shard, StrategySpec};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Deterministic simulation testing for async Rust: fuzz, replay and shrink the
+/// schedules of registered scenarios.
+#[derive(Debug, Parser)]
+#[command(name = "detsim", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List the scenarios: name, then a one-line description.
+    List,
+    /// Run one seed and print the outcome.
+    Run(RunArgs),
+    /// Run a campaign over many seeds (replays seeds/<scenario>.seeds first).
+    Fuzz(FuzzArgs),
+    /// Re-run a seed or a schedule file exactly, with the full trace.
+    Replay(ReplayArgs),
+    /// Shrink a failing seed or schedule to a minimal failing schedule.
+    Shrink(ShrinkArgs),
+    /// Run each seed twice and on another thread; report the first divergent event.
+    CheckDeterminism(DeterminismArgs),
+}
+
+/// Output formats of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TraceFormat {
+    /// Stable text, one event per line.
+    Text,
+    /// JSON lines (the task table, then the events).
+    Json,
+    /// Chrome trace-event JSON (open in Perfetto or chrome://tracing).
+    Chrome,
+    /// A self-contained HTML timeline.
+    Html,
+}
+
+/// Options shared by the commands that run one seed.
+#[derive(Debug, Args)]
+pub(crate) struct RunOpts {
+    /// Simulated worker threads.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) workers: u16,
+    /// Strategy: random, pct:DEPTH[:STEPS] or dfs:BOUND.
+    #[arg(long, default_value = "random")]
+    pub(crate) strategy: StrategySpec,
+    /// Print the trace in this format.
+    #[arg(long, value_enum)]
+    pub(crate) trace: Option<TraceFormat>,
+    /// Write the trace (or the shrunk schedule) to this file instead of stdout.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Scenario name (see `detsim list`).
+    pub(crate) scenario: String,
+    /// The seed.
+    #[arg(long)]
+    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) opts: RunOpts,
+    /// Also save the run's schedule to this file.
+    #[arg(long)]
+    pub(crate) schedule_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FuzzArgs {
+    /// Scenario name (see `detsim list`).
+    pub(crate) scenario: String,
+    /// Number of seeds in the range.
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) seeds: u64,
+    /// First seed of the range.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) start: u64,
+    /// Strategy: random, pct:DEPTH[:STEPS] or dfs:BOUND.
+    #[arg(long, default_value = "random")]
+    pub(crate) strategy: StrategySpec,
+    /// Simulated worker threads per run.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) workers: u16,
+    /// OS threads running simulations (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) jobs: usize,
+    /// Run only shard K of N (every N-th seed, 1-based K).
+    #[arg(long, default_value = "1/1")]
+    pub(crate) shard: Shard,
+    /// Wall-clock budget, e.g. 60s, 5m, 1h.
+    #[arg(long, value_parser = parse_wall_time)]
+    pub(crate) time: Option<std::time::Duration>,
+    /// Collect up to K distinct failures instead of stopping at the first.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) keep_going: usize,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Directory of seeds files.
+    #[arg(long, default_value = "seeds")]
+    pub(crate) seeds_dir: PathBuf,
+    /// Wall-clock limit per run before it is reported as hung.
+    #[arg(long, value_parser = parse_wall_time, default_value = "10s")]
+    pub(crate) watchdog: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "source", required = true, multiple = false, args = ["seed", "schedule"])]
+pub(crate) struct Source {
+    /// Re-run this seed.
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Replay this schedule file.
+    #[arg(long)]
+    pub(crate) schedule: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// Scenario name (see `detsim list`).
+    pub(crate) scenario: String,
+    #[command(flatten)]
+    pub(crate) source: Source,
+    #[command(flatten)]
+    pub(crate) opts: RunOpts,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShrinkArgs {
+    /// Scenario name (see `detsim list`).
+    pub(crate) scenario: String,
+    #[command(flatten)]
+    pub(crate) source: Source,
+    /// Where to write the shrunk schedule.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Simulated worker threads (with --seed).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) workers: u16,
+    /// Strategy (with --seed).
+    #[arg(long, default_value = "random")]
+    pub(crate) strategy: StrategySpec,
+    /// Maximum number of replays to try.
+    #[arg(long, default_value_t = 5_000)]
+    pub(crate) budget: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeterminismArgs {
+    /// Scenario name (see `detsim list`).
+    pub(crate) scenario: String,
+    /// Number of seeds.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) start: u64,
+    /// Simulated worker threads.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) workers: u16,
+    /// Strategy.
+    #[arg(long, default_value = "random")]
+    pub(crate) strategy: StrategySpec,
+}
+
+/// Parses `500ms`, `60s`, `5m`, `1h` (a bare number is seconds).
+pub(crate) fn parse_wall_time(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration '{s}': expected e.g. 60s, 5m, 1h"))?;
+    let secs = match unit {
+        "ms" => return Ok(std::time::Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("invalid duration unit in '{s}': use ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}

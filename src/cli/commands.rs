@@ -1,0 +1,181 @@
+//! One function per subcommand (except `fuzz`, in `fuzz.rs`).
+
+use super::args::{Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, Source, TraceFormat};
+use super::{program_invocation, InputError, Verdict};
+use crate::explore::{check_determinism, run_one, shrink, StrategySpec};
+use crate::harness::{ScheduleFile, ScheduleHeader};
+use crate::{Config, Failure, Outcome, Scenario, TraceMode};
+use anyhow::{Context, Result};
+use std::path::Path;
+
+pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdict> {
+    match command {
+        Command::List => {
+            for s in scenarios {
+                println!("{:<20} {}", s.name(), s.description());
+            }
+            Ok(Verdict::Pass)
+        }
+        Command::Run(a) => run(a, scenarios),
+        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios),
+        Command::Replay(a) => replay(a, scenarios),
+        Command::Shrink(a) => shrink_cmd(a, scenarios),
+        Command::CheckDeterminism(a) => determinism(a, scenarios),
+    }
+}
+
+pub(crate) fn find<'a>(scenarios: &'a [Scenario], name: &str) -> Result<&'a Scenario> {
+    scenarios.iter().find(|s| s.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = scenarios.iter().map(Scenario::name).collect();
+        InputError(format!("unknown scenario '{name}' (available: {})", names.join(", "))).into()
+    })
+}
+
+fn per_seed_strategy(spec: &StrategySpec) -> Result<()> {
+    if matches!(spec, StrategySpec::Dfs { .. }) {
+        return Err(InputError("dfs explores many runs from one seed; use `fuzz --strategy dfs:B`, or replay its saved --schedule".into()).into());
+    }
+    Ok(())
+}
+
+fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
+    let scenario = find(scenarios, &a.scenario)?;
+    per_seed_strategy(&a.opts.strategy)?;
+    let config = Config::default().seed(a.seed).workers(a.opts.workers as usize).trace(TraceMode::Full);
+    let out = run_one(scenario, config.clone(), &a.opts.strategy);
+    if let Some(path) = &a.schedule_out {
+        let header = ScheduleHeader::new(scenario.name(), a.opts.strategy, config);
+        ScheduleFile { header, schedule: out.schedule.clone() }.save(path)?;
+        eprintln!("schedule written to {}", path.display());
+    }
+    report_outcome(scenario, &out, &a.opts)
+}
+
+fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
+    let scenario = find(scenarios, &a.scenario)?;
+    let out = match (&a.source.seed, &a.source.schedule) {
+        (Some(seed), _) => {
+            per_seed_strategy(&a.opts.strategy)?;
+            let config = Config::default().seed(*seed).workers(a.opts.workers as usize).trace(TraceMode::Full);
+            run_one(scenario, config, &a.opts.strategy)
+        }
+        (None, Some(path)) => {
+            let file = load_schedule(path, scenario)?;
+            let out = scenario.replay(file.header.config.clone().trace(TraceMode::Full), file.schedule);
+            if let Some(Failure::Divergence(d)) = out.failure() {
+                return Err(InputError(format!("{}: the program no longer follows this schedule: {d}", path.display())).into());
+            }
+            out
+        }
+        (None, None) => unreachable!("clap requires --seed or --schedule"),
+    };
+    report_outcome(scenario, &out, &a.opts)
+}
+
+/// Loads a schedule file for `scenario`, checking the scenario name and build.
+fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
+    let file = ScheduleFile::load(path).map_err(|e| InputError(e.to_string()))?;
+    if file.header.scenario != scenario.name() {
+        return Err(InputError(format!(
+            "{}: this schedule was recorded from scenario '{}', not '{}'",
+            path.display(),
+            file.header.scenario,
+            scenario.name()
+        ))
+        .into());
+    }
+    if !file.header.is_from_this_build() {
+        eprintln!("detsim: warning: {} was recorded by another build of the program; replay may diverge", path.display());
+    }
+    Ok(file)
+}
+
+fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Result<Verdict> {
+    if let Some(format) = opts.trace {
+        write_trace(&out.trace, format, opts.out.as_deref())?;
+    }
+    let s = &out.stats;
+    let summary = format!(
+        "steps {}, virtual time {:?}, tasks {}, choices {}, fingerprint {:016x}",
+        s.steps, s.elapsed, s.tasks_spawned, s.choices, out.fingerprint
+    );
+    match out.failure() {
+        None => {
+            println!("{} seed {}: passed ({summary})", scenario.name(), out.seed);
+            Ok(Verdict::Pass)
+        }
+        Some(f) => {
+            println!("{} seed {}: FAILED ({summary})\n  {f}", scenario.name(), out.seed);
+            if opts.trace.is_none() {
+                println!("last events:\n{}", out.trace.tail(15));
+            }
+            Ok(Verdict::Fail)
+        }
+    }
+}
+
+pub(crate) fn write_trace(trace: &crate::Trace, format: TraceFormat, out: Option<&Path>) -> Result<()> {
+    let text = match format {
+        TraceFormat::Text => trace.to_string(),
+        TraceFormat::Json => trace.to_json_lines(),
+        TraceFormat::Chrome => crate::trace::to_chrome_json(trace),
+        TraceFormat::Html => crate::trace::to_html(trace),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("trace written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn failing_schedule(scenario: &Scenario, source: &Source, workers: usize, strategy: &StrategySpec) -> Result<(Config, crate::Schedule)> {
+    match (&source.seed, &source.schedule) {
+        (Some(seed), _) => {
+            per_seed_strategy(strategy)?;
+            let config = Config::default().seed(*seed).workers(workers).trace(TraceMode::Off);
+            Ok((config.clone(), run_one(scenario, config, strategy).schedule))
+        }
+        (None, Some(path)) => {
+            let file = load_schedule(path, scenario)?;
+            Ok((file.header.config, file.schedule))
+        }
+        (None, None) => unreachable!("clap requires --seed or --schedule"),
+    }
+}
+
+fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
+    let scenario = find(scenarios, &a.scenario)?;
+    let (config, schedule) = failing_schedule(scenario, &a.source, a.workers as usize, &a.strategy)?;
+    let shrunk = shrink(scenario, &config, schedule, a.budget).map_err(|e| InputError(e.to_string()))?;
+    let header = ScheduleHeader::new(scenario.name(), a.strategy, config);
+    ScheduleFile { header, schedule: shrunk.schedule.clone() }.save(&a.out)?;
+    let (b, f) = (shrunk.before, shrunk.after);
+    println!("shrunk in {} replays: steps {} -> {}, choices {} -> {}, context switches {} -> {}",
+        shrunk.attempts, b.steps, f.steps, b.choices, f.choices, b.switches, f.switches);
+    println!("failure: {}", shrunk.failure);
+    println!("written to {}; replay with:\n  {} replay {} --schedule {} --trace text",
+        a.out.display(), program_invocation(), scenario.name(), a.out.display());
+    Ok(Verdict::Fail)
+}
+
+fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
+    let scenario = find(scenarios, &a.scenario)?;
+    if a.seeds == 0 {
+        return Err(InputError("--seeds must be at least 1".into()).into());
+    }
+    per_seed_strategy(&a.strategy)?;
+    let config = Config::default().workers(a.workers as usize);
+    match check_determinism(scenario, &config, &a.strategy, a.start..a.start.saturating_add(a.seeds)) {
+        Ok(n) => {
+            println!("{}: deterministic: {n} seeds, each run twice here and once on another thread, identical fingerprints", scenario.name());
+            Ok(Verdict::Pass)
+        }
+        Err(leak) => {
+            println!("{}: NOT deterministic: {leak}", scenario.name());
+            Ok(Verdict::Fail)
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Shrinking a failing schedule to a smaller one that fails the same way.
+//!
+//! The schedule is a list of choices, so it shrinks the way Hypothesis shrinks its choice
+//! sequences (MacIver & Donaldson, "Test-case reduction via test-case generation",
+//! ECOOP 2020), with delta debugging's halving span sizes (Zeller & Hildebrandt, TSE 2002):
+//! 1. delete spans of choices (halving sizes down to 1);
+//! 2. zero spans (choice 0 is the oldest runnable task: fewer departures from FIFO);
+//! 3. lower single values towards 0.
+//!
+//! Each candidate replays *leniently* (out-of-range values clamp, a short schedule pads
+//! with zeros) and is accepted if it fails with the same [`Failure::signature`] and is
+//! smaller by (steps, choices, sum of values). The accepted schedule is the one the
+//! replay *recorded*, so the result always replays strictly to the same failure.
+
+use crate::{Config, Failure, Outcome, Scenario, Schedule, Sim, TraceMode};
+use serde::Serialize;
+
+/// Size of a schedule and its run, before or after shrinking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Measure {
+    /// Scheduling steps (polls) until the failure.
+    pub steps: u64,
+    /// Recorded choices.
+    pub choices: usize,
+    /// Context switches: consecutive polls of different tasks.
+    pub switches: usize,
+}
+
+/// The result of [`shrink`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Shrunk {
+    /// The smallest failing schedule found.
+    pub schedule: Schedule,
+    /// Its failure (same signature as the original).
+    pub failure: Failure,
+    /// The original's measure.
+    pub before: Measure,
+    /// The result's measure.
+    pub after: Measure,
+    /// Replays tried.
+    pub attempts: usize,
+}
+
+/// The schedule given to [`shrink`] does not fail.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the schedule to shrink does not fail (it passed when replayed): nothing to shrink")]
+pub struct NotFailing;
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    steps: u64,
+    choices: usize,
+    total: u128,
+}
+
+fn key(steps: u64, s: &Schedule) -> Key {
+    Key {
+        steps,
+        choices: s.len(),
+        total: s.choices.iter().map(|c| c.value as u128).sum(),
+    }
+}
+
+struct Shrinker<'a> {
+    scenario: &'a Scenario,
+    config: Config,
+    signature: String,
+    best: Schedule,
+    best_key: Key,
+    attempts: usize,
+    budget: usize,
+}
+
+impl Shrinker<'_> {
+    /// Replays `candidate`; keeps it if it fails the same way and is smaller.
+    fn try_candidate(&mut self, candidate: Schedule) -> bool {
+        if self.attempts >= self.budget {
+            return false;
+        }
+        self.attempts += 1;
+        let out = Sim::new(self.config.clone())
+            .replay_lenient(candidate)
+            .run(self.scenario.future());
+        let same = out
+            .failure()
+            .is_some_and(|f| f.signature() == self.signature);
+        let k = key(out.stats.steps, &out.schedule);
+        if same && k < self.best_key {
+            self.best = out.schedule;
+            self.best_key = k;
+            return true;
+        }
+        false
+    }
+
+    fn delete_spans(&mut self) -> bool {
+        let mut improved = false;
+        let mut size = (self.best.len() / 2).max(1);
+        loop {
+            let mut start = 0;
+            while start < self.best.len() {
+                let mut c = self.best.clone();
+                let end = (start + size).min(c.len());
+                c.choices.drain(start..end);
+                if self.try_candidate(c) {
+                    improved = true;
+                } else {
+                    start += size;
+                }
+            }
+            if size == 1 || self.attempts >= self.budget {
+                return improved;
+            }
+            size /= 2;
+        }
+    }
+
+    fn zero_spans(&mut self) -> bool {
+        let mut improved = false;
+        let mut size = (self.best.len() / 2).max(1);
+        loop {
+            for start in (0..self.best.len()).step_by(size) {
+                let mut c = self.best.clone();
+                let end = (start + size).min(c.len());
+                if c.choices[start..end].iter().all(|x| x.value == 0) {
+                    continue;
+                }
+                c.choices[start..end].iter_mut().for_each(|x| x.value = 0);
+                improved |= self.try_candidate(c);
+            }
+            if size == 1 || self.attempts >= self.budget {
+                return improved;
+            }
+            size /= 2;
+        }
+    }
+
+    fn lower_values(&mut self) -> bool {
+        let mut improved = false;
+        for i in 0..self.best.len() {
+            let Some(v) = self.best.choices.get(i).map(|c| c.value) else {
+                break;
+            };
+            for lower in [0, v / 2, v.saturating_sub(1)] {
+                if lower >= v {
+                    continue;
+                }
+                let mut c = self.best.clone();
+                c.choices[i].value = lower;
+                if self.try_candidate(c) {
+                    improved = true;
+                    break;
+                }
+            }
+        }
+        improved
+    }
+}
+
+/// Shrinks `schedule` (which must fail under `config`) within `budget` replays.
+///
+/// ```
+/// use detsim::{Config, Scenario, TraceMode};
+/// use detsim::explore::shrink;
+/// use std::{cell::Cell, rc::Rc};
+/// let racy = Scenario::new("race", "lost update", || async {
+///     let n = Rc::new(Cell::new(0));
+///     let hs: Vec<_> = (0..3).map(|_| { let n = n.clone(); detsim::spawn(async move {
+///         let v = n.get(); detsim::task::yield_now().await; n.set(v + 1);
+///     })}).collect();
+///     for h in hs { h.await.unwrap(); }
+///     assert_eq!(n.get(), 3);
+/// });
+/// let failing = (0..100).map(|s| racy.run(Config::default().seed(s)))
+///     .find(|o| o.failure().is_some()).unwrap();
+/// let config = Config::default().seed(failing.seed);
+/// let shrunk = shrink(&racy, &config, failing.schedule.clone(), 2000).unwrap();
+/// assert!(shrunk.after <= shrunk.before);
+/// let replay = racy.replay(config, shrunk.schedule.clone());
+/// assert_eq!(replay.failure().unwrap().signature(), shrunk.failure.signature());
+/// ```
+pub fn shrink(
+    scenario: &Scenario,
+    config: &Config,
+    schedule: Schedule,
+    budget: usize,
+) -> Result<Shrunk, NotFailing> {
+    let config = config.clone().trace(TraceMode::Off);
+    let first = Sim::new(config.clone())
+        .replay_lenient(schedule)
+        .run(scenario.future());
+    let failure = first.failure().cloned().ok_or(NotFailing)?;
+    let before = measure(scenario, &config, &first.schedule);
+    let mut s = Shrinker {
+        scenario,
+        config: config.clone(),
+        signature: failure.signature(),
+        best_key: key(first.stats.steps, &first.schedule),
+        best: first.schedule,
+        attempts: 0,
+        budget,
+    };
+    while s.attempts < s.budget {
+        let improved = s.delete_spans() | s.zero_spans() | s.lower_values();
+        if !improved {
+            break;
+        }
+    }
+    let final_run = replay_full(scenario, &config, &s.best);
+    Ok(Shrunk {
+        failure: final_run.failure().cloned().unwrap_or(failure),
+        after: measure(scenario, &config, &s.best),
+        schedule: s.best,
+        before,
+        attempts: s.attempts,
+    })
+}
+
+fn replay_full(scenario: &Scenario, config: &Config, schedule: &Schedule) -> Outcome<()> {
+    scenario.replay(config.clone().trace(TraceMode::Full), schedule.clone())
+}
+
+/// Steps, choices and context switches of a schedule's (full-trace) replay.
+pub fn measure(scenario: &Scenario, config: &Config, schedule: &Schedule) -> Measure {
+    let out = replay_full(scenario, config, schedule);
+    let polls = out
+        .trace
+        .events
+        .iter()
+        .filter(|e| e.kind == crate::trace::EventKind::Poll);
+    let mut last = None;
+    let mut switches = 0;
+    for e in polls {
+        if last.is_some() && last != e.task {
+            switches += 1;
+        }
+        last = e.task;
+    }
+    Measure {
+        steps: out.stats.steps,
+        choices: schedule.len(),
+        switches,
+    }
+}

@@ -1,0 +1,83 @@
+//! [`Scenario`]: a named async test program that campaigns, the CLI and `check` run.
+
+use crate::config::Config;
+use crate::explore::Strategy;
+use crate::{Outcome, Schedule, Sim};
+use futures::future::LocalBoxFuture;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+type Program = dyn Fn() -> LocalBoxFuture<'static, ()> + Send + Sync;
+
+/// A named program: a factory of fresh main futures, one per run.
+///
+/// The factory is `Send + Sync` so a campaign can call it on every thread; the futures
+/// it makes need not be `Send` (each runs on the thread that made it).
+///
+/// ```
+/// use detsim::{Config, Scenario};
+/// let s = Scenario::new("hello", "spawns a task and joins it", || async {
+///     detsim::spawn(async {}).await.unwrap();
+/// });
+/// assert!(s.run(Config::default().seed(1)).is_ok());
+/// ```
+#[derive(Clone)]
+pub struct Scenario {
+    name: String,
+    description: String,
+    program: Arc<Program>,
+}
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scenario")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl Scenario {
+    /// A scenario named `name` running `program()` as the main task of each run.
+    pub fn new<F, Fut>(name: impl Into<String>, description: impl Into<String>, program: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        Scenario {
+            name: name.into(),
+            description: description.into(),
+            program: Arc::new(move || Box::pin(program())),
+        }
+    }
+
+    /// The name (used for seeds files and the command line).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The one-line description.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// A fresh main future.
+    pub fn future(&self) -> LocalBoxFuture<'static, ()> {
+        (self.program)()
+    }
+
+    /// One run with the default (random) strategy.
+    pub fn run(&self, config: Config) -> Outcome<()> {
+        Sim::new(config).run(self.future())
+    }
+
+    /// One run with `strategy`.
+    pub fn run_with(&self, config: Config, strategy: Box<dyn Strategy>) -> Outcome<()> {
+        Sim::new(config).strategy(strategy).run(self.future())
+    }
+
+    /// One strict replay of `schedule`.
+    pub fn replay(&self, config: Config, schedule: Schedule) -> Outcome<()> {
+        Sim::new(config).replay(schedule).run(self.future())
+    }
+}

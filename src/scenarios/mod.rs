@@ -1,0 +1,34 @@
+//! Built-in scenarios: small realistic programs with a real bug (`<name>`) and a fixed
+//! twin (`<name>-fixed`), so `detsim fuzz <name>` shows the whole loop out of the box.
+//!
+//! - `bank.rs` — concurrent transfers; a lost update across an await.
+//! - `lost_wakeup.rs` — producer/consumer with `Notify` used wrongly: a deadlock.
+//! - `pool.rs` — CPU-bound work that starves a latency-sensitive task of workers.
+
+mod bank;
+mod lost_wakeup;
+mod pool;
+
+use crate::Scenario;
+
+/// Every built-in scenario, buggy and fixed, in a stable order.
+///
+/// ```
+/// let names: Vec<String> = detsim::scenarios::builtin().iter().map(|s| s.name().to_string()).collect();
+/// assert!(names.contains(&"bank".to_string()) && names.contains(&"bank-fixed".to_string()));
+/// ```
+pub fn builtin() -> Vec<Scenario> {
+    vec![
+        Scenario::new("bank", "concurrent transfers; a balance is read and written across an await (lost update)", || bank::run(false)),
+        Scenario::new("bank-fixed", "the same bank, with per-account locks taken in a fixed order", || bank::run(true)),
+        Scenario::new("lost-wakeup", "producer/consumer where Notify::notify_waiters can fire between check and wait (deadlock)", || lost_wakeup::run(false)),
+        Scenario::new("lost-wakeup-fixed", "the same queue, with notify_one, which stores a permit", || lost_wakeup::run(true)),
+        Scenario::new("pool", "CPU-bound pipeline on 4 workers; burning tasks starve a heartbeat past its latency bound", || pool::run(false)),
+        Scenario::new("pool-fixed", "the same pipeline, with CPU work limited to 3 of the 4 workers by a semaphore", || pool::run(true)),
+    ]
+}
+
+/// The built-in scenario called `name`.
+pub fn find(name: &str) -> Option<Scenario> {
+    builtin().into_iter().find(|s| s.name() == name)
+}
