@@ -31,8 +31,8 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod choice;
-mod config;
 pub mod cli;
+mod config;
 pub mod env;
 pub mod explore;
 pub mod harness;

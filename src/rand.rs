@@ -29,6 +29,12 @@ pub fn rng() -> SimRng {
     SimRng(())
 }
 
+/// The seed of the current run (for canaries and log lines; drawing from it is not a
+/// substitute for [`random`], which records its choices).
+pub fn seed() -> u64 {
+    context::with(|core| core.config.seed)
+}
+
 /// A random value of any type `rand` can generate.
 pub fn random<T>() -> T
 where

@@ -259,8 +259,9 @@ fn pct_finds_the_reorder_bug_more_often_than_random() {
     eprintln!(
         "reorder bug over {SEEDS} seeds ({steps} steps a run): PCT(3) {pct}, Random {random}"
     );
-    // PCT's guarantee for this depth-2 bug is only 1/(n·k) ≈ 1/(14·60) per run; the real
-    // rate is about 1/6 × the chance that no change point demotes one of the three.
+    // PCT's guarantee for this depth-2 bug is only 1/(n·k) with n = 14 tasks and k ≈ 50
+    // steps, about 1/700 per run; the real rate is about 1/6 × the chance that no change
+    // point demotes one of the three.
     assert!(pct > random, "PCT {pct} vs Random {random}");
     assert!(
         pct > 5 * random,

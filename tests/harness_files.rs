@@ -33,12 +33,23 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Recomputes the checksum line of an edited schedule text.
+/// Recomputes the checksum line of an edited schedule file.
+fn reseal_bytes(bytes: &[u8]) -> Vec<u8> {
+    let key = b"checksum: ";
+    let Some(start) = bytes.windows(key.len()).position(|w| w == key) else {
+        return bytes.to_vec();
+    };
+    let end = bytes[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |e| start + e + 1);
+    let sum = fnv1a(&[&bytes[..start], &bytes[end..]].concat());
+    let line = format!("checksum: {sum:016x}\n");
+    [&bytes[..start], line.as_bytes(), &bytes[end..]].concat()
+}
+
 fn reseal(text: &str) -> String {
-    let start = text.find("checksum: ").expect("has a checksum line");
-    let end = start + text[start..].find('\n').unwrap() + 1;
-    let sum = fnv1a(format!("{}{}", &text[..start], &text[end..]).as_bytes());
-    format!("{}checksum: {sum:016x}\n{}", &text[..start], &text[end..])
+    String::from_utf8(reseal_bytes(text.as_bytes())).unwrap()
 }
 
 const SEEDS_SAMPLE: &str = "\
@@ -124,13 +135,13 @@ fn seeds_non_utf8_names_line_and_byte() {
             err,
             SeedsError::NotUtf8 {
                 line: 2,
-                offset: 18,
+                offset: 19,
                 ..
             }
         ),
         "{err:?}"
     );
-    assert_eq!(err.to_string(), "s.seeds:2: not valid UTF-8 (byte 18)");
+    assert_eq!(err.to_string(), "s.seeds:2: not valid UTF-8 (byte 19)");
 }
 
 #[test]
@@ -523,6 +534,38 @@ fn schedule_fields_that_do_not_parse_name_line_and_offset() {
     // An edited header without a new checksum is caught by the checksum.
     let err = parse(&text.replace("choices: 20", "choices: 21"));
     assert!(matches!(err, ScheduleFileError::Checksum { .. }), "{err:?}");
+}
+
+/// Bytes that edits insert: body syntax, kind codes, and one that is never UTF-8.
+const EDIT_BYTES: &[u8] = b" \n=/0123456789twmrfx\xff";
+
+#[test]
+fn schedule_parser_never_panics_on_edited_files() {
+    // Random edits, resealed so that they reach the body decoder, plus random bytes.
+    let text = sample_schedule(40).to_text().into_bytes();
+    let mut rng = SplitMix(0xface);
+    for round in 0..3000 {
+        let mut bytes = text.clone();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() + 1);
+            match rng.below(3) {
+                0 if at < bytes.len() => bytes[at] = rng.next() as u8,
+                1 => bytes.insert(at, EDIT_BYTES[rng.below(EDIT_BYTES.len())]),
+                _ => bytes.truncate(at),
+            }
+        }
+        if round % 2 == 0 {
+            bytes = reseal_bytes(&bytes);
+        }
+        if let Ok(file) = ScheduleFile::parse(Path::new("e.schedule"), &bytes) {
+            let again = ScheduleFile::parse(Path::new("e.schedule"), file.to_text().as_bytes());
+            assert_eq!(again.unwrap(), file);
+        }
+    }
+    for _ in 0..500 {
+        let noise: Vec<u8> = (0..rng.below(200)).map(|_| rng.next() as u8).collect();
+        assert!(ScheduleFile::parse(Path::new("n.schedule"), &noise).is_err());
+    }
 }
 
 #[test]

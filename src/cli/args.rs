@@ -176,7 +176,9 @@ pub(crate) fn parse_wall_time(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("invalid duration '{s}': expected e.g. 60s, 5m, 1h"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration '{s}': expected e.g. 60s, 5m, 1h"))?;
     let secs = match unit {
         "ms" => return Ok(std::time::Duration::from_millis(n)),
         "" | "s" => n,

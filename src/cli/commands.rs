@@ -1,6 +1,8 @@
 //! One function per subcommand (except `fuzz`, in `fuzz.rs`).
 
-use super::args::{Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, Source, TraceFormat};
+use super::args::{
+    Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, Source, TraceFormat,
+};
 use super::{program_invocation, InputError, Verdict};
 use crate::explore::{check_determinism, run_one, shrink, StrategySpec};
 use crate::harness::{ScheduleFile, ScheduleHeader};
@@ -27,7 +29,11 @@ pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdi
 pub(crate) fn find<'a>(scenarios: &'a [Scenario], name: &str) -> Result<&'a Scenario> {
     scenarios.iter().find(|s| s.name() == name).ok_or_else(|| {
         let names: Vec<&str> = scenarios.iter().map(Scenario::name).collect();
-        InputError(format!("unknown scenario '{name}' (available: {})", names.join(", "))).into()
+        InputError(format!(
+            "unknown scenario '{name}' (available: {})",
+            names.join(", ")
+        ))
+        .into()
     })
 }
 
@@ -41,11 +47,18 @@ fn per_seed_strategy(spec: &StrategySpec) -> Result<()> {
 fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
     per_seed_strategy(&a.opts.strategy)?;
-    let config = Config::default().seed(a.seed).workers(a.opts.workers as usize).trace(TraceMode::Full);
+    let config = Config::default()
+        .seed(a.seed)
+        .workers(a.opts.workers as usize)
+        .trace(TraceMode::Full);
     let out = run_one(scenario, config.clone(), &a.opts.strategy);
     if let Some(path) = &a.schedule_out {
         let header = ScheduleHeader::new(scenario.name(), a.opts.strategy, config);
-        ScheduleFile { header, schedule: out.schedule.clone() }.save(path)?;
+        ScheduleFile {
+            header,
+            schedule: out.schedule.clone(),
+        }
+        .save(path)?;
         eprintln!("schedule written to {}", path.display());
     }
     report_outcome(scenario, &out, &a.opts)
@@ -56,14 +69,24 @@ fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let out = match (&a.source.seed, &a.source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(&a.opts.strategy)?;
-            let config = Config::default().seed(*seed).workers(a.opts.workers as usize).trace(TraceMode::Full);
+            let config = Config::default()
+                .seed(*seed)
+                .workers(a.opts.workers as usize)
+                .trace(TraceMode::Full);
             run_one(scenario, config, &a.opts.strategy)
         }
         (None, Some(path)) => {
             let file = load_schedule(path, scenario)?;
-            let out = scenario.replay(file.header.config.clone().trace(TraceMode::Full), file.schedule);
+            let out = scenario.replay(
+                file.header.config.clone().trace(TraceMode::Full),
+                file.schedule,
+            );
             if let Some(Failure::Divergence(d)) = out.failure() {
-                return Err(InputError(format!("{}: the program no longer follows this schedule: {d}", path.display())).into());
+                return Err(InputError(format!(
+                    "{}: the program no longer follows this schedule: {d}",
+                    path.display()
+                ))
+                .into());
             }
             out
         }
@@ -85,7 +108,10 @@ fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
         .into());
     }
     if !file.header.is_from_this_build() {
-        eprintln!("detsim: warning: {} was recorded by another build of the program; replay may diverge", path.display());
+        eprintln!(
+            "detsim: warning: {} was recorded by another build of the program; replay may diverge",
+            path.display()
+        );
     }
     Ok(file)
 }
@@ -105,7 +131,11 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
             Ok(Verdict::Pass)
         }
         Some(f) => {
-            println!("{} seed {}: FAILED ({summary})\n  {f}", scenario.name(), out.seed);
+            println!(
+                "{} seed {}: FAILED ({summary})\n  {f}",
+                scenario.name(),
+                out.seed
+            );
             if opts.trace.is_none() {
                 println!("last events:\n{}", out.trace.tail(15));
             }
@@ -114,7 +144,11 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
     }
 }
 
-pub(crate) fn write_trace(trace: &crate::Trace, format: TraceFormat, out: Option<&Path>) -> Result<()> {
+pub(crate) fn write_trace(
+    trace: &crate::Trace,
+    format: TraceFormat,
+    out: Option<&Path>,
+) -> Result<()> {
     let text = match format {
         TraceFormat::Text => trace.to_string(),
         TraceFormat::Json => trace.to_json_lines(),
@@ -131,11 +165,19 @@ pub(crate) fn write_trace(trace: &crate::Trace, format: TraceFormat, out: Option
     Ok(())
 }
 
-fn failing_schedule(scenario: &Scenario, source: &Source, workers: usize, strategy: &StrategySpec) -> Result<(Config, crate::Schedule)> {
+fn failing_schedule(
+    scenario: &Scenario,
+    source: &Source,
+    workers: usize,
+    strategy: &StrategySpec,
+) -> Result<(Config, crate::Schedule)> {
     match (&source.seed, &source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(strategy)?;
-            let config = Config::default().seed(*seed).workers(workers).trace(TraceMode::Off);
+            let config = Config::default()
+                .seed(*seed)
+                .workers(workers)
+                .trace(TraceMode::Off);
             Ok((config.clone(), run_one(scenario, config, strategy).schedule))
         }
         (None, Some(path)) => {
@@ -148,16 +190,29 @@ fn failing_schedule(scenario: &Scenario, source: &Source, workers: usize, strate
 
 fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
-    let (config, schedule) = failing_schedule(scenario, &a.source, a.workers as usize, &a.strategy)?;
-    let shrunk = shrink(scenario, &config, schedule, a.budget).map_err(|e| InputError(e.to_string()))?;
+    let (config, schedule) =
+        failing_schedule(scenario, &a.source, a.workers as usize, &a.strategy)?;
+    let shrunk =
+        shrink(scenario, &config, schedule, a.budget).map_err(|e| InputError(e.to_string()))?;
     let header = ScheduleHeader::new(scenario.name(), a.strategy, config);
-    ScheduleFile { header, schedule: shrunk.schedule.clone() }.save(&a.out)?;
+    ScheduleFile {
+        header,
+        schedule: shrunk.schedule.clone(),
+    }
+    .save(&a.out)?;
     let (b, f) = (shrunk.before, shrunk.after);
-    println!("shrunk in {} replays: steps {} -> {}, choices {} -> {}, context switches {} -> {}",
-        shrunk.attempts, b.steps, f.steps, b.choices, f.choices, b.switches, f.switches);
+    println!(
+        "shrunk in {} replays: steps {} -> {}, choices {} -> {}, context switches {} -> {}",
+        shrunk.attempts, b.steps, f.steps, b.choices, f.choices, b.switches, f.switches
+    );
     println!("failure: {}", shrunk.failure);
-    println!("written to {}; replay with:\n  {} replay {} --schedule {} --trace text",
-        a.out.display(), program_invocation(), scenario.name(), a.out.display());
+    println!(
+        "written to {}; replay with:\n  {} replay {} --schedule {} --trace text",
+        a.out.display(),
+        program_invocation(),
+        scenario.name(),
+        a.out.display()
+    );
     Ok(Verdict::Fail)
 }
 
@@ -168,7 +223,12 @@ fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     }
     per_seed_strategy(&a.strategy)?;
     let config = Config::default().workers(a.workers as usize);
-    match check_determinism(scenario, &config, &a.strategy, a.start..a.start.saturating_add(a.seeds)) {
+    match check_determinism(
+        scenario,
+        &config,
+        &a.strategy,
+        a.start..a.start.saturating_add(a.seeds),
+    ) {
         Ok(n) => {
             println!("{}: deterministic: {n} seeds, each run twice here and once on another thread, identical fingerprints", scenario.name());
             Ok(Verdict::Pass)

@@ -14,24 +14,29 @@ use std::time::Duration;
 pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
     if a.seeds == 0 {
-        return Err(InputError("--seeds must be at least 1 (the seed range is empty)".into()).into());
+        return Err(
+            InputError("--seeds must be at least 1 (the seed range is empty)".into()).into(),
+        );
     }
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     // Only the first handler registration in a process succeeds; a second fuzz in the
     // same process keeps the first (fine: both set a flag the campaign polls).
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    let campaign = Campaign::new(scenario.clone(), Config::default().workers(a.workers as usize))
-        .seeds(a.seeds)
-        .start(a.start)
-        .strategy(a.strategy)
-        .jobs(a.jobs)
-        .shard(a.shard)
-        .keep_going(a.keep_going)
-        .time_limit(a.time)
-        .seeds_dir(Some(a.seeds_dir.clone()))
-        .watchdog(Some(a.watchdog))
-        .interrupt(interrupt);
+    let campaign = Campaign::new(
+        scenario.clone(),
+        Config::default().workers(a.workers as usize),
+    )
+    .seeds(a.seeds)
+    .start(a.start)
+    .strategy(a.strategy)
+    .jobs(a.jobs)
+    .shard(a.shard)
+    .keep_going(a.keep_going)
+    .time_limit(a.time)
+    .seeds_dir(Some(a.seeds_dir.clone()))
+    .watchdog(Some(a.watchdog))
+    .interrupt(interrupt);
     let display = ProgressDisplay::start(campaign.progress(), a.json);
     let report = campaign.run().map_err(|e| match e {
         CampaignError::Seeds(e) => anyhow::Error::new(InputError(e.to_string())),
@@ -44,12 +49,19 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         // The hung run's thread cannot be stopped; leaving the process is what ends it.
         std::process::exit(1);
     }
-    Ok(if report.failed() { Verdict::Fail } else { Verdict::Pass })
+    Ok(if report.failed() {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    })
 }
 
 fn replay_command(scenario: &str, f: &FoundFailure) -> String {
     match &f.schedule {
-        Some(path) => format!("{} replay {scenario} --schedule {path} --trace text", program_invocation()),
+        Some(path) => format!(
+            "{} replay {scenario} --schedule {path} --trace text",
+            program_invocation()
+        ),
         None => format!(
             "{} replay {scenario} --seed {} --strategy {} --workers {} --trace text",
             program_invocation(),
@@ -67,14 +79,31 @@ fn print_report(campaign: &Campaign, r: &CampaignReport, json: bool) -> Result<(
     }
     let mut out = String::new();
     for reg in &r.regressions {
-        let status = reg.failure.as_ref().map_or("passes now".to_string(), |f| format!("still fails: {}", f.message));
-        out += &format!("regression seed {} ({}, {} workers): {status}\n", reg.seed, reg.strategy, reg.workers);
+        let status = reg.failure.as_ref().map_or("passes now".to_string(), |f| {
+            format!("still fails: {}", f.message)
+        });
+        out += &format!(
+            "regression seed {} ({}, {} workers): {status}\n",
+            reg.seed, reg.strategy, reg.workers
+        );
     }
     for seed in &r.resumed_in_flight {
         out += &format!("re-ran seed {seed}, left in flight by an interrupted campaign\n");
     }
-    for f in r.failures.iter().chain(r.regressions.iter().filter_map(|g| g.failure.as_ref())) {
-        out += &format!("\nFAILED seed {} ({}, {} workers, fingerprint {}):\n  {}\n  replay: {}\n", f.seed, f.strategy, f.workers, f.fingerprint, f.message, replay_command(name, f));
+    for f in r
+        .failures
+        .iter()
+        .chain(r.regressions.iter().filter_map(|g| g.failure.as_ref()))
+    {
+        out += &format!(
+            "\nFAILED seed {} ({}, {} workers, fingerprint {}):\n  {}\n  replay: {}\n",
+            f.seed,
+            f.strategy,
+            f.workers,
+            f.fingerprint,
+            f.message,
+            replay_command(name, f)
+        );
     }
     let complete = match r.complete {
         Some(true) => " (complete: every schedule within the bound was explored)",
@@ -125,8 +154,10 @@ fn show(progress: &Progress, stop: &AtomicBool, tty: bool) {
     let bar = indicatif::ProgressBar::new(progress.planned.load(Ordering::Relaxed));
     if tty {
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  {msg}  ETA {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs  {per_sec}  {msg}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());

@@ -43,7 +43,11 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match commands::dispatch(cli.command, &scenarios) {
@@ -61,7 +65,11 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
 pub(crate) fn program_invocation() -> String {
     let argv0 = std::env::args().next().unwrap_or_else(|| "detsim".into());
     let path = std::path::Path::new(&argv0);
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("detsim").to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("detsim")
+        .to_string();
     let in_target = path.components().any(|c| c.as_os_str() == "target");
     match (in_target, name.as_str()) {
         (true, "detsim") => "cargo run --release --".to_string(),

@@ -408,6 +408,7 @@ impl Campaign {
             shard: self.shard.to_string(),
             runs,
             passes: runs - failures.len() as u64,
+            failing_seeds: failures.iter().map(|f| f.seed).collect(),
             failures,
             regressions: Vec::new(),
             stopped,
@@ -505,12 +506,33 @@ struct Shared {
 struct Found {
     /// (index, failure), any order.
     failures: Vec<(u64, FoundFailure)>,
-    /// Signatures already appended to the seeds file.
-    saved: Vec<String>,
+    /// Per signature, how many of its seeds were appended to the seeds file.
+    saved: Vec<(String, usize)>,
     hung: Option<(u64, Duration)>,
 }
 
 const CHUNK: u64 = 32;
+
+/// Seeds saved per failure signature and campaign: every failing seed is kept, up to
+/// this many of one kind (a bug that fails half the seeds must not flood the corpus).
+const SAVED_PER_SIGNATURE: usize = 64;
+
+impl Found {
+    /// Counts a failure of `signature`; true if it should still be saved.
+    fn note_saved(&mut self, signature: &str) -> bool {
+        match self.saved.iter_mut().find(|(s, _)| s == signature) {
+            Some((_, n)) if *n >= SAVED_PER_SIGNATURE => false,
+            Some((_, n)) => {
+                *n += 1;
+                true
+            }
+            None => {
+                self.saved.push((signature.to_string(), 1));
+                true
+            }
+        }
+    }
+}
 
 impl Shared {
     fn new(c: &Campaign, strategy: StrategySpec, plan: Plan, inflight: Option<InFlight>) -> Self {
@@ -591,8 +613,7 @@ impl Shared {
     /// Saves a failure (seeds file first: never lose one) and tightens the bound.
     fn record(&self, index: u64, found: FoundFailure) {
         let mut f = self.found.lock().unwrap_or_else(|e| e.into_inner());
-        if !f.saved.contains(&found.signature) {
-            f.saved.push(found.signature.clone());
+        if f.note_saved(&found.signature) {
             self.save(&found);
         }
         if index == u64::MAX {
@@ -678,11 +699,9 @@ impl Shared {
             StopReason::Exhausted => self.plan.len,
             _ => self.progress.runs.load(Ordering::Relaxed),
         };
-        let failing_runs = f
-            .failures
-            .iter()
-            .filter(|(i, _)| *i <= bound.min(self.plan.len))
-            .count() as u64;
+        let mut failing_seeds: Vec<u64> = f.failures.iter().filter(|(i, _)| *i <= bound).map(|(_, x)| x.seed).collect();
+        failing_seeds.sort_unstable();
+        let failing_runs = failing_seeds.len() as u64;
         CampaignReport {
             scenario: c.scenario.name().to_string(),
             strategy: self.strategy.to_string(),
@@ -693,6 +712,7 @@ impl Shared {
             runs,
             passes: runs.saturating_sub(failing_runs),
             failures: distinct,
+            failing_seeds,
             regressions: Vec::new(),
             stopped,
             complete: None,

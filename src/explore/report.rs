@@ -100,6 +100,8 @@ pub struct CampaignReport {
     pub passes: u64,
     /// New failures, in seed order, one per signature.
     pub failures: Vec<FoundFailure>,
+    /// Every failing seed of the range up to the stopping point, ascending.
+    pub failing_seeds: Vec<u64>,
     /// Results of replaying the seeds file first.
     pub regressions: Vec<Regression>,
     /// Why the campaign stopped.

@@ -72,7 +72,7 @@ impl Check {
         self
     }
 
-    fn from_env(mut self) -> Result<(Self, Option<u64>), String> {
+    fn with_env(mut self) -> Result<(Self, Option<u64>), String> {
         if let Some(n) = env::parse(env::SEEDS)? {
             self.seeds = n;
         }
@@ -116,7 +116,7 @@ where
         .unwrap_or("detsim-check")
         .to_string();
     let (settings, seed) = settings
-        .from_env()
+        .with_env()
         .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));
     let scenario = Scenario::new(name.clone(), "check", program);
     if let Some(seed) = seed {

@@ -244,16 +244,13 @@ fn encode_body(schedule: &Schedule) -> String {
     let mut out = String::new();
     for (i, c) in schedule.choices.iter().enumerate() {
         let code = c.kind.code();
+        // Writing into a String cannot fail.
         let _ = match c.n {
             0 => write!(out, "{code}={}", c.value),
             n => write!(out, "{code}{}/{n}", c.value),
         };
-        let last = i + 1 == schedule.len();
-        out.push(if last || (i + 1) % TOKENS_PER_LINE == 0 {
-            '\n'
-        } else {
-            ' '
-        });
+        let line_full = (i + 1) % TOKENS_PER_LINE == 0 || i + 1 == schedule.len();
+        out.push(if line_full { '\n' } else { ' ' });
     }
     out
 }
@@ -275,14 +272,10 @@ fn parse_header(cur: &mut Cursor<'_>) -> Result<ScheduleHeader, ScheduleFileErro
         });
     }
     Ok(ScheduleHeader {
-        scenario: cur.field("scenario", |v| {
-            (!v.is_empty())
-                .then(|| v.to_string())
-                .ok_or_else(|| "empty name".to_string())
-        })?,
+        scenario: cur.field("scenario", |v| Ok(v.to_string()))?,
         strategy: cur.field("strategy", |v| v.parse().map_err(|e| format!("{e}")))?,
         config: cur.field("config", |v| {
-            serde_json::from_str(v).map_err(|e| format!("bad config: {e}"))
+            serde_json::from_str(v).map_err(|e| format!("{e}"))
         })?,
         program: cur.field("program", hex16)?,
     })

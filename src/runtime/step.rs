@@ -254,6 +254,9 @@ fn advance(core: &Core) -> Result<(), Failure> {
         });
     }
     core.now.set(next);
+    // Every task blocked before the jump, so continuing with the last one after it is
+    // not "no preemption": strategies must not treat it as the running task.
+    core.last_polled.set(None);
     core.emit(EventKind::Advance { to_ns: next });
     {
         let mut sched = core.sched.borrow_mut();

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-const ACCOUNTS: usize = 4;
+const ACCOUNTS: usize = 16;
 const INITIAL: i64 = 100;
 
 /// Account balances behind simulated storage latency.
@@ -59,7 +59,7 @@ pub(super) async fn run(locked: bool) {
         balances: RefCell::new(vec![INITIAL; ACCOUNTS]),
         locks: (0..ACCOUNTS).map(|_| Arc::new(Mutex::new(()))).collect(),
     });
-    let tellers: Vec<_> = (0..3)
+    let tellers: Vec<_> = (0..2)
         .map(|t| {
             let ledger = ledger.clone();
             crate::task::spawn_named(format!("teller-{t}"), async move {

@@ -16,7 +16,12 @@ use serde_json::{json, Value};
 /// ```
 pub fn to_chrome_json(trace: &Trace) -> String {
     let mut events: Vec<Value> = Vec::new();
-    let workers = trace.events.iter().filter_map(|e| e.worker).max().map_or(0, |w| w + 1);
+    let workers = trace
+        .events
+        .iter()
+        .filter_map(|e| e.worker)
+        .max()
+        .map_or(0, |w| w + 1);
     for w in 0..workers {
         events.push(json!({"ph": "M", "name": "thread_name", "pid": 1, "tid": w, "args": {"name": format!("worker {w}")}}));
     }
@@ -24,7 +29,9 @@ pub fn to_chrome_json(trace: &Trace) -> String {
     for e in &trace.events {
         let ts = e.time_ns as f64 / 1000.0 + e.step as f64 / 1000.0;
         let tid = e.worker.map_or(workers as u64, u64::from);
-        let task = e.task.map_or("-".to_string(), |t| format!("t{t}:{}", trace.task_name(t)));
+        let task = e
+            .task
+            .map_or("-".to_string(), |t| format!("t{t}:{}", trace.task_name(t)));
         match &e.kind {
             EventKind::Poll => events.push(json!({"ph": "X", "name": task, "pid": 1, "tid": tid, "ts": ts, "dur": 1.0, "args": {"step": e.step}})),
             EventKind::Burn { duration_ns } => events.push(json!({"ph": "X", "name": format!("burn {task}"), "pid": 1, "tid": tid, "ts": ts, "dur": *duration_ns as f64 / 1000.0})),
@@ -35,5 +42,6 @@ pub fn to_chrome_json(trace: &Trace) -> String {
             _ => {}
         }
     }
-    serde_json::to_string(&json!({"traceEvents": events, "displayTimeUnit": "ns"})).expect("JSON values serialise")
+    serde_json::to_string(&json!({"traceEvents": events, "displayTimeUnit": "ns"}))
+        .expect("JSON values serialise")
 }
