@@ -33,14 +33,25 @@ fn campaign_results_do_not_depend_on_thread_count() {
         };
         let (one, two) = (run(1), run(2));
         assert_eq!(one, two, "{strategy}");
-        assert!(one.failing_seeds.len() > 100, "{strategy}: {}", one.failing_seeds.len());
+        assert!(
+            one.failing_seeds.len() > 100,
+            "{strategy}: {}",
+            one.failing_seeds.len()
+        );
         assert_eq!(one.runs, 10_000);
     }
 }
 
 #[test]
 fn stopping_at_first_failure_reports_the_smallest_failing_seed_for_any_jobs() {
-    let first = |jobs| Campaign::new(bank(), Config::default()).start(5_000).seeds(1_000).jobs(jobs).run().unwrap();
+    let first = |jobs| {
+        Campaign::new(bank(), Config::default())
+            .start(5_000)
+            .seeds(1_000)
+            .jobs(jobs)
+            .run()
+            .unwrap()
+    };
     let (a, b) = (first(1), first(2));
     assert_eq!(a.stopped, StopReason::Failures);
     assert_eq!(a.failures.len(), 1);
@@ -48,14 +59,21 @@ fn stopping_at_first_failure_reports_the_smallest_failing_seed_for_any_jobs() {
     // Every seed before it passes.
     let s = a.failures[0].seed;
     for seed in 5_000..s {
-        assert!(bank().run(Config::default().seed(seed)).is_ok(), "seed {seed} fails but was not reported");
+        assert!(
+            bank().run(Config::default().seed(seed)).is_ok(),
+            "seed {seed} fails but was not reported"
+        );
     }
     assert_eq!(a.runs, s - 5_000 + 1);
 }
 
 #[test]
 fn shards_together_find_exactly_what_one_campaign_finds() {
-    let whole = Campaign::new(canary(), Config::default()).seeds(3_000).keep_going(usize::MAX).run().unwrap();
+    let whole = Campaign::new(canary(), Config::default())
+        .seeds(3_000)
+        .keep_going(usize::MAX)
+        .run()
+        .unwrap();
     let mut union: Vec<u64> = Vec::new();
     let mut runs = 0;
     for k in 1..=3 {
@@ -89,9 +107,16 @@ fn canary_seeds_are_exactly_reported_and_recorded() {
     let mut recorded: Vec<u64> = file.cases.iter().map(|c| c.seed).collect();
     recorded.sort_unstable();
     assert_eq!(recorded, expected);
-    assert!(!dir.path().join("canary.inflight").exists(), "a clean campaign removes its in-flight log");
+    assert!(
+        !dir.path().join("canary.inflight").exists(),
+        "a clean campaign removes its in-flight log"
+    );
     // The next campaign replays them first, and they still fail.
-    let again = Campaign::new(canary(), Config::default()).seeds(10).seeds_dir(Some(dir.path().to_path_buf())).run().unwrap();
+    let again = Campaign::new(canary(), Config::default())
+        .seeds(10)
+        .seeds_dir(Some(dir.path().to_path_buf()))
+        .run()
+        .unwrap();
     assert_eq!(again.regressions.len(), 10);
     assert!(again.regressions.iter().all(|r| r.failure.is_some()));
 }
@@ -99,8 +124,16 @@ fn canary_seeds_are_exactly_reported_and_recorded() {
 #[test]
 fn corrupt_seeds_file_is_an_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bank.seeds"), "# ok\nseed=1 strategy=random\nseed=banana\n").unwrap();
-    let err = Campaign::new(bank(), Config::default()).seeds(10).seeds_dir(Some(dir.path().to_path_buf())).run().unwrap_err();
+    std::fs::write(
+        dir.path().join("bank.seeds"),
+        "# ok\nseed=1 strategy=random\nseed=banana\n",
+    )
+    .unwrap();
+    let err = Campaign::new(bank(), Config::default())
+        .seeds(10)
+        .seeds_dir(Some(dir.path().to_path_buf()))
+        .run()
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("bank.seeds:3"), "{msg}");
     assert!(msg.contains("banana"), "{msg}");
@@ -142,7 +175,11 @@ fn a_hanging_run_is_caught_by_the_watchdog_and_its_seed_saved() {
 fn seeds_left_in_flight_by_a_killed_campaign_are_rerun_first() {
     let dir = tempfile::tempdir().unwrap();
     // As if a campaign died while running seeds 200..232 (chunk claimed, never done).
-    std::fs::write(dir.path().join("canary.inflight"), "claim 0 32\ndone 0\nclaim 200 32\n").unwrap();
+    std::fs::write(
+        dir.path().join("canary.inflight"),
+        "claim 0 32\ndone 0\nclaim 200 32\n",
+    )
+    .unwrap();
     let report = Campaign::new(canary(), Config::default())
         .start(1_000_000_001)
         .seeds(10)
@@ -151,7 +188,10 @@ fn seeds_left_in_flight_by_a_killed_campaign_are_rerun_first() {
         .unwrap();
     assert_eq!(report.resumed_in_flight, (200..232).collect::<Vec<u64>>());
     let saved = std::fs::read_to_string(dir.path().join("canary.seeds")).unwrap();
-    assert!(saved.contains("seed=200 "), "the in-flight failing seed was saved: {saved}");
+    assert!(
+        saved.contains("seed=200 "),
+        "the in-flight failing seed was saved: {saved}"
+    );
 }
 
 #[test]
@@ -173,7 +213,10 @@ fn dfs_campaign_reports_completeness_and_finds_the_lost_update() {
         }
         assert_eq!(n.get(), 2, "lost update");
     });
-    let bound0 = Campaign::new(racy.clone(), Config::default()).strategy("dfs:0".parse().unwrap()).run().unwrap();
+    let bound0 = Campaign::new(racy.clone(), Config::default())
+        .strategy("dfs:0".parse().unwrap())
+        .run()
+        .unwrap();
     assert_eq!(bound0.complete, Some(true));
     assert!(bound0.failures.is_empty());
     let dir = tempfile::tempdir().unwrap();
@@ -183,7 +226,10 @@ fn dfs_campaign_reports_completeness_and_finds_the_lost_update() {
         .run()
         .unwrap();
     assert_eq!(bound1.failures.len(), 1);
-    let schedule = bound1.failures[0].schedule.clone().expect("DFS failures are saved as schedules");
+    let schedule = bound1.failures[0]
+        .schedule
+        .clone()
+        .expect("DFS failures are saved as schedules");
     let file = detsim::harness::ScheduleFile::load(&schedule).unwrap();
     assert_eq!(file.header.scenario, "racy");
 }

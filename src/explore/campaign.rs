@@ -699,7 +699,12 @@ impl Shared {
             StopReason::Exhausted => self.plan.len,
             _ => self.progress.runs.load(Ordering::Relaxed),
         };
-        let mut failing_seeds: Vec<u64> = f.failures.iter().filter(|(i, _)| *i <= bound).map(|(_, x)| x.seed).collect();
+        let mut failing_seeds: Vec<u64> = f
+            .failures
+            .iter()
+            .filter(|(i, _)| *i <= bound)
+            .map(|(_, x)| x.seed)
+            .collect();
         failing_seeds.sort_unstable();
         let failing_runs = failing_seeds.len() as u64;
         CampaignReport {

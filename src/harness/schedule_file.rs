@@ -28,7 +28,8 @@
 //!   a valid header for another run.
 //!
 //! Invariants:
-//! 1. [`ScheduleFile::to_text`] is the one encoder; `parse(to_text(f)) == f`.
+//! 1. [`ScheduleFile::to_text`] is the one encoder; `parse(to_text(f)) == f` for every `f`
+//!    whose scenario name has no control characters (the encoder writes those as `?`).
 //! 2. Parsing never panics and never trusts the header for sizes: a file that is empty,
 //!    truncated, bit-flipped, non-UTF-8 or of another version is a typed
 //!    [`ScheduleFileError`] naming the path and the byte offset.

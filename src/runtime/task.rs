@@ -250,6 +250,19 @@ where
 fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
     {
         let mut trace = core.trace.borrow_mut();
+        // A task's identity (name and spawn site) is part of the run: a program that
+        // spawns the same tasks in another order is a different run. The main task's
+        // site is wherever `Sim::run` was called, which is not part of the program.
+        let identity = {
+            let sched = core.sched.borrow();
+            let meta = &sched.tasks[id as usize];
+            let site = match parent {
+                Some(_) => (meta.location.line() as u64) << 32 | meta.location.column() as u64,
+                None => 0,
+            };
+            crate::trace::fnv1a(meta.name.as_bytes()) ^ site
+        };
+        trace.mix(identity);
         if trace.is_full() {
             let sched = core.sched.borrow();
             let meta = &sched.tasks[id as usize];

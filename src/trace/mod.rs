@@ -64,6 +64,12 @@ impl Trace {
         }
     }
 
+    /// Mixes a word that identifies something about the run into the fingerprint.
+    #[inline]
+    pub(crate) fn mix(&mut self, word: u64) {
+        self.fingerprint = mix(self.fingerprint, word);
+    }
+
     /// Adds an event that is kept but not fingerprinted (log lines).
     pub(crate) fn push_unhashed(&mut self, event: Event) {
         if self.mode == TraceMode::Full {

@@ -1,0 +1,64 @@
+//! Shrinking: minimal failing schedules that replay to the same failure.
+
+use detsim::explore::shrink;
+use detsim::{Config, Scenario, TraceMode};
+
+/// Two tasks: read, yield, write. The race needs both reads before either write.
+fn lost_update() -> Scenario {
+    Scenario::new("lost-update", "read, yield, write", || async {
+        let n = std::rc::Rc::new(std::cell::Cell::new(0));
+        let hs: Vec<_> = (0..2)
+            .map(|i| {
+                let n = n.clone();
+                detsim::task::spawn_named(format!("inc-{i}"), async move {
+                    let v = n.get();
+                    detsim::task::yield_now().await;
+                    n.set(v + 1);
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        assert_eq!(n.get(), 2, "lost update");
+    })
+}
+
+#[test]
+fn lost_update_shrinks_to_the_steps_the_race_needs_and_replays() {
+    let s = lost_update();
+    // A long, noisy failing run: 8 workers, so worker choices pad the schedule too.
+    let config = Config::default().workers(8);
+    let failing = (0..1000)
+        .map(|seed| s.run(config.clone().seed(seed)))
+        .find(|o| o.failure().is_some())
+        .expect("the race is found");
+    let config = config.seed(failing.seed);
+    let shrunk = shrink(&s, &config, failing.schedule.clone(), 5_000).unwrap();
+    // main polls, inc-0 reads, inc-1 reads, both write, main asserts: 6 polls.
+    assert!(shrunk.after.steps <= 6, "shrunk to {:?}", shrunk.after);
+    assert!(shrunk.after <= shrunk.before);
+    let replay = s.replay(config.trace(TraceMode::Full), shrunk.schedule.clone());
+    let failure = replay.failure().expect("the shrunk schedule still fails");
+    assert_eq!(failure.signature(), shrunk.failure.signature());
+    assert!(failure.to_string().contains("lost update"), "{failure}");
+    eprintln!("lost update: {:?} -> {:?} in {} replays", shrunk.before, shrunk.after, shrunk.attempts);
+}
+
+#[test]
+fn shrinking_a_passing_schedule_is_an_error() {
+    let s = detsim::scenarios::find("bank-fixed").unwrap();
+    let out = s.run(Config::default().seed(1));
+    assert!(shrink(&s, &Config::default().seed(1), out.schedule, 100).is_err());
+}
+
+#[test]
+fn shrunk_bank_failure_keeps_its_signature() {
+    let s = detsim::scenarios::find("bank").unwrap();
+    let failing = (0..100).map(|seed| s.run(Config::default().seed(seed))).find(|o| o.failure().is_some()).unwrap();
+    let config = Config::default().seed(failing.seed);
+    let shrunk = shrink(&s, &config, failing.schedule.clone(), 3_000).unwrap();
+    assert_eq!(shrunk.failure.signature(), failing.failure().unwrap().signature());
+    assert!(shrunk.after.choices <= shrunk.before.choices);
+    assert!(s.replay(config, shrunk.schedule).failure().is_some());
+}
