@@ -7,7 +7,11 @@ use detsim::{Config, Scenario, Sim};
 fn clean_scenarios_are_deterministic() {
     for name in ["bank", "lost-wakeup", "pool"] {
         let s = detsim::scenarios::find(name).unwrap();
-        assert_eq!(check_determinism(&s, &Config::default(), &StrategySpec::Random, 0..50), Ok(50), "{name}");
+        assert_eq!(
+            check_determinism(&s, &Config::default(), &StrategySpec::Random, 0..50),
+            Ok(50),
+            "{name}"
+        );
     }
 }
 
@@ -27,9 +31,13 @@ fn hashmap_iteration_order_is_caught() {
             h.await.unwrap();
         }
     });
-    let leak = check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..20).unwrap_err();
+    let leak =
+        check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..20).unwrap_err();
     assert!(leak.first != leak.second, "{leak}");
-    assert!(leak.to_string().contains("first difference at trace event"), "{leak}");
+    assert!(
+        leak.to_string().contains("first difference at trace event"),
+        "{leak}"
+    );
 }
 
 #[test]
@@ -47,7 +55,8 @@ fn wall_clock_read_that_changes_control_flow_is_caught() {
             detsim::spawn(async {}).await.unwrap();
         }
     });
-    let leak = check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..30).unwrap_err();
+    let leak =
+        check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..30).unwrap_err();
     assert!(leak.event > 0, "{leak}");
 }
 
@@ -55,28 +64,34 @@ fn wall_clock_read_that_changes_control_flow_is_caught() {
 fn a_leak_that_changes_no_random_draw_is_still_caught() {
     // Only the order of spawns (by name) differs; no choice has another range or value.
     let leaky = Scenario::new("names", "names tasks in HashMap order", || async {
-        let set: std::collections::HashSet<&str> = ["a", "b", "c", "d", "e", "f", "g", "h"].into_iter().collect();
+        let set: std::collections::HashSet<&str> = ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .into_iter()
+            .collect();
         for name in set {
             detsim::task::spawn_named(name, async {}).await.unwrap();
         }
     });
-    assert!(check_determinism(&leaky, &Config::default().workers(1), &StrategySpec::Random, 0..10).is_err());
+    assert!(check_determinism(
+        &leaky,
+        &Config::default().workers(1),
+        &StrategySpec::Random,
+        0..10
+    )
+    .is_err());
 }
 
-fn logging_program() -> impl std::future::Future<Output = ()> {
-    async {
-        let hs: Vec<_> = (0..4)
-            .map(|i| {
-                detsim::spawn(async move {
-                    tracing::info!(task = i, "starting");
-                    detsim::task::yield_now().await;
-                    tracing::debug!("done");
-                })
+async fn logging_program() {
+    let hs: Vec<_> = (0..4)
+        .map(|i| {
+            detsim::spawn(async move {
+                tracing::info!(task = i, "starting");
+                detsim::task::yield_now().await;
+                tracing::debug!("done");
             })
-            .collect();
-        for h in hs {
-            h.await.unwrap();
-        }
+        })
+        .collect();
+    for h in hs {
+        h.await.unwrap();
     }
 }
 
@@ -86,9 +101,17 @@ fn turning_tracing_output_on_or_off_does_not_change_the_fingerprint() {
     for seed in 0..10 {
         let quiet = Sim::new(Config::default().seed(seed)).run(logging_program());
         let subscriber = tracing_subscriber::registry().with(detsim::trace::layer());
-        let loud = tracing::subscriber::with_default(subscriber, || Sim::new(Config::default().seed(seed)).run(logging_program()));
+        let loud = tracing::subscriber::with_default(subscriber, || {
+            Sim::new(Config::default().seed(seed)).run(logging_program())
+        });
         assert_eq!(quiet.fingerprint, loud.fingerprint, "seed {seed}");
-        let logs = |o: &detsim::Outcome<()>| o.trace.events.iter().filter(|e| matches!(e.kind, detsim::trace::EventKind::Log { .. })).count();
+        let logs = |o: &detsim::Outcome<()>| {
+            o.trace
+                .events
+                .iter()
+                .filter(|e| matches!(e.kind, detsim::trace::EventKind::Log { .. }))
+                .count()
+        };
         assert_eq!(logs(&quiet), 0);
         assert_eq!(logs(&loud), 8);
     }

@@ -23,7 +23,7 @@ pub struct Measure {
     /// Recorded choices.
     pub choices: usize,
     /// Context switches: consecutive polls of different tasks.
-    pub switches: usize,
+    pub switches: u64,
 }
 
 /// The result of [`shrink`].
@@ -50,13 +50,17 @@ pub struct NotFailing;
 struct Key {
     steps: u64,
     choices: usize,
+    switches: u64,
     total: u128,
 }
 
-fn key(steps: u64, s: &Schedule) -> Key {
+/// What the shrinker minimises, in this order.
+fn key(out: &Outcome<()>) -> Key {
+    let s = &out.schedule;
     Key {
-        steps,
+        steps: out.stats.steps,
         choices: s.len(),
+        switches: out.stats.switches,
         total: s.choices.iter().map(|c| c.value as u128).sum(),
     }
 }
@@ -84,7 +88,7 @@ impl Shrinker<'_> {
         let same = out
             .failure()
             .is_some_and(|f| f.signature() == self.signature);
-        let k = key(out.stats.steps, &out.schedule);
+        let k = key(&out);
         if same && k < self.best_key {
             self.best = out.schedule;
             self.best_key = k;
@@ -190,12 +194,12 @@ pub fn shrink(
         .replay_lenient(schedule)
         .run(scenario.future());
     let failure = first.failure().cloned().ok_or(NotFailing)?;
-    let before = measure(scenario, &config, &first.schedule);
+    let before = measure(&first);
     let mut s = Shrinker {
         scenario,
         config: config.clone(),
         signature: failure.signature(),
-        best_key: key(first.stats.steps, &first.schedule),
+        best_key: key(&first),
         best: first.schedule,
         attempts: 0,
         budget,
@@ -206,39 +210,21 @@ pub fn shrink(
             break;
         }
     }
-    let final_run = replay_full(scenario, &config, &s.best);
+    let final_run = scenario.replay(config.clone(), s.best.clone());
     Ok(Shrunk {
         failure: final_run.failure().cloned().unwrap_or(failure),
-        after: measure(scenario, &config, &s.best),
+        after: measure(&final_run),
         schedule: s.best,
         before,
         attempts: s.attempts,
     })
 }
 
-fn replay_full(scenario: &Scenario, config: &Config, schedule: &Schedule) -> Outcome<()> {
-    scenario.replay(config.clone().trace(TraceMode::Full), schedule.clone())
-}
-
-/// Steps, choices and context switches of a schedule's (full-trace) replay.
-pub fn measure(scenario: &Scenario, config: &Config, schedule: &Schedule) -> Measure {
-    let out = replay_full(scenario, config, schedule);
-    let polls = out
-        .trace
-        .events
-        .iter()
-        .filter(|e| e.kind == crate::trace::EventKind::Poll);
-    let mut last = None;
-    let mut switches = 0;
-    for e in polls {
-        if last.is_some() && last != e.task {
-            switches += 1;
-        }
-        last = e.task;
-    }
+/// Steps, choices and context switches of a run.
+pub fn measure(out: &Outcome<()>) -> Measure {
     Measure {
         steps: out.stats.steps,
-        choices: schedule.len(),
-        switches,
+        choices: out.schedule.len(),
+        switches: out.stats.switches,
     }
 }

@@ -86,6 +86,9 @@ pub(crate) struct Core {
     pub(crate) main_done: Cell<bool>,
     pub(crate) failure: RefCell<Option<Failure>>,
     pub(crate) timers_fired: Cell<u64>,
+    pub(crate) switches: Cell<u64>,
+    /// The task polled most recently, across clock jumps (unlike `last_polled`).
+    pub(crate) previous: Cell<Option<u32>>,
 }
 
 impl Core {
@@ -119,6 +122,8 @@ impl Core {
             main_done: Cell::new(false),
             failure: RefCell::new(None),
             timers_fired: Cell::new(0),
+            switches: Cell::new(0),
+            previous: Cell::new(None),
             config,
         }
     }

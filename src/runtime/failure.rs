@@ -140,6 +140,8 @@ pub struct Stats {
     pub timers_fired: u64,
     /// Recorded choices.
     pub choices: u64,
+    /// Context switches: polls of a different task than the one polled just before.
+    pub switches: u64,
 }
 
 /// Everything a run produced.

@@ -171,6 +171,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         tasks_spawned: core.sched.borrow().tasks.len() as u64,
         timers_fired: core.timers_fired.get(),
         choices: chooser.recorded_len() as u64,
+        switches: core.switches.get(),
     };
     Outcome {
         seed,

@@ -150,6 +150,9 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
     };
     core.step.set(core.step.get() + 1);
     core.last_polled.set(Some(id));
+    if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
+        core.switches.set(core.switches.get() + 1);
+    }
     match result {
         Ok(Poll::Ready(())) => finish(core, id),
         Ok(Poll::Pending) if core.abort_current.replace(false) => {
