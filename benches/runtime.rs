@@ -1,6 +1,6 @@
 //! Throughput of the detsim runtime, against a plain executor measured in the same run.
 //!
-//! Run with `cargo bench --bench runtime` (about 1–2 minutes). The machine these run on is
+//! Run with `cargo bench --bench runtime` (about 1½ minutes). The machine these run on is
 //! shared and noisy, so read the numbers as ratios within one run — trace full vs trace
 //! off, detsim vs the baseline — not as absolute rates. `benches/README.md` has a script
 //! that prints those ratios from criterion's output.
@@ -317,8 +317,8 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     let mut g = c.benchmark_group(name);
     g.sample_size(10)
         .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
     g
 }
 

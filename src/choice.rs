@@ -81,18 +81,14 @@ pub struct Choice {
 ///
 /// ```
 /// use detsim::{Config, Sim};
-/// let out = Sim::new(Config::default().seed(7)).run(async {
+/// let program = || async {
 ///     let a = detsim::spawn(async { 1 });
 ///     let b = detsim::spawn(async { 2 });
 ///     a.await.unwrap() + b.await.unwrap()
-/// });
-/// let replayed = Sim::new(Config::default().seed(999))
-///     .replay(out.schedule.clone())
-///     .run(async {
-///         let a = detsim::spawn(async { 1 });
-///         let b = detsim::spawn(async { 2 });
-///         a.await.unwrap() + b.await.unwrap()
-///     });
+/// };
+/// let out = Sim::new(Config::default().seed(7)).run(program());
+/// // Replaying the recorded choices reproduces the run, whatever the seed says.
+/// let replayed = Sim::new(Config::default().seed(999)).replay(out.schedule.clone()).run(program());
 /// assert_eq!(out.fingerprint, replayed.fingerprint);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

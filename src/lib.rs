@@ -40,6 +40,7 @@ pub mod rand;
 mod runtime;
 mod scenario;
 pub mod scenarios;
+pub mod snapshot;
 pub mod sync;
 pub mod task;
 pub mod time;

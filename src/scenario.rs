@@ -6,6 +6,7 @@ use crate::{Outcome, Schedule, Sim};
 use futures::future::LocalBoxFuture;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
 type Program = dyn Fn() -> LocalBoxFuture<'static, ()> + Send + Sync;
@@ -27,6 +28,8 @@ pub struct Scenario {
     name: String,
     description: String,
     program: Arc<Program>,
+    /// Where the scenario was defined: the main task's spawn site in traces.
+    location: &'static Location<'static>,
 }
 
 impl fmt::Debug for Scenario {
@@ -39,6 +42,7 @@ impl fmt::Debug for Scenario {
 
 impl Scenario {
     /// A scenario named `name` running `program()` as the main task of each run.
+    #[track_caller]
     pub fn new<F, Fut>(name: impl Into<String>, description: impl Into<String>, program: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -48,6 +52,7 @@ impl Scenario {
             name: name.into(),
             description: description.into(),
             program: Arc::new(move || Box::pin(program())),
+            location: Location::caller(),
         }
     }
 
@@ -61,6 +66,11 @@ impl Scenario {
         &self.description
     }
 
+    /// Runs a prepared `Sim` (strategy, replay) on a fresh main future.
+    pub fn run_sim(&self, sim: Sim) -> Outcome<()> {
+        sim.run_located(self.future(), self.location)
+    }
+
     /// A fresh main future.
     pub fn future(&self) -> LocalBoxFuture<'static, ()> {
         (self.program)()
@@ -68,16 +78,20 @@ impl Scenario {
 
     /// One run with the default (random) strategy.
     pub fn run(&self, config: Config) -> Outcome<()> {
-        Sim::new(config).run(self.future())
+        Sim::new(config).run_located(self.future(), self.location)
     }
 
     /// One run with `strategy`.
     pub fn run_with(&self, config: Config, strategy: Box<dyn Strategy>) -> Outcome<()> {
-        Sim::new(config).strategy(strategy).run(self.future())
+        Sim::new(config)
+            .strategy(strategy)
+            .run_located(self.future(), self.location)
     }
 
     /// One strict replay of `schedule`.
     pub fn replay(&self, config: Config, schedule: Schedule) -> Outcome<()> {
-        Sim::new(config).replay(schedule).run(self.future())
+        Sim::new(config)
+            .replay(schedule)
+            .run_located(self.future(), self.location)
     }
 }

@@ -45,11 +45,12 @@ fn wall_clock_read_that_changes_control_flow_is_caught() {
     let leaky = Scenario::new("instant", "branches on std::time", || async {
         for _ in 0..8 {
             let t = std::time::Instant::now();
-            let mut spins = 0u64;
-            while t.elapsed() < std::time::Duration::from_micros(2) {
-                spins += 1;
+            let mut x = 0u64;
+            for i in 0..200u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
             }
-            if spins % 2 == 0 {
+            // The parity of a nanosecond reading: the same program, different paths.
+            if (t.elapsed().as_nanos() + u128::from(x & 0)) % 2 == 0 {
                 detsim::task::yield_now().await;
             }
             detsim::spawn(async {}).await.unwrap();

@@ -6,8 +6,18 @@ use std::path::PathBuf;
 
 /// Deterministic simulation testing for async Rust: fuzz, replay and shrink the
 /// schedules of registered scenarios.
+const AFTER_HELP: &str = "\
+Typical session:
+  detsim list                                   the scenarios
+  detsim fuzz bank                              search seeds; prints a replay command per failure
+  detsim replay bank --seed 17 --trace text     re-run one exactly, with the full trace
+  detsim shrink bank --seed 17 --out bank.schedule
+
+Exit status: 0 every run passed; 1 a failure was found or reproduced;
+2 usage or input error (bad arguments, unknown scenario, corrupt seeds or schedule file).";
+
 #[derive(Debug, Parser)]
-#[command(name = "detsim", version, about, long_about = None)]
+#[command(name = "detsim", version, about, long_about = None, after_help = AFTER_HELP)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -21,11 +31,11 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Run a campaign over many seeds (replays seeds/<scenario>.seeds first).
     Fuzz(FuzzArgs),
-    /// Re-run a seed or a schedule file exactly, with the full trace.
+    /// Re-run a seed or a schedule file exactly (--trace for the full trace).
     Replay(ReplayArgs),
-    /// Shrink a failing seed or schedule to a minimal failing schedule.
+    /// Shrink a failing seed or schedule to a smaller schedule with the same failure.
     Shrink(ShrinkArgs),
-    /// Run each seed twice and on another thread; report the first divergent event.
+    /// Run each seed twice, and once more on another thread; fail on any difference.
     CheckDeterminism(DeterminismArgs),
 }
 
@@ -45,16 +55,16 @@ pub(crate) enum TraceFormat {
 /// Options shared by the commands that run one seed.
 #[derive(Debug, Args)]
 pub(crate) struct RunOpts {
-    /// Simulated worker threads.
+    /// Simulated worker threads (a schedule file brings its own).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) workers: u16,
-    /// Strategy: random, pct:DEPTH[:STEPS] or dfs:BOUND.
+    /// Strategy: random or pct:DEPTH[:STEPS] (dfs runs replay from their schedule file).
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
     /// Print the trace in this format.
     #[arg(long, value_enum)]
     pub(crate) trace: Option<TraceFormat>,
-    /// Write the trace (or the shrunk schedule) to this file instead of stdout.
+    /// Write the trace to this file instead of stdout.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }
@@ -63,8 +73,8 @@ pub(crate) struct RunOpts {
 pub(crate) struct RunArgs {
     /// Scenario name (see `detsim list`).
     pub(crate) scenario: String,
-    /// The seed.
-    #[arg(long)]
+    /// The seed (decimal, or hex with 0x).
+    #[arg(long, value_parser = parse_seed)]
     pub(crate) seed: u64,
     #[command(flatten)]
     pub(crate) opts: RunOpts,
@@ -77,11 +87,11 @@ pub(crate) struct RunArgs {
 pub(crate) struct FuzzArgs {
     /// Scenario name (see `detsim list`).
     pub(crate) scenario: String,
-    /// Number of seeds in the range.
+    /// Number of seeds in the range (with dfs: the maximum number of runs).
     #[arg(long, default_value_t = 10_000)]
     pub(crate) seeds: u64,
     /// First seed of the range.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_seed)]
     pub(crate) start: u64,
     /// Strategy: random, pct:DEPTH[:STEPS] or dfs:BOUND.
     #[arg(long, default_value = "random")]
@@ -89,8 +99,8 @@ pub(crate) struct FuzzArgs {
     /// Simulated worker threads per run.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) workers: u16,
-    /// OS threads running simulations (default: all cores).
-    #[arg(long, default_value_t = 0)]
+    /// OS threads running simulations; 0 = one per core.
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub(crate) jobs: usize,
     /// Run only shard K of N (every N-th seed, 1-based K).
     #[arg(long, default_value = "1/1")]
@@ -99,12 +109,13 @@ pub(crate) struct FuzzArgs {
     #[arg(long, value_parser = parse_wall_time)]
     pub(crate) time: Option<std::time::Duration>,
     /// Collect up to K distinct failures instead of stopping at the first.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_at_least_one)]
     pub(crate) keep_going: usize,
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Directory of seeds files.
+    /// Directory of seeds files: <DIR>/<scenario>.seeds is replayed first, new failures
+    /// are appended to it.
     #[arg(long, default_value = "seeds")]
     pub(crate) seeds_dir: PathBuf,
     /// Wall-clock limit per run before it is reported as hung.
@@ -116,7 +127,7 @@ pub(crate) struct FuzzArgs {
 #[group(id = "source", required = true, multiple = false, args = ["seed", "schedule"])]
 pub(crate) struct Source {
     /// Re-run this seed.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed)]
     pub(crate) seed: Option<u64>,
     /// Replay this schedule file.
     #[arg(long)]
@@ -145,7 +156,7 @@ pub(crate) struct ShrinkArgs {
     /// Simulated worker threads (with --seed).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) workers: u16,
-    /// Strategy (with --seed).
+    /// Strategy of the run of --seed: random or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
     /// Maximum number of replays to try.
@@ -161,14 +172,33 @@ pub(crate) struct DeterminismArgs {
     #[arg(long, default_value_t = 100)]
     pub(crate) seeds: u64,
     /// First seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_seed)]
     pub(crate) start: u64,
     /// Simulated worker threads.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) workers: u16,
-    /// Strategy.
+    /// Strategy: random or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
+}
+
+/// A seed: decimal, or hexadecimal with `0x` (as seeds files allow).
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse(),
+    };
+    parsed.map_err(|e| format!("{e} (a seed is a number from 0 to 2^64-1, decimal or 0x hex)"))
+}
+
+/// A count of at least 1.
+fn parse_at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}")),
+    }
 }
 
 /// Parses `500ms`, `60s`, `5m`, `1h` (a bare number is seconds).
@@ -181,10 +211,11 @@ pub(crate) fn parse_wall_time(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("invalid duration '{s}': expected e.g. 60s, 5m, 1h"))?;
     let secs = match unit {
         "ms" => return Ok(std::time::Duration::from_millis(n)),
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+        "" | "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
         _ => return Err(format!("invalid duration unit in '{s}': use ms, s, m or h")),
     };
-    Ok(std::time::Duration::from_secs(secs))
+    secs.map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("duration '{s}' is too long"))
 }

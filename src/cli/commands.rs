@@ -3,8 +3,9 @@
 use super::args::{
     Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, Source, TraceFormat,
 };
-use super::{program_invocation, InputError, Verdict};
+use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::{check_determinism, run_one, shrink, StrategySpec};
+use crate::harness::schedule_file::ScheduleFileError;
 use crate::harness::{ScheduleFile, ScheduleHeader};
 use crate::{Config, Failure, Outcome, Scenario, TraceMode};
 use anyhow::{Context, Result};
@@ -97,7 +98,13 @@ fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
 
 /// Loads a schedule file for `scenario`, checking the scenario name and build.
 fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
-    let file = ScheduleFile::load(path).map_err(|e| InputError(e.to_string()))?;
+    let file = ScheduleFile::load(path).map_err(|e| match e {
+        ScheduleFileError::Io { path, source } => InputError(format!(
+            "cannot read schedule file {}: {source}",
+            path.display()
+        )),
+        other => InputError(other.to_string()),
+    })?;
     if file.header.scenario != scenario.name() {
         return Err(InputError(format!(
             "{}: this schedule was recorded from scenario '{}', not '{}'",
@@ -132,12 +139,16 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
         }
         Some(f) => {
             println!(
-                "{} seed {}: FAILED ({summary})\n  {f}",
+                "{} seed {}: FAILED ({summary})\n{}",
                 scenario.name(),
-                out.seed
+                out.seed,
+                indent(&f.to_string(), "  ")
             );
             if opts.trace.is_none() {
-                println!("last events:\n{}", out.trace.tail(15));
+                println!(
+                    "last events (--trace text for all):\n{}",
+                    out.trace.tail(15)
+                );
             }
             Ok(Verdict::Fail)
         }
@@ -157,12 +168,38 @@ pub(crate) fn write_trace(
     };
     match out {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create directory {}", dir.display()))?;
+            }
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write trace file {}", path.display()))?;
             eprintln!("trace written to {}", path.display());
         }
-        None => print!("{text}"),
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // `detsim replay ... --trace text | head` closes the pipe early: not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(anyhow::Error::new(e).context("writing the trace to stdout"));
+                }
+                _ => {}
+            }
+        }
     }
     Ok(())
+}
+
+/// A failing run to shrink: its config, schedule and strategy, and how to name it.
+struct ToShrink {
+    config: Config,
+    schedule: crate::Schedule,
+    strategy: StrategySpec,
+    what: String,
 }
 
 fn failing_schedule(
@@ -170,7 +207,7 @@ fn failing_schedule(
     source: &Source,
     workers: usize,
     strategy: &StrategySpec,
-) -> Result<(Config, crate::Schedule)> {
+) -> Result<ToShrink> {
     match (&source.seed, &source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(strategy)?;
@@ -178,11 +215,30 @@ fn failing_schedule(
                 .seed(*seed)
                 .workers(workers)
                 .trace(TraceMode::Off);
-            Ok((config.clone(), run_one(scenario, config, strategy).schedule))
+            let out = run_one(scenario, config.clone(), strategy);
+            if out.failure().is_none() {
+                return Err(InputError(format!(
+                    "{} seed {seed} ({strategy}, {workers} workers) passes: nothing to shrink \
+                     (shrink a seed that `fuzz` reported as failing)",
+                    scenario.name()
+                ))
+                .into());
+            }
+            Ok(ToShrink {
+                config,
+                schedule: out.schedule,
+                strategy: *strategy,
+                what: format!("seed {seed} ({strategy}, {workers} workers)"),
+            })
         }
         (None, Some(path)) => {
             let file = load_schedule(path, scenario)?;
-            Ok((file.header.config, file.schedule))
+            Ok(ToShrink {
+                config: file.header.config,
+                schedule: file.schedule,
+                strategy: file.header.strategy,
+                what: format!("schedule {}", path.display()),
+            })
         }
         (None, None) => unreachable!("clap requires --seed or --schedule"),
     }
@@ -190,28 +246,51 @@ fn failing_schedule(
 
 fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
-    let (config, schedule) =
-        failing_schedule(scenario, &a.source, a.workers as usize, &a.strategy)?;
-    let shrunk =
-        shrink(scenario, &config, schedule, a.budget).map_err(|e| InputError(e.to_string()))?;
-    let header = ScheduleHeader::new(scenario.name(), a.strategy, config);
+    let source = failing_schedule(scenario, &a.source, a.workers as usize, &a.strategy)?;
+    let shrunk = shrink(scenario, &source.config, source.schedule, a.budget).map_err(|_| {
+        InputError(format!(
+            "{} {}: the run passes: nothing to shrink",
+            scenario.name(),
+            source.what
+        ))
+    })?;
+    let header = ScheduleHeader::new(scenario.name(), source.strategy, source.config);
     ScheduleFile {
         header,
         schedule: shrunk.schedule.clone(),
     }
-    .save(&a.out)?;
+    .save(&a.out)
+    .map_err(|e| anyhow::anyhow!("cannot write the shrunk schedule: {e}"))?;
     let (b, f) = (shrunk.before, shrunk.after);
+    let budget_note = if shrunk.attempts >= a.budget {
+        format!(
+            " (the whole --budget {}; a larger one may shrink further)",
+            a.budget
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "shrunk in {} replays: steps {} -> {}, choices {} -> {}, context switches {} -> {}",
-        shrunk.attempts, b.steps, f.steps, b.choices, f.choices, b.switches, f.switches
+        "{} {}: shrunk in {} replays{budget_note}",
+        scenario.name(),
+        source.what,
+        shrunk.attempts
     );
-    println!("failure: {}", shrunk.failure);
     println!(
-        "written to {}; replay with:\n  {} replay {} --schedule {} --trace text",
+        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}",
+        b.steps, f.steps, b.choices, f.choices, b.switches, f.switches
+    );
+    println!(
+        "  failure ({}): {}",
+        shrunk.failure.kind(),
+        indent(&shrunk.failure.to_string(), "    ").trim_start()
+    );
+    println!(
+        "shrunk schedule written to {}; replay it with:\n  {} replay {} --schedule {} --trace text",
         a.out.display(),
         program_invocation(),
-        scenario.name(),
-        a.out.display()
+        shell_quote(scenario.name()),
+        shell_quote(&a.out.to_string_lossy())
     );
     Ok(Verdict::Fail)
 }

@@ -54,26 +54,139 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("detsim: error: {e:#}");
+            eprintln!("detsim: error: {}", one_line_error(&e));
             ExitCode::from(2)
         }
     }
 }
 
-/// How to invoke this program again, for printed replay commands: `cargo run --release --`
-/// when it runs from a cargo target directory, else its path.
+/// The error and its causes on one line, leaving out a cause whose text the message
+/// already contains (many errors repeat their source in their own message).
+fn one_line_error(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line.replace('\n', " ")
+}
+
+/// How to invoke this program again, for printed replay commands: `cargo run [--release]
+/// [--bin B | --example E] --` when it runs from a cargo target directory (so the command
+/// works from the crate root, after any rebuild), else its path as invoked.
 pub(crate) fn program_invocation() -> String {
     let argv0 = std::env::args().next().unwrap_or_else(|| "detsim".into());
-    let path = std::path::Path::new(&argv0);
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("detsim")
-        .to_string();
-    let in_target = path.components().any(|c| c.as_os_str() == "target");
-    match (in_target, name.as_str()) {
-        (true, "detsim") => "cargo run --release --".to_string(),
-        (true, other) => format!("cargo run --release --bin {other} --"),
-        (false, _) => argv0,
+    invocation_for(&argv0, |dir| dir.join(".fingerprint").is_dir())
+}
+
+/// [`program_invocation`] for `argv0`; `is_profile_dir` says whether a directory is a
+/// cargo profile directory (`target/release`, which holds `.fingerprint/`).
+fn invocation_for(argv0: &str, is_profile_dir: impl Fn(&std::path::Path) -> bool) -> String {
+    let path = std::path::Path::new(argv0);
+    let (Some(name), Some(mut dir)) = (
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.strip_suffix(".exe").unwrap_or(n)),
+        path.parent(),
+    ) else {
+        return shell_quote(argv0);
+    };
+    let example = dir.file_name().is_some_and(|d| d == "examples");
+    if example {
+        dir = dir.parent().unwrap_or(dir);
+    }
+    // target/[<triple>/]<profile>
+    let profile = dir.file_name().and_then(|p| p.to_str());
+    let above = dir.parent();
+    let under_target =
+        |p: Option<&std::path::Path>| p.and_then(|p| p.file_name()).is_some_and(|t| t == "target");
+    let triple = match above {
+        _ if under_target(above) => None,
+        Some(a) if under_target(a.parent()) => a.file_name().and_then(|t| t.to_str()),
+        _ => return shell_quote(argv0),
+    };
+    let Some(profile) = profile.filter(|_| is_profile_dir(dir)) else {
+        return shell_quote(argv0);
+    };
+    let mut cmd = String::from("cargo run");
+    match profile {
+        "debug" => {}
+        "release" => cmd.push_str(" --release"),
+        other => cmd.push_str(&format!(" --profile {}", shell_quote(other))),
+    }
+    if let Some(triple) = triple {
+        cmd.push_str(&format!(" --target {}", shell_quote(triple)));
+    }
+    if example {
+        cmd.push_str(&format!(" --example {}", shell_quote(name)));
+    } else if name != "detsim" {
+        // `detsim` is this crate's default-run binary; any other binary needs naming.
+        cmd.push_str(&format!(" --bin {}", shell_quote(name)));
+    }
+    cmd.push_str(" --");
+    cmd
+}
+
+/// `text` with `prefix` before every line (multi-line failure messages stay readable).
+pub(crate) fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `s` as one shell word: unchanged if it only has safe characters, else single-quoted.
+pub(crate) fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invocations_rebuild_the_same_program() {
+        let yes = |_: &std::path::Path| true;
+        let cases = [
+            ("/w/target/release/detsim", "cargo run --release --"),
+            ("target/debug/detsim", "cargo run --"),
+            ("/w/target/release/sim", "cargo run --release --bin sim --"),
+            (
+                "/w/target/release/examples/user_cli",
+                "cargo run --release --example user_cli --",
+            ),
+            (
+                "/w/target/x86_64-unknown-linux-gnu/ci/detsim",
+                "cargo run --profile ci --target x86_64-unknown-linux-gnu --",
+            ),
+            ("/usr/local/bin/detsim", "/usr/local/bin/detsim"),
+            ("detsim", "detsim"),
+            ("/my dir/detsim", "'/my dir/detsim'"),
+        ];
+        for (argv0, expected) in cases {
+            assert_eq!(invocation_for(argv0, yes), expected, "{argv0}");
+        }
+        let no = |_: &std::path::Path| false;
+        assert_eq!(
+            invocation_for("/opt/target/bin/detsim", no),
+            "/opt/target/bin/detsim"
+        );
+    }
+
+    #[test]
+    fn shell_quote_makes_one_word() {
+        assert_eq!(shell_quote("seeds/a-1.schedule"), "seeds/a-1.schedule");
+        assert_eq!(shell_quote("it's here"), "'it'\\''s here'");
+        assert_eq!(shell_quote(""), "''");
     }
 }

@@ -82,9 +82,9 @@ impl Shrinker<'_> {
             return false;
         }
         self.attempts += 1;
-        let out = Sim::new(self.config.clone())
-            .replay_lenient(candidate)
-            .run(self.scenario.future());
+        let out = self
+            .scenario
+            .run_sim(Sim::new(self.config.clone()).replay_lenient(candidate));
         let same = out
             .failure()
             .is_some_and(|f| f.signature() == self.signature);
@@ -190,9 +190,7 @@ pub fn shrink(
     budget: usize,
 ) -> Result<Shrunk, NotFailing> {
     let config = config.clone().trace(TraceMode::Off);
-    let first = Sim::new(config.clone())
-        .replay_lenient(schedule)
-        .run(scenario.future());
+    let first = scenario.run_sim(Sim::new(config.clone()).replay_lenient(schedule));
     let failure = first.failure().cloned().ok_or(NotFailing)?;
     let before = measure(&first);
     let mut s = Shrinker {

@@ -103,7 +103,20 @@ impl Sim {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let location = Location::caller();
+        self.run_located(future, Location::caller())
+    }
+
+    /// [`Sim::run`], naming `location` as the main task's spawn site (scenarios use
+    /// where they were defined, so traces do not depend on who ran them).
+    pub(crate) fn run_located<F>(
+        self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> Outcome<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let seed = self.config.seed;
         let mut chooser = Chooser::new(seed);
         if let Some((schedule, mode)) = self.replay {

@@ -148,7 +148,6 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
         let mut cx = Context::from_waker(&task.waker);
         catch_unwind(AssertUnwindSafe(|| task.future.as_mut().poll(&mut cx)))
     };
-    core.step.set(core.step.get() + 1);
     core.last_polled.set(Some(id));
     if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
         core.switches.set(core.switches.get() + 1);
@@ -168,6 +167,8 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
         Err(payload) => panicked(core, id, task, payload),
     }
     core.current.set(None);
+    // After the poll's own events, so they all carry the poll's step number.
+    core.step.set(core.step.get() + 1);
 }
 
 fn finish(core: &Core, id: u32) {

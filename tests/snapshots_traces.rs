@@ -1,0 +1,51 @@
+//! Scheduling traces of the built-in scenarios, snapshotted under `snapshots/`.
+//!
+//! A change to the runtime, a strategy or a scenario that alters any interleaving shows up
+//! here as a reviewed diff. Accept intended changes with `INSTA_UPDATE=always cargo test`
+//! (or `cargo insta review`).
+
+use detsim::{Config, Sim};
+
+fn trace_of(name: &str, seed: u64, workers: usize) -> detsim::Trace {
+    let scenario = detsim::scenarios::find(name).expect("built-in scenario");
+    scenario
+        .run(Config::default().seed(seed).workers(workers))
+        .trace
+}
+
+#[test]
+fn bank_seed_3() {
+    detsim::assert_trace_snapshot!("bank_seed_3", trace_of("bank", 3, 4));
+}
+
+#[test]
+fn lost_wakeup_deadlock_seed_1() {
+    let t = trace_of("lost-wakeup", 1, 2);
+    detsim::assert_trace_snapshot!("lost_wakeup_seed_1", t);
+}
+
+#[test]
+fn lost_wakeup_fixed_seed_1() {
+    detsim::assert_trace_snapshot!(
+        "lost_wakeup_fixed_seed_1",
+        trace_of("lost-wakeup-fixed", 1, 2)
+    );
+}
+
+#[test]
+fn burn_on_two_workers() {
+    let out = Sim::new(Config::default().seed(5).workers(2)).run(async {
+        let hs: Vec<_> = (0..3)
+            .map(|i| {
+                detsim::task::spawn_named(format!("cpu-{i}"), async move {
+                    detsim::task::burn(std::time::Duration::from_millis(1 + i)).await;
+                    detsim::task::yield_now().await;
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+    detsim::assert_trace_snapshot!("burn_two_workers_seed_5", out.trace);
+}
