@@ -13,8 +13,10 @@
 //! Table 2, per fixed twin: 10,000 schedules each of Random and PCT(3) must all pass, and
 //! DFS(2) either exhausts the bounded space (its size is printed) or stops at its cap.
 //!
-//! This example is also the full sweep behind the CI subset in `tests/bugs_catalogue.rs`:
-//! it exits non-zero if a bug is not found or a fixed twin fails.
+//! It exits non-zero if a bug is not found or a fixed twin fails.
+//!
+//! `cargo run --release --example bug_table -- PROGRAM TOKEN...` measures one buggy
+//! program with any strategy tokens instead (e.g. `work-stealing pct:4 dfs:3`).
 
 #[path = "../tests/bugs/mod.rs"]
 mod bugs;
@@ -130,7 +132,44 @@ fn fixed_row(bug: &Bug) -> bool {
     ok
 }
 
+/// One program, the given strategies: medians (seed-based) or the DFS count.
+fn probe(name: &str, tokens: &[String]) {
+    let bug = bugs::catalogue()
+        .into_iter()
+        .find(|b| b.name == name)
+        .unwrap_or_else(|| panic!("no program called {name}"));
+    for token in tokens {
+        let strategy = spec(token);
+        let start = Instant::now();
+        let result = match strategy {
+            StrategySpec::Dfs { .. } => {
+                let r = campaign(&bug, false, strategy, BUDGET);
+                format!(
+                    "{} runs, found: {}, complete: {:?}",
+                    r.runs,
+                    !r.failures.is_empty(),
+                    r.complete
+                )
+            }
+            _ => cell(bugs::median_to_first_bug(
+                &(bug.make)(false),
+                strategy,
+                BUDGET,
+            )),
+        };
+        println!(
+            "{name} {token}: {result} ({:.1} s)",
+            start.elapsed().as_secs_f64()
+        );
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((name, tokens)) = args.split_first() {
+        probe(name, tokens);
+        return;
+    }
     let total = Instant::now();
     let catalogue = bugs::catalogue();
     println!(

@@ -49,8 +49,11 @@ fn wall_clock_read_that_changes_control_flow_is_caught() {
             for i in 0..200u64 {
                 x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
             }
+            if std::hint::black_box(x) == 1 {
+                continue;
+            }
             // The parity of a nanosecond reading: the same program, different paths.
-            if (t.elapsed().as_nanos() + u128::from(x & 0)) % 2 == 0 {
+            if t.elapsed().as_nanos() % 2 == 0 {
                 detsim::task::yield_now().await;
             }
             detsim::spawn(async {}).await.unwrap();

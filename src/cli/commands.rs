@@ -5,8 +5,7 @@ use super::args::{
 };
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::{check_determinism, run_one, shrink, StrategySpec};
-use crate::harness::schedule_file::ScheduleFileError;
-use crate::harness::{ScheduleFile, ScheduleHeader};
+use crate::harness::{ScheduleFile, ScheduleFileError, ScheduleHeader};
 use crate::{Config, Failure, Outcome, Scenario, TraceMode};
 use anyhow::{Context, Result};
 use std::path::Path;

@@ -2,11 +2,13 @@
 
 use super::args::FuzzArgs;
 use super::commands::find;
-use super::{program_invocation, InputError, Verdict};
+use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::{Campaign, CampaignError, CampaignReport, FoundFailure, Progress, StopReason};
+use crate::harness::{scenario_seeds_path, SeedsFile};
 use crate::{Config, Scenario};
 use anyhow::Result;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,9 +46,25 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     });
     display.finish();
     let report = report?;
-    print_report(&campaign, &report, a.json)?;
+    let seeds_path = scenario_seeds_path(&a.seeds_dir, scenario.name());
+    let cx = Context {
+        scenario: scenario.name(),
+        seeds_file: SeedsFile::load(&seeds_path).ok(),
+        seeds_path,
+        keep_going: a.keep_going,
+        watchdog: a.watchdog,
+    };
+    let text = text_report(&cx, &report);
+    if a.json {
+        println!("{}", json_report(&cx, &report)?);
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     if report.stopped == StopReason::Hung {
         // The hung run's thread cannot be stopped; leaving the process is what ends it.
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
         std::process::exit(1);
     }
     Ok(if report.failed() {
@@ -56,73 +74,216 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     })
 }
 
-fn replay_command(scenario: &str, f: &FoundFailure) -> String {
-    match &f.schedule {
-        Some(path) => format!(
-            "{} replay {scenario} --schedule {path} --trace text",
-            program_invocation()
-        ),
-        None => format!(
-            "{} replay {scenario} --seed {} --strategy {} --workers {} --trace text",
-            program_invocation(),
-            f.seed,
-            f.strategy,
-            f.workers
-        ),
+/// Where a printed failure comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A case of the seeds file that still fails.
+    SeedsFile,
+    /// Found by this campaign.
+    Campaign,
+}
+
+/// What the text and JSON reports need besides the campaign report.
+struct Context<'a> {
+    scenario: &'a str,
+    seeds_path: PathBuf,
+    /// The seeds file as it was after the campaign (for DFS cases' schedule files).
+    seeds_file: Option<SeedsFile>,
+    keep_going: usize,
+    watchdog: Duration,
+}
+
+impl Context<'_> {
+    /// The exact command that reproduces `f`, or why there is none.
+    fn replay_command(&self, f: &FoundFailure) -> Result<String, String> {
+        let schedule = f.schedule.clone().or_else(|| self.case_schedule(f));
+        let program = program_invocation();
+        let scenario = shell_quote(self.scenario);
+        match schedule {
+            Some(path) => Ok(format!(
+                "{program} replay {scenario} --schedule {} --trace text",
+                shell_quote(&path)
+            )),
+            None if f.strategy.starts_with("dfs") => Err(
+                "none: a dfs failure replays from its schedule file, and none was saved".into(),
+            ),
+            None => Ok(format!(
+                "{program} replay {scenario} --seed {} --strategy {} --workers {} --trace text",
+                f.seed,
+                shell_quote(&f.strategy),
+                f.workers
+            )),
+        }
+    }
+
+    /// The `schedule=` of the seeds file's case for the same run as `f` (DFS cases).
+    fn case_schedule(&self, f: &FoundFailure) -> Option<String> {
+        let file = self.seeds_file.as_ref()?;
+        file.cases
+            .iter()
+            .filter(|c| {
+                c.seed == f.seed && c.strategy.to_string() == f.strategy && c.workers == f.workers
+            })
+            .find_map(|c| {
+                c.extra
+                    .iter()
+                    .find(|(k, _)| k == "schedule")
+                    .map(|(_, v)| v.clone())
+            })
+    }
+
+    fn stop_reason(&self, r: &CampaignReport) -> String {
+        match r.stopped {
+            StopReason::Exhausted if r.complete == Some(true) => {
+                "explored every schedule within the preemption bound".into()
+            }
+            StopReason::Exhausted => "every seed ran".into(),
+            StopReason::Failures if self.keep_going == 1 => {
+                "stopped at the first failure (--keep-going K collects up to K distinct ones)"
+                    .into()
+            }
+            StopReason::Failures => {
+                format!("stopped after {} distinct failures", self.keep_going)
+            }
+            StopReason::TimeLimit => "stopped by the --time limit".into(),
+            StopReason::Interrupted => "interrupted".into(),
+            StopReason::Hung => format!(
+                "a run hung: it ran past the --watchdog of {:?} without returning",
+                self.watchdog
+            ),
+            StopReason::RunCap => format!(
+                "dfs stopped after --seeds {} runs before exploring every schedule",
+                r.seeds
+            ),
+        }
     }
 }
 
-fn print_report(campaign: &Campaign, r: &CampaignReport, json: bool) -> Result<()> {
-    let name = campaign.scenario().name();
-    if json {
-        println!("{}", serde_json::to_string_pretty(r)?);
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The failures to print: still-failing seeds-file cases, then new ones (a new failure
+/// that is the same run as a seeds-file case is printed once).
+fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
+    let mut shown: Vec<(&FoundFailure, Origin)> = r
+        .regressions
+        .iter()
+        .filter_map(|g| g.failure.as_ref().map(|f| (f, Origin::SeedsFile)))
+        .collect();
+    for f in &r.failures {
+        let same_run = |(g, _): &(&FoundFailure, Origin)| {
+            (g.seed, &g.strategy, g.workers) == (f.seed, &f.strategy, f.workers)
+        };
+        if !shown.iter().any(same_run) {
+            shown.push((f, Origin::Campaign));
+        }
     }
+    shown
+}
+
+fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
     let mut out = String::new();
-    for reg in &r.regressions {
-        let status = reg.failure.as_ref().map_or("passes now".to_string(), |f| {
-            format!("still fails: {}", f.message)
-        });
+    if !r.regressions.is_empty() {
+        let failing = r.regressions.iter().filter(|g| g.failure.is_some()).count() as u64;
+        let passing = r.regressions.len() as u64 - failing;
         out += &format!(
-            "regression seed {} ({}, {} workers): {status}\n",
-            reg.seed, reg.strategy, reg.workers
+            "{}: replayed {}: {failing} still {}, {passing} {} now\n",
+            cx.seeds_path.display(),
+            plural(r.regressions.len() as u64, "case", "cases"),
+            if failing == 1 { "fails" } else { "fail" },
+            if passing == 1 { "passes" } else { "pass" },
         );
+        for g in r.regressions.iter().filter(|g| g.failure.is_none()) {
+            out += &format!(
+                "  seed {} ({}, {} workers): passes now\n",
+                g.seed, g.strategy, g.workers
+            );
+        }
     }
     for seed in &r.resumed_in_flight {
-        out += &format!("re-ran seed {seed}, left in flight by an interrupted campaign\n");
+        out += &format!("re-ran seed {seed}, left in flight by a campaign that died\n");
     }
-    for f in r
-        .failures
-        .iter()
-        .chain(r.regressions.iter().filter_map(|g| g.failure.as_ref()))
-    {
+    for (f, origin) in shown_failures(r) {
+        let fingerprint = if f.fingerprint.is_empty() {
+            String::new()
+        } else {
+            format!(", fingerprint {}", f.fingerprint)
+        };
+        let from = match origin {
+            Origin::SeedsFile => " (a case of the seeds file)",
+            Origin::Campaign => "",
+        };
+        let replay = cx.replay_command(f).unwrap_or_else(|why| why);
         out += &format!(
-            "\nFAILED seed {} ({}, {} workers, fingerprint {}):\n  {}\n  replay: {}\n",
+            "\nFAILED seed {} ({}, {} workers{fingerprint}){from}:\n{}\n  replay: {replay}\n",
             f.seed,
             f.strategy,
             f.workers,
-            f.fingerprint,
-            f.message,
-            replay_command(name, f)
+            indent(&f.message, "  "),
         );
     }
-    let complete = match r.complete {
-        Some(true) => " (complete: every schedule within the bound was explored)",
-        Some(false) => " (not complete)",
-        None => "",
+    let range = match r.complete {
+        Some(_) => format!("seed {}, at most {} runs", r.start, r.seeds),
+        None => format!(
+            "seeds {}..{}",
+            r.start,
+            r.start as u128 + u128::from(r.seeds)
+        ),
+    };
+    let distinct = if r.failures.len() > 1 {
+        format!(" ({} distinct)", r.failures.len())
+    } else {
+        String::new()
     };
     out += &format!(
-        "\n{name}: {} runs, {} passed, {} new failures, strategy {}, shard {}, stopped: {:?}{complete}\n",
-        r.runs, r.passes, r.failures.len(), r.strategy, r.shard, r.stopped
+        "\n{}: {}, {} passed, {} failed{distinct}; {range}, strategy {}, {} workers, shard {}; {}\n",
+        cx.scenario,
+        plural(r.runs, "run", "runs"),
+        r.passes,
+        r.runs.saturating_sub(r.passes),
+        r.strategy,
+        r.workers,
+        r.shard,
+        cx.stop_reason(r),
     );
     if r.failed() {
-        out += "exit status 1: a bug was found; the failing seeds are saved in the seeds file and replay with the commands above\n";
+        out += &format!(
+            "exit status 1: a bug was found; failing seeds are kept in {} and replay with the commands above\n",
+            cx.seeds_path.display()
+        );
     }
-    if json {
-        eprint!("{out}");
-    } else {
-        print!("{out}");
+    out
+}
+
+/// The report as JSON, plus what the text report adds: each failure's `replay` command
+/// (`null` if there is none) and the `seeds_file` path.
+fn json_report(cx: &Context<'_>, r: &CampaignReport) -> Result<String> {
+    let mut value = serde_json::to_value(r)?;
+    let add_replay = |v: &mut serde_json::Value, f: &FoundFailure| {
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("replay".into(), cx.replay_command(f).ok().into());
+        }
+    };
+    if let Some(list) = value.get_mut("failures").and_then(|v| v.as_array_mut()) {
+        for (v, f) in list.iter_mut().zip(&r.failures) {
+            add_replay(v, f);
+        }
     }
-    Ok(())
+    if let Some(list) = value.get_mut("regressions").and_then(|v| v.as_array_mut()) {
+        for (v, g) in list.iter_mut().zip(&r.regressions) {
+            if let (Some(v), Some(f)) = (v.get_mut("failure"), &g.failure) {
+                add_replay(v, f);
+            }
+        }
+    }
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "seeds_file".into(),
+            cx.seeds_path.display().to_string().into(),
+        );
+    }
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
 /// A progress bar on a terminal; plain lines every few seconds otherwise.
