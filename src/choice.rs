@@ -178,6 +178,9 @@ pub struct Chooser {
     replay: Option<Replay>,
     // invariant: holds exactly the choices handed out with n != 1, in order.
     recorded: Vec<Choice>,
+    // invariant: if false, `recorded` stays empty (campaign runs keep only fingerprints).
+    record: bool,
+    count: usize,
     divergence: Option<Divergence>,
 }
 
@@ -198,9 +201,16 @@ impl Chooser {
             rng: ChaCha8Rng::seed_from_u64(seed),
             aux,
             replay: None,
-            recorded: Vec::new(),
+            recorded: Vec::with_capacity(64),
+            record: true,
+            count: 0,
             divergence: None,
         }
+    }
+
+    /// Stops recording choices (they are still drawn and counted).
+    pub(crate) fn set_recording(&mut self, on: bool) {
+        self.record = on;
     }
 
     pub(crate) fn set_replay(&mut self, schedule: Schedule, mode: ReplayMode) {
@@ -318,8 +328,12 @@ impl Chooser {
         }
     }
 
+    #[inline]
     fn push(&mut self, kind: ChoiceKind, n: u32, value: u64) {
-        self.recorded.push(Choice { kind, n, value });
+        self.count += 1;
+        if self.record {
+            self.recorded.push(Choice { kind, n, value });
+        }
     }
 
     /// The first divergence from a replayed schedule, if any.
@@ -346,9 +360,9 @@ impl Chooser {
         }
     }
 
-    /// Number of choices recorded so far.
+    /// Number of choices made so far (recorded or not).
     pub fn recorded_len(&self) -> usize {
-        self.recorded.len()
+        self.count
     }
 }
 

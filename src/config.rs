@@ -7,8 +7,11 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceMode {
-    /// Only the running fingerprint: the fast mode used while fuzzing.
+    /// Only the running fingerprint — no events, no recorded schedule: the fast mode
+    /// campaigns use (a failing seed is re-run to get the rest).
     Off,
+    /// The fingerprint and the recorded [`crate::Schedule`], no events (the shrinker's mode).
+    Schedule,
     /// Every event, in memory.
     #[default]
     Full,

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 /// Every DFS run must use the same config (seed included): only task picks branch.
 fn dfs_config() -> Config {
-    Config::default().seed(11).trace(TraceMode::Off)
+    Config::default().seed(11).trace(TraceMode::Schedule)
 }
 
 /// Runs `program` under DFS until the search ends; returns the explorer, the fingerprint
@@ -241,7 +241,7 @@ async fn reorder(bystanders: usize) {
 }
 
 fn run_with(seed: u64, strategy: Box<dyn Strategy>) -> Outcome<()> {
-    let config = Config::default().seed(seed).trace(TraceMode::Off);
+    let config = Config::default().seed(seed).trace(TraceMode::Schedule);
     Sim::new(config).strategy(strategy).run(reorder(10))
 }
 
@@ -289,7 +289,7 @@ fn pct_is_deterministic_per_seed_and_varies_across_seeds() {
 #[test]
 fn a_pct_run_replays_from_its_schedule_alone() {
     let original = run_with(7, Box::new(Pct::new(3, 0)));
-    let config = Config::default().seed(999).trace(TraceMode::Off);
+    let config = Config::default().seed(999).trace(TraceMode::Schedule);
     let replayed = Sim::new(config)
         .replay(original.schedule.clone())
         .run(reorder(10));

@@ -14,7 +14,7 @@ pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdi
     match command {
         Command::List => {
             for s in scenarios {
-                println!("{:<20} {}", s.name(), s.description());
+                outln!("{:<20} {}", s.name(), s.description());
             }
             Ok(Verdict::Pass)
         }
@@ -59,7 +59,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
             schedule: out.schedule.clone(),
         }
         .save(path)?;
-        eprintln!("schedule written to {}", path.display());
+        errln!("schedule written to {}", path.display());
     }
     report_outcome(scenario, &out, &a.opts)
 }
@@ -114,7 +114,7 @@ fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
         .into());
     }
     if !file.header.is_from_this_build() {
-        eprintln!(
+        errln!(
             "detsim: warning: {} was recorded by another build of the program; replay may diverge",
             path.display()
         );
@@ -133,18 +133,18 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
     );
     match out.failure() {
         None => {
-            println!("{} seed {}: passed ({summary})", scenario.name(), out.seed);
+            outln!("{} seed {}: passed ({summary})", scenario.name(), out.seed);
             Ok(Verdict::Pass)
         }
         Some(f) => {
-            println!(
+            outln!(
                 "{} seed {}: FAILED ({summary})\n{}",
                 scenario.name(),
                 out.seed,
                 indent(&f.to_string(), "  ")
             );
             if opts.trace.is_none() {
-                println!(
+                outln!(
                     "last events (--trace text for all):\n{}",
                     out.trace.tail(15)
                 );
@@ -173,22 +173,10 @@ pub(crate) fn write_trace(
             }
             std::fs::write(path, text)
                 .with_context(|| format!("cannot write trace file {}", path.display()))?;
-            eprintln!("trace written to {}", path.display());
+            errln!("trace written to {}", path.display());
         }
-        None => {
-            use std::io::Write as _;
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                // `detsim replay ... --trace text | head` closes the pipe early: not an error.
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return Err(anyhow::Error::new(e).context("writing the trace to stdout"));
-                }
-                _ => {}
-            }
-        }
+        // Best effort: `replay ... --trace text | head` may close the pipe early.
+        None => out!("{text}"),
     }
     Ok(())
 }
@@ -213,7 +201,7 @@ fn failing_schedule(
             let config = Config::default()
                 .seed(*seed)
                 .workers(workers)
-                .trace(TraceMode::Off);
+                .trace(TraceMode::Schedule);
             let out = run_one(scenario, config.clone(), strategy);
             if out.failure().is_none() {
                 return Err(InputError(format!(
@@ -269,22 +257,27 @@ fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     } else {
         String::new()
     };
-    println!(
+    outln!(
         "{} {}: shrunk in {} replays{budget_note}",
         scenario.name(),
         source.what,
         shrunk.attempts
     );
-    println!(
+    outln!(
         "  steps {} -> {}, choices {} -> {}, context switches {} -> {}",
-        b.steps, f.steps, b.choices, f.choices, b.switches, f.switches
+        b.steps,
+        f.steps,
+        b.choices,
+        f.choices,
+        b.switches,
+        f.switches
     );
-    println!(
+    outln!(
         "  failure ({}): {}",
         shrunk.failure.kind(),
         indent(&shrunk.failure.to_string(), "    ").trim_start()
     );
-    println!(
+    outln!(
         "shrunk schedule written to {}; replay it with:\n  {} replay {} --schedule {} --trace text",
         a.out.display(),
         program_invocation(),
@@ -308,11 +301,11 @@ fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         a.start..a.start.saturating_add(a.seeds),
     ) {
         Ok(n) => {
-            println!("{}: deterministic: {n} seeds, each run twice here and once on another thread, identical fingerprints", scenario.name());
+            outln!("{}: deterministic: {n} seeds, each run twice here and once on another thread, identical fingerprints", scenario.name());
             Ok(Verdict::Pass)
         }
         Err(leak) => {
-            println!("{}: NOT deterministic: {leak}", scenario.name());
+            outln!("{}: NOT deterministic: {leak}", scenario.name());
             Ok(Verdict::Fail)
         }
     }

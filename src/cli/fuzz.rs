@@ -3,7 +3,9 @@
 use super::args::FuzzArgs;
 use super::commands::find;
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
-use crate::explore::{Campaign, CampaignError, CampaignReport, FoundFailure, Progress, StopReason};
+use crate::explore::{
+    Campaign, CampaignError, CampaignReport, FoundFailure, Progress, StopReason, StrategySpec,
+};
 use crate::harness::{scenario_seeds_path, SeedsFile};
 use crate::{Config, Scenario};
 use anyhow::Result;
@@ -19,6 +21,14 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         return Err(
             InputError("--seeds must be at least 1 (the seed range is empty)".into()).into(),
         );
+    }
+    if matches!(a.strategy, StrategySpec::Dfs { .. }) && a.shard.count > 1 {
+        return Err(InputError(format!(
+            "--shard {} cannot split --strategy {}: dfs explores the schedules of one seed \
+             (--start) on one thread; shard random or pct campaigns instead",
+            a.shard, a.strategy
+        ))
+        .into());
     }
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
@@ -56,10 +66,10 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     };
     let text = text_report(&cx, &report);
     if a.json {
-        println!("{}", json_report(&cx, &report)?);
-        eprint!("{text}");
+        outln!("{}", json_report(&cx, &report)?);
+        err!("{text}");
     } else {
-        print!("{text}");
+        out!("{text}");
     }
     if report.stopped == StopReason::Hung {
         // The hung run's thread cannot be stopped; leaving the process is what ends it.
@@ -81,6 +91,8 @@ enum Origin {
     SeedsFile,
     /// Found by this campaign.
     Campaign,
+    /// Found by this campaign, and already a case of the seeds file.
+    Both,
 }
 
 /// What the text and JSON reports need besides the campaign report.
@@ -104,9 +116,9 @@ impl Context<'_> {
                 "{program} replay {scenario} --schedule {} --trace text",
                 shell_quote(&path)
             )),
-            None if f.strategy.starts_with("dfs") => Err(
-                "none: a dfs failure replays from its schedule file, and none was saved".into(),
-            ),
+            None if f.strategy.starts_with("dfs") => {
+                Err("none: a dfs failure replays from its schedule file, and none was saved".into())
+            }
             None => Ok(format!(
                 "{program} replay {scenario} --seed {} --strategy {} --workers {} --trace text",
                 f.seed,
@@ -135,11 +147,11 @@ impl Context<'_> {
     fn stop_reason(&self, r: &CampaignReport) -> String {
         match r.stopped {
             StopReason::Exhausted if r.complete == Some(true) => {
-                "explored every schedule within the preemption bound".into()
+                "complete: explored every schedule within the preemption bound".into()
             }
             StopReason::Exhausted => "every seed ran".into(),
             StopReason::Failures if self.keep_going == 1 => {
-                "stopped at the first failure (--keep-going K collects up to K distinct ones)"
+                "stopped at the first failure; --keep-going K collects up to K distinct failures"
                     .into()
             }
             StopReason::Failures => {
@@ -163,21 +175,34 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The failures to print: still-failing seeds-file cases, then new ones (a new failure
-/// that is the same run as a seeds-file case is printed once).
+/// The failures to print: seeds-file cases that still fail, then this campaign's. A case
+/// that the campaign found again is printed once, as the campaign's (same run, and for dfs
+/// the campaign's carries the schedule file).
 fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
+    let same_run = |a: &FoundFailure, b: &FoundFailure| {
+        (a.seed, &a.strategy, a.workers) == (b.seed, &b.strategy, b.workers)
+    };
     let mut shown: Vec<(&FoundFailure, Origin)> = r
         .regressions
         .iter()
-        .filter_map(|g| g.failure.as_ref().map(|f| (f, Origin::SeedsFile)))
+        .filter_map(|g| g.failure.as_ref())
+        .filter(|g| !r.failures.iter().any(|f| same_run(f, g)))
+        .map(|g| (g, Origin::SeedsFile))
         .collect();
     for f in &r.failures {
-        let same_run = |(g, _): &(&FoundFailure, Origin)| {
-            (g.seed, &g.strategy, g.workers) == (f.seed, &f.strategy, f.workers)
-        };
-        if !shown.iter().any(same_run) {
-            shown.push((f, Origin::Campaign));
-        }
+        let again = r
+            .regressions
+            .iter()
+            .filter_map(|g| g.failure.as_ref())
+            .any(|g| same_run(f, g));
+        shown.push((
+            f,
+            if again {
+                Origin::Both
+            } else {
+                Origin::Campaign
+            },
+        ));
     }
     shown
 }
@@ -211,12 +236,13 @@ fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
             format!(", fingerprint {}", f.fingerprint)
         };
         let from = match origin {
-            Origin::SeedsFile => " (a case of the seeds file)",
-            Origin::Campaign => "",
+            Origin::SeedsFile => format!(", from {}", cx.seeds_path.display()),
+            Origin::Both => format!(", also in {}", cx.seeds_path.display()),
+            Origin::Campaign => String::new(),
         };
         let replay = cx.replay_command(f).unwrap_or_else(|why| why);
         out += &format!(
-            "\nFAILED seed {} ({}, {} workers{fingerprint}){from}:\n{}\n  replay: {replay}\n",
+            "\nFAILED seed {} ({}, {} workers{fingerprint}{from}):\n{}\n  replay: {replay}\n",
             f.seed,
             f.strategy,
             f.workers,
@@ -237,7 +263,7 @@ fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
         String::new()
     };
     out += &format!(
-        "\n{}: {}, {} passed, {} failed{distinct}; {range}, strategy {}, {} workers, shard {}; {}\n",
+        "\n{}: {}, {} passed, {} failed{distinct} ({range}, strategy {}, {} workers, shard {})\n{}\n",
         cx.scenario,
         plural(r.runs, "run", "runs"),
         r.passes,
@@ -333,7 +359,7 @@ fn show(progress: &Progress, stop: &AtomicBool, tty: bool) {
         bar.set_message(format!("{failures} failing"));
         if !tty && last_line.elapsed() >= Duration::from_secs(5) {
             let rate = runs as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!("detsim: {runs} runs, {failures} failing, {rate:.0} runs/s");
+            errln!("detsim: {runs} runs, {failures} failing, {rate:.0} runs/s");
             last_line = std::time::Instant::now();
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -8,6 +8,35 @@
 //! Exit codes: 0 every run passed; 1 a failure was found or reproduced; 2 usage or input
 //! error (bad arguments, unknown scenario, corrupt seeds or schedule file).
 
+/// `println!` that tolerates a closed stdout (`detsim ... | head`): output is best effort,
+/// the exit status still tells the verdict.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_best_effort(&mut std::io::stdout(), &format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_best_effort(&mut std::io::stdout(), &format!($($arg)*))
+    };
+}
+
+/// `eprintln!` that tolerates a closed stderr.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_best_effort(&mut std::io::stderr(), &format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` counterpart of [`errln!`].
+macro_rules! err {
+    ($($arg:tt)*) => {
+        $crate::cli::write_best_effort(&mut std::io::stderr(), &format!($($arg)*))
+    };
+}
+
 mod args;
 mod commands;
 mod fuzz;
@@ -41,22 +70,65 @@ pub(crate) enum Verdict {
 pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        // --help, --version: clap prints them on stdout.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return ExitCode::SUCCESS;
+        }
+        // No subcommand at all: the full help is the useful answer.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            errln!("detsim: error: {}", clap_error_line(&e));
+            return ExitCode::from(2);
         }
     };
     match commands::dispatch(cli.command, &scenarios) {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("detsim: error: {}", one_line_error(&e));
+            errln!("detsim: error: {}", one_line_error(&e));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Writes `text` and flushes, ignoring errors: a reader that closed the pipe early must
+/// not turn into a panic (std's `print!` panics on a broken pipe).
+pub(crate) fn write_best_effort(w: &mut dyn std::io::Write, text: &str) {
+    let _ = w.write_all(text.as_bytes()).and_then(|()| w.flush());
+}
+
+/// A clap error on one line: the message, its tips, then the usage (clap spreads them
+/// over several paragraphs; scripts and CI logs read better with one line per error).
+fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    let mut usage = None;
+    for paragraph in text.split("\n\n") {
+        let words: Vec<&str> = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let joined = words.join(" ");
+        if joined.is_empty() || joined.starts_with("For more information") {
+            continue;
+        }
+        match joined.strip_prefix("Usage: ") {
+            Some(u) => usage = Some(u.to_string()),
+            None => parts.push(joined),
+        }
+    }
+    let mut line = parts.join("; ");
+    if let Some(rest) = line.strip_prefix("error: ") {
+        line = rest.to_string();
+    }
+    match usage {
+        Some(u) => format!("{line} (usage: {u})"),
+        None => format!("{line} (see --help)"),
     }
 }
 

@@ -366,7 +366,7 @@ impl Campaign {
             preemption_bound: bound,
         };
         let mut dfs = Dfs::new(bound).with_max_runs(self.seeds);
-        let config = self.config.clone().seed(self.start).trace(TraceMode::Off);
+        let config = self.config.clone().seed(self.start).trace(TraceMode::Schedule);
         let mut failures = Vec::new();
         let mut runs = 0;
         while let Some(strategy) = dfs.next_run() {

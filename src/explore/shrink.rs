@@ -189,7 +189,7 @@ pub fn shrink(
     schedule: Schedule,
     budget: usize,
 ) -> Result<Shrunk, NotFailing> {
-    let config = config.clone().trace(TraceMode::Off);
+    let config = config.clone().trace(TraceMode::Schedule);
     let first = scenario.run_sim(Sim::new(config.clone()).replay_lenient(schedule));
     let failure = first.failure().cloned().ok_or(NotFailing)?;
     let before = measure(&first);

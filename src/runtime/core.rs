@@ -11,7 +11,7 @@ use crate::choice::Chooser;
 use crate::config::Config;
 use crate::explore::Strategy;
 use crate::time::timers::Timers;
-use crate::trace::{Event, EventKind, Trace};
+use crate::trace::{EventKind, Trace};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
@@ -85,6 +85,10 @@ pub(crate) struct Core {
     pub(crate) abort_current: Cell<bool>,
     pub(crate) main_done: Cell<bool>,
     pub(crate) failure: RefCell<Option<Failure>>,
+    // invariant: true iff `failure` is Some (checked every step without a borrow).
+    pub(crate) failed: Cell<bool>,
+    /// True when replaying a schedule (divergence is checked only then).
+    pub(crate) replaying: bool,
     pub(crate) timers_fired: Cell<u64>,
     pub(crate) switches: Cell<u64>,
     /// The task polled most recently, across clock jumps (unlike `last_polled`).
@@ -99,6 +103,7 @@ impl Core {
         strategy: Box<dyn Strategy>,
     ) -> Self {
         let workers = config.workers.max(1);
+        let replaying = chooser.is_replaying();
         Core {
             id,
             shared: Arc::new(Shared::default()),
@@ -107,12 +112,13 @@ impl Core {
             current: Cell::new(None),
             last_polled: Cell::new(None),
             sched: RefCell::new(Sched {
-                tasks: Vec::new(),
-                ready: Vec::new(),
+                // Sized for small runs: most fuzzed programs have a handful of tasks.
+                tasks: Vec::with_capacity(16),
+                ready: Vec::with_capacity(16),
                 busy_until: vec![0; workers],
                 busy: 0,
             }),
-            slab: RefCell::new(Vec::new()),
+            slab: RefCell::new(Vec::with_capacity(16)),
             timers: RefCell::new(Timers::default()),
             chooser: RefCell::new(chooser),
             strategy: RefCell::new(strategy),
@@ -121,6 +127,8 @@ impl Core {
             abort_current: Cell::new(false),
             main_done: Cell::new(false),
             failure: RefCell::new(None),
+            failed: Cell::new(false),
+            replaying,
             timers_fired: Cell::new(0),
             switches: Cell::new(0),
             previous: Cell::new(None),
@@ -129,7 +137,7 @@ impl Core {
     }
 
     /// Records an event by the current task (if any).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn emit(&self, kind: EventKind) {
         let (task, worker) = match self.current.get() {
             Some((t, w)) => (Some(t), Some(w)),
@@ -138,15 +146,11 @@ impl Core {
         self.emit_at(task, worker, kind);
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn emit_at(&self, task: Option<u32>, worker: Option<u16>, kind: EventKind) {
-        self.trace.borrow_mut().push(Event {
-            step: self.step.get(),
-            time_ns: self.now.get(),
-            worker,
-            task,
-            kind,
-        });
+        self.trace
+            .borrow_mut()
+            .record(self.step.get(), self.now.get(), worker, task, kind);
     }
 
     /// Records the first failure of the run; later ones are consequences.
@@ -154,6 +158,7 @@ impl Core {
         let mut slot = self.failure.borrow_mut();
         if slot.is_none() {
             *slot = Some(failure);
+            self.failed.set(true);
         }
     }
 
@@ -183,7 +188,12 @@ impl Core {
                         pinned: false,
                     });
                 }
-                Status::Running { .. } => *status = Status::Running { woken: true },
+                Status::Running { .. } => {
+                    *status = Status::Running { woken: true };
+                    if current.is_some_and(|(t, _)| t == id) {
+                        return; // a self-wake shows as the poll's `Yield`
+                    }
+                }
                 Status::Queued | Status::Done => return,
             }
         }

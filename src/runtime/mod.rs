@@ -119,6 +119,7 @@ impl Sim {
     {
         let seed = self.config.seed;
         let mut chooser = Chooser::new(seed);
+        chooser.set_recording(self.config.trace != crate::config::TraceMode::Off);
         if let Some((schedule, mode)) = self.replay {
             chooser.set_replay(schedule, mode);
         }

@@ -35,7 +35,17 @@ pub(crate) fn run(core: &Core) -> Result<(), Failure> {
     }
 }
 
+#[inline]
 fn check_stop(core: &Core) -> Result<(), Failure> {
+    let quiet = !core.failed.get() && !core.shared.any_foreign_wake() && !core.replaying;
+    if quiet && core.step.get() < core.config.steps_max {
+        return Ok(());
+    }
+    check_stop_slow(core)
+}
+
+#[cold]
+fn check_stop_slow(core: &Core) -> Result<(), Failure> {
     if let Some(f) = core.failure.borrow_mut().take() {
         return Err(f);
     }
@@ -181,10 +191,10 @@ fn finish(core: &Core, id: u32) {
 
 /// After a `Pending` poll: queue again if woken during the poll or burning.
 fn requeue(core: &Core, id: u32, worker: u16) {
-    core.emit(EventKind::Pending);
     let burn = core.burn.take();
+    let woken = core.sched.borrow().tasks[id as usize].status == Status::Running { woken: true };
+    core.emit(if woken && burn.is_none() { EventKind::Yield } else { EventKind::Pending });
     let mut sched = core.sched.borrow_mut();
-    let woken = sched.tasks[id as usize].status == Status::Running { woken: true };
     if let Some(ns) = burn {
         let until = core.now.get().saturating_add(ns);
         sched.busy_until[worker as usize] = until;

@@ -20,6 +20,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// True once any foreign wake happened (cheap: checked every step).
+    #[inline]
+    pub(crate) fn any_foreign_wake(&self) -> bool {
+        self.foreign.load(Ordering::Relaxed)
+    }
+
     /// The first foreign wake: task id and thread name.
     pub(crate) fn foreign_wake(&self) -> Option<(u32, String)> {
         if !self.foreign.load(Ordering::Relaxed) {

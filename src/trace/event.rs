@@ -45,6 +45,9 @@ pub enum EventKind {
     Ready,
     /// The poll returned `Pending`.
     Pending,
+    /// The poll returned `Pending`, but the task was woken during it (by itself, as
+    /// `yield_now` does, or by another party) and is runnable again.
+    Yield,
     /// A task was made runnable.
     Wake {
         /// The woken task.
@@ -100,12 +103,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    #[inline]
     fn words(&self) -> (u64, u64) {
         match self {
             EventKind::Spawn { child } => (1, *child as u64),
             EventKind::Poll => (2, 0),
             EventKind::Ready => (3, 0),
             EventKind::Pending => (4, 0),
+            EventKind::Yield => (15, 0),
             EventKind::Wake { target } => (5, *target as u64),
             EventKind::Steal { from } => (6, from.map_or(u64::MAX, |w| w as u64)),
             EventKind::TimerSet { deadline_ns } => (7, *deadline_ns),
@@ -122,15 +127,17 @@ impl EventKind {
     }
 }
 
-impl Event {
-    #[inline]
-    pub(crate) fn mix_into(&self, h: u64) -> u64 {
-        let (tag, arg) = self.kind.words();
-        let who = (self.task.map_or(u32::MAX, |t| t) as u64) << 16
-            | self.worker.map_or(u16::MAX, |w| w) as u64;
-        let h = super::mix(h, tag);
-        let h = super::mix(h, arg);
-        let h = super::mix(h, who);
-        super::mix(h, self.time_ns)
-    }
+/// The fingerprint step for one event, from its fields (no `Event` needs to exist).
+#[inline(always)]
+pub(crate) fn mix_fields(h: u64, time_ns: u64, worker: Option<u16>, task: Option<u32>, kind: &EventKind) -> u64 {
+    let (tag, arg) = kind.words();
+    let who = (task.map_or(u32::MAX, |t| t) as u64) << 16 | worker.map_or(u16::MAX, |w| w) as u64;
+    // Fields are combined with independent multiplies (they run in parallel), then
+    // chained once: a quarter of the latency of chaining each field.
+    let word = tag
+        .wrapping_mul(0xff51_afd7_ed55_8ccd)
+        .wrapping_add(arg.wrapping_mul(0xc4ce_b9fe_1a85_ec53))
+        .wrapping_add(who.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .wrapping_add(time_ns.wrapping_mul(0xd6e8_feb8_6659_fd93));
+    super::mix(h, word)
 }

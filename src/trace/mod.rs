@@ -56,12 +56,18 @@ impl Trace {
         self.mode == TraceMode::Full
     }
 
-    #[inline]
-    pub(crate) fn push(&mut self, event: Event) {
-        self.fingerprint = event.mix_into(self.fingerprint);
+    /// Records an event from its fields; builds an [`Event`] only when events are kept.
+    #[inline(always)]
+    pub(crate) fn record(&mut self, step: u64, time_ns: u64, worker: Option<u16>, task: Option<u32>, kind: EventKind) {
+        self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, &kind);
         if self.mode == TraceMode::Full {
-            self.events.push(event);
+            self.keep(Event { step, time_ns, worker, task, kind });
         }
+    }
+
+    #[inline(never)]
+    fn keep(&mut self, event: Event) {
+        self.events.push(event);
     }
 
     /// Mixes a word that identifies something about the run into the fingerprint.

@@ -34,6 +34,7 @@ pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
         EventKind::Poll => write!(out, "poll"),
         EventKind::Ready => write!(out, "-> ready"),
         EventKind::Pending => write!(out, "-> pending"),
+        EventKind::Yield => write!(out, "-> pending, runnable again"),
         EventKind::Wake { target } => write!(out, "wake {}", name(target)),
         EventKind::Steal { from: Some(w) } => write!(out, "steal from w{w}"),
         EventKind::Steal { from: None } => write!(out, "take from global queue"),
