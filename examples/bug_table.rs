@@ -15,8 +15,9 @@
 //!
 //! It exits non-zero if a bug is not found or a fixed twin fails.
 //!
-//! `cargo run --release --example bug_table -- PROGRAM TOKEN...` measures one buggy
-//! program with any strategy tokens instead (e.g. `work-stealing pct:4 dfs:3`).
+//! `cargo run --release --example bug_table -- PROGRAM [budget=N] TOKEN...` measures one
+//! program (`NAME` or `NAME-fixed`) with any strategy tokens instead, e.g.
+//! `work-stealing budget=100000 pct:4 dfs:3`.
 
 #[path = "../tests/bugs/mod.rs"]
 mod bugs;
@@ -132,34 +133,52 @@ fn fixed_row(bug: &Bug) -> bool {
     ok
 }
 
-/// One program, the given strategies: medians (seed-based) or the DFS count.
-fn probe(name: &str, tokens: &[String]) {
-    let bug = bugs::catalogue()
-        .into_iter()
-        .find(|b| b.name == name)
-        .unwrap_or_else(|| panic!("no program called {name}"));
-    for token in tokens {
-        let strategy = spec(token);
+/// One program (`NAME` or `NAME-fixed`), the given strategies: the median to the first
+/// failure (seed-based strategies) or the DFS count. A `budget=N` argument sets the cap
+/// for the tokens after it.
+fn probe(program: &str, args: &[String]) {
+    let (name, fixed) = match program.strip_suffix("-fixed") {
+        Some(name) => (name, true),
+        None => (program, false),
+    };
+    let bug = bugs::find(name);
+    let mut budget = BUDGET;
+    for arg in args {
+        if let Some(n) = arg.strip_prefix("budget=") {
+            budget = n.parse().expect("budget=N");
+            continue;
+        }
+        let strategy = spec(arg);
         let start = Instant::now();
         let result = match strategy {
             StrategySpec::Dfs { .. } => {
-                let r = campaign(&bug, false, strategy, BUDGET);
+                let r = campaign(&bug, fixed, strategy, budget);
+                let found = if r.failures.is_empty() {
+                    "not found"
+                } else {
+                    "found"
+                };
                 format!(
-                    "{} runs, found: {}, complete: {:?}",
-                    r.runs,
-                    !r.failures.is_empty(),
+                    "{} runs, {found}, complete: {:?}",
+                    thousands(r.runs),
                     r.complete
                 )
             }
-            _ => cell(bugs::median_to_first_bug(
-                &(bug.make)(false),
-                strategy,
-                BUDGET,
-            )),
+            _ => {
+                let scenario = (bug.make)(fixed);
+                let results: Vec<Option<u64>> = bugs::offsets()
+                    .map(|start| bugs::schedules_to_first_bug(&scenario, strategy, start, budget))
+                    .collect();
+                let found = results.iter().flatten().count();
+                let median =
+                    bugs::median(results).map_or(format!("> {}", thousands(budget)), thousands);
+                format!("found in {found} of 20 campaigns, median {median}")
+            }
         };
+        let secs = start.elapsed().as_secs_f64();
         println!(
-            "{name} {token}: {result} ({:.1} s)",
-            start.elapsed().as_secs_f64()
+            "{program} {arg} (cap {}): {result} ({secs:.1} s)",
+            thousands(budget)
         );
     }
 }

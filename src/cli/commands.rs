@@ -13,8 +13,12 @@ use std::path::Path;
 pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdict> {
     match command {
         Command::List => {
+            if scenarios.is_empty() {
+                errln!("detsim: no scenarios are registered (pass them to detsim::cli::main)");
+            }
+            let width = scenarios.iter().map(|s| s.name().len()).max().unwrap_or(0);
             for s in scenarios {
-                outln!("{:<20} {}", s.name(), s.description());
+                outln!("{:<width$}  {}", s.name(), s.description());
             }
             Ok(Verdict::Pass)
         }
@@ -29,11 +33,12 @@ pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdi
 pub(crate) fn find<'a>(scenarios: &'a [Scenario], name: &str) -> Result<&'a Scenario> {
     scenarios.iter().find(|s| s.name() == name).ok_or_else(|| {
         let names: Vec<&str> = scenarios.iter().map(Scenario::name).collect();
-        InputError(format!(
-            "unknown scenario '{name}' (available: {})",
-            names.join(", ")
-        ))
-        .into()
+        let available = if names.is_empty() {
+            "none are registered".to_string()
+        } else {
+            format!("available: {}", names.join(", "))
+        };
+        InputError(format!("unknown scenario '{name}' ({available})")).into()
     })
 }
 

@@ -273,9 +273,14 @@ fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
         r.shard,
         cx.stop_reason(r),
     );
-    if r.failed() {
+    if !r.failures.is_empty() {
         out += &format!(
             "exit status 1: a bug was found; failing seeds are kept in {} and replay with the commands above\n",
+            cx.seeds_path.display()
+        );
+    } else if r.failed() {
+        out += &format!(
+            "exit status 1: cases of {} still fail; replay them with the commands above\n",
             cx.seeds_path.display()
         );
     }

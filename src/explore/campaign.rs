@@ -282,7 +282,14 @@ impl Campaign {
             .seed(case.seed)
             .workers(case.workers)
             .trace(TraceMode::Off);
-        let outcome = run_one(&self.scenario, config, &case.strategy);
+        let outcome = match case_schedule(case) {
+            // DFS failures (and hand-added cases) carry a schedule file: replay it.
+            Some(Ok(file)) => self
+                .scenario
+                .replay(file.header.config.trace(TraceMode::Off), file.schedule),
+            Some(Err(e)) => return unreadable_case(case, e.to_string()),
+            None => run_one(&self.scenario, config, &case.strategy),
+        };
         Regression {
             seed: case.seed,
             strategy: case.strategy.to_string(),
@@ -366,7 +373,11 @@ impl Campaign {
             preemption_bound: bound,
         };
         let mut dfs = Dfs::new(bound).with_max_runs(self.seeds);
-        let config = self.config.clone().seed(self.start).trace(TraceMode::Schedule);
+        let config = self
+            .config
+            .clone()
+            .seed(self.start)
+            .trace(TraceMode::Schedule);
         let mut failures = Vec::new();
         let mut runs = 0;
         while let Some(strategy) = dfs.next_run() {
@@ -445,6 +456,34 @@ impl Campaign {
         };
         let _ = seeds::append_case(&self.seeds_path()?, &case);
         Some(path.display().to_string())
+    }
+}
+
+/// The schedule file a seeds-file case names with `schedule=PATH`, if any.
+fn case_schedule(
+    case: &SeedCase,
+) -> Option<Result<crate::harness::ScheduleFile, crate::harness::ScheduleFileError>> {
+    let (_, path) = case.extra.iter().find(|(k, _)| k == "schedule")?;
+    Some(crate::harness::ScheduleFile::load(path))
+}
+
+/// A case whose schedule file cannot be read: reported as still failing, with the reason,
+/// so it is looked at rather than silently dropped.
+fn unreadable_case(case: &SeedCase, why: String) -> Regression {
+    Regression {
+        seed: case.seed,
+        strategy: case.strategy.to_string(),
+        workers: case.workers,
+        failure: Some(FoundFailure {
+            seed: case.seed,
+            strategy: case.strategy.to_string(),
+            workers: case.workers,
+            kind: "unreadable_schedule".into(),
+            message: why,
+            signature: "unreadable_schedule".into(),
+            fingerprint: String::new(),
+            schedule: None,
+        }),
     }
 }
 

@@ -142,10 +142,18 @@ impl Shrinker<'_> {
     fn lower_values(&mut self) -> bool {
         let mut improved = false;
         for i in 0..self.best.len() {
-            let Some(v) = self.best.choices.get(i).map(|c| c.value) else {
+            let Some(&c) = self.best.choices.get(i) else {
                 break;
             };
-            for lower in [0, v / 2, v.saturating_sub(1)] {
+            let v = c.value;
+            // A raw 64-bit draw only tries 0 and a much smaller value: walking it down
+            // one by one would spend the whole budget on a single number.
+            let tries = if c.n == 0 {
+                [0, v >> 32, v >> 48]
+            } else {
+                [0, v / 2, v.saturating_sub(1)]
+            };
+            for lower in tries {
                 if lower >= v {
                     continue;
                 }

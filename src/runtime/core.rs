@@ -76,6 +76,8 @@ pub(crate) struct Core {
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
     pub(crate) slab: RefCell<Vec<Option<TaskBox>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// Reused buffer of timers due at the current instant.
+    pub(crate) due: RefCell<Vec<(u64, std::task::Waker)>>,
     pub(crate) chooser: RefCell<Chooser>,
     pub(crate) strategy: RefCell<Box<dyn Strategy>>,
     pub(crate) trace: RefCell<Trace>,
@@ -120,6 +122,7 @@ impl Core {
             }),
             slab: RefCell::new(Vec::with_capacity(16)),
             timers: RefCell::new(Timers::default()),
+            due: RefCell::new(Vec::new()),
             chooser: RefCell::new(chooser),
             strategy: RefCell::new(strategy),
             trace: RefCell::new(Trace::new(config.seed, config.trace)),

@@ -148,7 +148,9 @@ fn main_output<T>(main: JoinHandle<T>) -> Result<T, Failure> {
 
 /// Drops the remaining tasks in id order; a panic there fails a run that had passed.
 fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failure> {
-    if let Err(f) = &result {
+    // A panic already put its failure on the trace, on its task and worker.
+    let logged = matches!(result, Err(Failure::Panic { .. }));
+    if let (Err(f), false) = (&result, logged) {
         let message = f.to_string();
         core.emit(crate::trace::EventKind::Failure { message });
     }

@@ -94,14 +94,22 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
     if ready.pinned || (ready.home != NO_HOME && idle(ready.home)) {
         return Some((ready.task, ready.home));
     }
-    let idle_workers: Vec<u16> = (0..sched.busy_until.len() as u16)
-        .filter(|&w| idle(w))
-        .collect();
-    drop(sched);
-    let w = idle_workers[core
+    let workers = sched.busy_until.len() as u16;
+    let idle_count = if sched.busy == 0 {
+        workers as usize
+    } else {
+        (0..workers).filter(|&w| idle(w)).count()
+    };
+    let k = core
         .chooser
         .borrow_mut()
-        .choose(ChoiceKind::Worker, idle_workers.len())];
+        .choose(ChoiceKind::Worker, idle_count);
+    // The k-th idle worker, without collecting them (this runs for every timer wake).
+    let w = (0..workers)
+        .filter(|&w| idle(w))
+        .nth(k)
+        .expect("k < number of idle workers");
+    drop(sched);
     if ready.home != NO_HOME {
         core.emit_at(
             Some(ready.task),
@@ -193,7 +201,11 @@ fn finish(core: &Core, id: u32) {
 fn requeue(core: &Core, id: u32, worker: u16) {
     let burn = core.burn.take();
     let woken = core.sched.borrow().tasks[id as usize].status == Status::Running { woken: true };
-    core.emit(if woken && burn.is_none() { EventKind::Yield } else { EventKind::Pending });
+    core.emit(if woken && burn.is_none() {
+        EventKind::Yield
+    } else {
+        EventKind::Pending
+    });
     let mut sched = core.sched.borrow_mut();
     if let Some(ns) = burn {
         let until = core.now.get().saturating_add(ns);
@@ -286,7 +298,9 @@ fn advance(core: &Core) -> Result<(), Failure> {
 }
 
 fn fire_timers(core: &Core, now: u64) {
-    let mut due = core.timers.borrow_mut().take_due(now);
+    // A buffer kept across advances: clock jumps are frequent in timer-heavy programs.
+    let mut due = core.due.take();
+    core.timers.borrow_mut().take_due(now, &mut due);
     while !due.is_empty() {
         let i = core
             .chooser
@@ -299,6 +313,7 @@ fn fire_timers(core: &Core, now: u64) {
         });
         waker.wake();
     }
+    core.due.replace(due);
 }
 
 fn deadlock(core: &Core) -> Failure {

@@ -7,7 +7,7 @@
 //!    anything but the order timers were armed. Firing order among equal deadlines is
 //!    then decided by `Timer` choices in the step loop, not here.
 
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::task::Waker;
 
@@ -31,9 +31,29 @@ struct Slot {
     state: SlotState,
 }
 
+/// A heap entry: `(deadline, seq)` packed into one integer, so ordering is one compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    key: u128,
+    slot: u32,
+    generation: u32,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key) // reversed: BinaryHeap is a max-heap
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    heap: BinaryHeap<Reverse<(u64, u64, u32, u32)>>,
+    heap: BinaryHeap<Entry>,
     slots: Vec<Slot>,
     free: Vec<u32>,
     seq: u64,
@@ -58,8 +78,11 @@ impl Timers {
             slot,
             generation: s.generation,
         };
-        self.heap
-            .push(Reverse((deadline, self.seq, slot, s.generation)));
+        self.heap.push(Entry {
+            key: (deadline as u128) << 64 | self.seq as u128,
+            slot,
+            generation: s.generation,
+        });
         self.seq += 1;
         self.armed += 1;
         key
@@ -101,7 +124,13 @@ impl Timers {
             self.heap.clear();
             return None;
         }
-        while let Some(&Reverse((deadline, _, slot, generation))) = self.heap.peek() {
+        while let Some(&Entry {
+            key,
+            slot,
+            generation,
+        }) = self.heap.peek()
+        {
+            let deadline = (key >> 64) as u64;
             if self.is_live(slot, generation) {
                 return Some(deadline);
             }
@@ -110,11 +139,16 @@ impl Timers {
         None
     }
 
-    /// Marks every live timer due at or before `now` as fired; returns their wakers in
-    /// heap order.
-    pub(crate) fn take_due(&mut self, now: u64) -> Vec<(u64, Waker)> {
-        let mut due = Vec::new();
-        while let Some(&Reverse((deadline, _, slot, generation))) = self.heap.peek() {
+    /// Marks every live timer due at or before `now` as fired; appends their wakers to
+    /// `due` in heap order.
+    pub(crate) fn take_due(&mut self, now: u64, due: &mut Vec<(u64, Waker)>) {
+        while let Some(&Entry {
+            key,
+            slot,
+            generation,
+        }) = self.heap.peek()
+        {
+            let deadline = (key >> 64) as u64;
             if deadline > now {
                 break;
             }
@@ -130,7 +164,6 @@ impl Timers {
                 due.push((deadline, waker));
             }
         }
-        due
     }
 
     fn is_live(&self, slot: u32, generation: u32) -> bool {
@@ -158,7 +191,8 @@ mod tests {
         let c = t.arm(10, noop_waker());
         t.release(c);
         assert_eq!(t.next_deadline(), Some(10));
-        let due = t.take_due(10);
+        let mut due = Vec::new();
+        t.take_due(10, &mut due);
         assert_eq!(due.len(), 1);
         assert!(t.poll(b, &noop_waker()));
         assert!(!t.poll(a, &noop_waker()));

@@ -129,7 +129,13 @@ impl EventKind {
 
 /// The fingerprint step for one event, from its fields (no `Event` needs to exist).
 #[inline(always)]
-pub(crate) fn mix_fields(h: u64, time_ns: u64, worker: Option<u16>, task: Option<u32>, kind: &EventKind) -> u64 {
+pub(crate) fn mix_fields(
+    h: u64,
+    time_ns: u64,
+    worker: Option<u16>,
+    task: Option<u32>,
+    kind: &EventKind,
+) -> u64 {
     let (tag, arg) = kind.words();
     let who = (task.map_or(u32::MAX, |t| t) as u64) << 16 | worker.map_or(u16::MAX, |w| w) as u64;
     // Fields are combined with independent multiplies (they run in parallel), then

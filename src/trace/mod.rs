@@ -58,10 +58,23 @@ impl Trace {
 
     /// Records an event from its fields; builds an [`Event`] only when events are kept.
     #[inline(always)]
-    pub(crate) fn record(&mut self, step: u64, time_ns: u64, worker: Option<u16>, task: Option<u32>, kind: EventKind) {
+    pub(crate) fn record(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        worker: Option<u16>,
+        task: Option<u32>,
+        kind: EventKind,
+    ) {
         self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, &kind);
         if self.mode == TraceMode::Full {
-            self.keep(Event { step, time_ns, worker, task, kind });
+            self.keep(Event {
+                step,
+                time_ns,
+                worker,
+                task,
+                kind,
+            });
         }
     }
 

@@ -46,8 +46,9 @@ pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
         EventKind::Burn { duration_ns } => write!(out, "burn {}", fmt_time(*duration_ns)),
         EventKind::Abort { target } => write!(out, "abort {}", name(target)),
         EventKind::Choice { what, value } => write!(out, "choice {what} = {value}"),
-        EventKind::Log { message } => write!(out, "log {message}"),
-        EventKind::Failure { message } => write!(out, "FAILURE {message}"),
+        EventKind::Log { message } => write!(out, "log {}", message.replace('\n', " | ")),
+        // One event per line, even for multi-line panic messages.
+        EventKind::Failure { message } => write!(out, "FAILURE {}", message.replace('\n', " | ")),
     };
 }
 

@@ -34,6 +34,9 @@ pub struct Bug {
     pub name: &'static str,
     /// What goes wrong, in one line (the table's second column).
     pub bug: &'static str,
+    /// A piece of the failure message every failing run of the buggy program shows, so a
+    /// check can tell the catalogued bug from an accidental failure.
+    pub symptom: &'static str,
     /// Builds the buggy (`false`) or fixed (`true`) program.
     pub make: fn(bool) -> Scenario,
     /// Few enough schedules that DFS with preemption bound [`DFS_BOUND`] exhausts the
@@ -44,88 +47,42 @@ pub struct Bug {
 /// The preemption bound DFS uses throughout the catalogue.
 pub const DFS_BOUND: u32 = 2;
 
-/// Run cap for exhausting a "small" fixed program with DFS.
-pub const DFS_SMALL_RUNS: u64 = 200_000;
+/// Run cap for exhausting a "small" fixed program with DFS (the largest needs < 10,000).
+pub const DFS_SMALL_RUNS: u64 = 100_000;
 
 /// Schedules per campaign: a bug must show up within this many.
 pub const BUDGET: u64 = 10_000;
 
+const DEADLOCK: &str = "deadlock: no task can run";
+
 /// The whole catalogue, in the order of the table.
+#[rustfmt::skip] // one entry per line reads as the table it is
 pub fn catalogue() -> Vec<Bug> {
     vec![
-        Bug {
-            name: "lost-update",
-            bug: "read, await, write of a counter: an increment is lost",
-            make: lost_update,
-            small: true,
-        },
-        Bug {
-            name: "overdraft",
-            bug: "balance check, await, debit: two withdrawals both pass the check",
-            make: overdraft,
-            small: true,
-        },
-        Bug {
-            name: "use-before-init",
-            bug: "a handler reads the config before the loader stored it",
-            make: use_before_init,
-            small: true,
-        },
-        Bug {
-            name: "lost-wakeup",
-            bug: "flag check, await, `notified()`: `notify_waiters` in the gap is lost (deadlock)",
-            make: lost_wakeup,
-            small: true,
-        },
-        Bug {
-            name: "lock-order",
-            bug: "two transfers lock two accounts in opposite orders (deadlock)",
-            make: lock_order,
-            small: true,
-        },
-        Bug {
-            name: "bounded-buffer",
-            bug: "`if` instead of `while` around the wait: take from empty / put into full",
-            make: bounded_buffer,
-            small: false,
-        },
-        Bug {
-            name: "commit-before-prepare",
-            bug: "2PC coordinator sends commit before the vote; commit overtakes prepare",
-            make: commit_before_prepare,
-            small: true,
-        },
-        Bug {
-            name: "reorder-10",
-            bug: "new-format write lands between migration and legacy read; 10 bystanders",
-            make: reorder_10,
-            small: false,
-        },
-        Bug {
-            name: "reorder-50",
-            bug: "the same, with 50 bystanders",
-            make: reorder_50,
-            small: false,
-        },
-        Bug {
-            name: "token-ring",
-            bug: "a node forwards the token before releasing it: two holders",
-            make: token_ring,
-            small: false,
-        },
-        Bug {
-            name: "work-stealing",
-            bug: "owner takes the last item with a plain store, not a CAS: item taken twice",
-            make: work_stealing,
-            small: false,
-        },
-        Bug {
-            name: "retry-duplicate",
-            bug: "client retries after a timeout; the server applies the deposit twice",
-            make: retry_duplicate,
-            small: true,
-        },
+        Bug { name: "lost-update", bug: "read, await, write of a counter: an increment is lost", symptom: "lost update", make: lost_update, small: true },
+        Bug { name: "overdraft", bug: "balance check, await, debit: two withdrawals both pass the check", symptom: "overdraft", make: overdraft, small: true },
+        Bug { name: "use-before-init", bug: "a handler reads the config before the loader stored it", symptom: "config read before it was loaded", make: use_before_init, small: true },
+        Bug { name: "lost-wakeup", bug: "flag check, await, `notified()`: `notify_waiters` in the gap is lost (deadlock)", symptom: DEADLOCK, make: lost_wakeup, small: true },
+        Bug { name: "lock-order", bug: "two transfers lock two accounts in opposite orders (deadlock)", symptom: DEADLOCK, make: lock_order, small: true },
+        Bug { name: "bounded-buffer", bug: "`if` instead of `while` around the wait: take from empty / put into full", symptom: "buffer", make: bounded_buffer, small: true },
+        Bug { name: "commit-before-prepare", bug: "2PC coordinator sends commit before the vote; commit overtakes prepare", symptom: "commit arrived before prepare", make: commit_before_prepare, small: true },
+        Bug { name: "reorder-10", bug: "new-format write lands between migration and legacy read; 10 bystanders", symptom: "legacy reader found a row", make: reorder_10, small: false },
+        Bug { name: "reorder-50", bug: "the same, with 50 bystanders", symptom: "legacy reader found a row", make: reorder_50, small: false },
+        Bug { name: "reorder-10-reader-first", bug: "reorder-10, legacy reader spawned first, bystanders last", symptom: "legacy reader found a row", make: reorder_10_reader_first, small: false },
+        Bug { name: "reorder-50-reader-first", bug: "reorder-50, legacy reader spawned first, bystanders last", symptom: "legacy reader found a row", make: reorder_50_reader_first, small: false },
+        Bug { name: "token-ring", bug: "a node forwards the token before releasing it: two holders", symptom: "while another node holds it", make: token_ring, small: true },
+        Bug { name: "work-stealing", bug: "owner takes the last item with a plain store, not a CAS: item taken twice", symptom: "an item was taken twice", make: work_stealing, small: true },
+        Bug { name: "late-window", bug: "lost update whose window opens only after 40 steps of a long job", symptom: "lost update", make: late_window, small: true },
+        Bug { name: "retry-duplicate", bug: "client retries after a timeout; the server applies the deposit twice", symptom: "applied more than once", make: retry_duplicate, small: true },
     ]
+}
+
+/// The catalogue entry called `name`.
+pub fn find(name: &str) -> Bug {
+    catalogue()
+        .into_iter()
+        .find(|b| b.name == name)
+        .unwrap_or_else(|| panic!("no program called {name} in the catalogue"))
 }
 
 /// The scenario `name` (or `name-fixed`) running `program(fixed)`.
@@ -474,31 +431,51 @@ fn deliver(inbox: mpsc::UnboundedSender<Msg>, msg: Msg) {
 /// reader*: the writer must land in the gap between the two others. Bystanders (request
 /// handlers, three yields each) run alongside. Fixed: the writer uses the new format
 /// only once the legacy reader is gone.
-async fn rolling_upgrade(bystanders: usize, fixed: bool) {
+async fn rolling_upgrade(bystanders: usize, order: Spawn, fixed: bool) {
     let st = Rc::new(Table::default());
+    let bystander = |_| spawn_named("request", yields(3));
+    let reader = || spawn_named("legacy-reader", legacy_read(st.clone()));
+    let writer = || spawn_named("writer", write_row(st.clone(), fixed));
+    let migrator = || spawn_named("migrator", migrate(st.clone()));
+    // Spawn order is the order of these statements (an iterator chain would be lazy).
     let mut tasks = Vec::new();
-    for _ in 0..bystanders {
-        tasks.push(spawn_named("request", yields(3)));
+    if order == Spawn::BystandersFirst {
+        tasks.extend((0..bystanders).map(bystander));
+        tasks.extend([reader(), writer(), migrator()]);
+    } else {
+        tasks.extend([reader(), writer(), migrator()]);
+        tasks.extend((0..bystanders).map(bystander));
     }
-    let t = st.clone();
-    tasks.push(spawn_named("legacy-reader", async move {
-        let new_rows = t.rows.borrow().iter().filter(|&&new| new).count();
-        assert_eq!(new_rows, 0, "legacy reader found a row in the new format");
-        t.legacy_gone.set(true);
-    }));
-    let t = st.clone();
-    tasks.push(spawn_named("writer", async move {
-        let new = t.migrated.get() && (!fixed || t.legacy_gone.get());
-        t.rows.borrow_mut().push(new);
-    }));
-    let t = st.clone();
-    tasks.push(spawn_named("migrator", async move {
-        yields(3).await; // copy, verify, swap
-        t.migrated.set(true);
-    }));
     for t in tasks {
         t.await.unwrap();
     }
+}
+
+/// Which tasks `rolling_upgrade` spawns first. Random and PCT do not care; DFS does: its
+/// first schedule runs every task to its end, in an order fixed by the ready list, and
+/// it revisits the earliest choices last.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spawn {
+    /// Bystanders, then legacy reader, writer, migrator (traffic, then the upgrade).
+    BystandersFirst,
+    /// Legacy reader, writer, migrator, then bystanders (services, then traffic).
+    ReaderFirst,
+}
+
+async fn legacy_read(t: Rc<Table>) {
+    let new_rows = t.rows.borrow().iter().filter(|&&new| new).count();
+    assert_eq!(new_rows, 0, "legacy reader found a row in the new format");
+    t.legacy_gone.set(true);
+}
+
+async fn write_row(t: Rc<Table>, fixed: bool) {
+    let new = t.migrated.get() && (!fixed || t.legacy_gone.get());
+    t.rows.borrow_mut().push(new);
+}
+
+async fn migrate(t: Rc<Table>) {
+    yields(3).await; // copy, verify, swap
+    t.migrated.set(true);
 }
 
 #[derive(Default)]
@@ -511,12 +488,30 @@ struct Table {
 
 /// The reorder bug with 10 bystanders.
 pub fn reorder_10(fixed: bool) -> Scenario {
-    scenario("reorder-10", fixed, |fixed| rolling_upgrade(10, fixed))
+    scenario("reorder-10", fixed, |fixed| {
+        rolling_upgrade(10, Spawn::BystandersFirst, fixed)
+    })
 }
 
 /// The reorder bug with 50 bystanders.
 pub fn reorder_50(fixed: bool) -> Scenario {
-    scenario("reorder-50", fixed, |fixed| rolling_upgrade(50, fixed))
+    scenario("reorder-50", fixed, |fixed| {
+        rolling_upgrade(50, Spawn::BystandersFirst, fixed)
+    })
+}
+
+/// [`reorder_10`] with the legacy reader spawned first and the bystanders last.
+pub fn reorder_10_reader_first(fixed: bool) -> Scenario {
+    scenario("reorder-10-reader-first", fixed, |fixed| {
+        rolling_upgrade(10, Spawn::ReaderFirst, fixed)
+    })
+}
+
+/// [`reorder_50`] with the legacy reader spawned first and the bystanders last.
+pub fn reorder_50_reader_first(fixed: bool) -> Scenario {
+    scenario("reorder-50-reader-first", fixed, |fixed| {
+        rolling_upgrade(50, Spawn::ReaderFirst, fixed)
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -751,6 +746,50 @@ async fn serve(mut rx: mpsc::UnboundedReceiver<Deposit>, balance: Rc<Cell<i64>>,
             balance.set(balance.get() + d.amount);
         }
         let _ = d.reply.send(()); // the client may have given up on this attempt
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 13. A lost update with a late, one-step window.
+
+const CHUNKS: usize = 40;
+
+/// A compactor works through 40 chunks (an await each), then adds the bytes it freed to
+/// a stats counter with a read, an await (flushing its log), and a write; a request
+/// handler adds to the same counter once, the same way, right at start-up. The update is
+/// lost only if the handler's read-write lands inside the compactor's one-step window,
+/// after the compactor's 40 chunks: the handler must sit still for 40 scheduling steps.
+/// Fixed: both hold the counter's lock across read and write.
+pub fn late_window(fixed: bool) -> Scenario {
+    scenario("late-window", fixed, |fixed| async move {
+        let freed = Rc::new(Mutex::new(0u64));
+        let f = freed.clone();
+        let compactor = spawn_named("compactor", async move {
+            yields(CHUNKS).await;
+            add_stat(&f, 1000, fixed).await;
+        });
+        let f = freed.clone();
+        let handler = spawn_named("handler", async move { add_stat(&f, 1, fixed).await });
+        compactor.await.unwrap();
+        handler.await.unwrap();
+        assert_eq!(
+            *freed.lock().await,
+            1001,
+            "lost update: a stats increment vanished"
+        );
+    })
+}
+
+async fn add_stat(stat: &Mutex<u64>, n: u64, fixed: bool) {
+    if fixed {
+        let mut v = stat.lock().await;
+        let seen = *v;
+        yield_now().await; // flush the log
+        *v = seen + n;
+    } else {
+        let seen = *stat.lock().await;
+        yield_now().await; // flush the log
+        *stat.lock().await = seen + n;
     }
 }
 
