@@ -142,6 +142,8 @@ fn probe(program: &str, args: &[String]) {
         None => (program, false),
     };
     let bug = bugs::find(name);
+    let steps = (bug.make)(fixed).run(Config::default()).stats.steps;
+    println!("{program}: {steps} scheduling steps in the run of seed 0");
     let mut budget = BUDGET;
     for arg in args {
         if let Some(n) = arg.strip_prefix("budget=") {

@@ -459,6 +459,15 @@ impl Campaign {
     }
 }
 
+/// The first line of a failure message, cut to a readable length, for seeds files.
+fn summary_of(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
 /// The schedule file a seeds-file case names with `schedule=PATH`, if any.
 fn case_schedule(
     case: &SeedCase,
@@ -554,7 +563,7 @@ const CHUNK: u64 = 32;
 
 /// Seeds saved per failure signature and campaign: every failing seed is kept, up to
 /// this many of one kind (a bug that fails half the seeds must not flood the corpus).
-const SAVED_PER_SIGNATURE: usize = 64;
+const SAVED_PER_SIGNATURE: usize = 10;
 
 impl Found {
     /// Counts a failure of `signature`; true if it should still be saved.
@@ -670,7 +679,7 @@ impl Shared {
             seed: found.seed,
             strategy: self.strategy,
             workers: found.workers,
-            summary: Some(found.message.clone()),
+            summary: Some(summary_of(&found.message)),
             extra: Vec::new(),
         };
         if let Err(e) = seeds::append_case(path, &case) {
