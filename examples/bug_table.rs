@@ -133,9 +133,8 @@ fn fixed_row(bug: &Bug) -> bool {
     ok
 }
 
-/// One program (`NAME` or `NAME-fixed`), the given strategies: the median to the first
-/// failure (seed-based strategies) or the DFS count. A `budget=N` argument sets the cap
-/// for the tokens after it.
+/// One program (`NAME` or `NAME-fixed`) under the given strategy tokens. A `budget=N`
+/// argument sets the cap for the tokens after it.
 fn probe(program: &str, args: &[String]) {
     let (name, fixed) = match program.strip_suffix("-fixed") {
         Some(name) => (name, true),
@@ -150,39 +149,34 @@ fn probe(program: &str, args: &[String]) {
             budget = n.parse().expect("budget=N");
             continue;
         }
-        let strategy = spec(arg);
         let start = Instant::now();
-        let result = match strategy {
-            StrategySpec::Dfs { .. } => {
-                let r = campaign(&bug, fixed, strategy, budget);
-                let found = if r.failures.is_empty() {
-                    "not found"
-                } else {
-                    "found"
-                };
-                format!(
-                    "{} runs, {found}, complete: {:?}",
-                    thousands(r.runs),
-                    r.complete
-                )
-            }
-            _ => {
-                let scenario = (bug.make)(fixed);
-                let results: Vec<Option<u64>> = bugs::offsets()
-                    .map(|start| bugs::schedules_to_first_bug(&scenario, strategy, start, budget))
-                    .collect();
-                let found = results.iter().flatten().count();
-                let median =
-                    bugs::median(results).map_or(format!("> {}", thousands(budget)), thousands);
-                format!("found in {found} of 20 campaigns, median {median}")
-            }
-        };
+        let result = probe_one(&bug, fixed, spec(arg), budget);
         let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{program} {arg} (cap {}): {result} ({secs:.1} s)",
-            thousands(budget)
-        );
+        let cap = thousands(budget);
+        println!("{program} {arg} (cap {cap}): {result} ({secs:.1} s)");
     }
+}
+
+/// DFS: its one count. Random and PCT: in how many of the 20 campaigns the bug showed
+/// up, and the median (a median alone would hide a fixed twin failing now and then).
+fn probe_one(bug: &Bug, fixed: bool, strategy: StrategySpec, budget: u64) -> String {
+    if let StrategySpec::Dfs { .. } = strategy {
+        let r = campaign(bug, fixed, strategy, budget);
+        let found = if r.failures.is_empty() {
+            "not found"
+        } else {
+            "found"
+        };
+        let runs = thousands(r.runs);
+        return format!("{runs} runs, {found}, complete: {:?}", r.complete);
+    }
+    let scenario = (bug.make)(fixed);
+    let results: Vec<Option<u64>> = bugs::offsets()
+        .map(|start| bugs::schedules_to_first_bug(&scenario, strategy, start, budget))
+        .collect();
+    let found = results.iter().flatten().count();
+    let median = bugs::median(results).map_or(format!("> {}", thousands(budget)), thousands);
+    format!("found in {found} of 20 campaigns, median {median}")
 }
 
 fn main() {
