@@ -37,7 +37,9 @@ fn ten_tasks() -> Scenario {
 
 fn campaign(c: &mut Criterion) {
     let mut group = c.benchmark_group("campaign_10_tasks");
-    group.sample_size(10).throughput(Throughput::Elements(SEEDS));
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(SEEDS));
     for jobs in [1usize, 2] {
         group.bench_function(format!("jobs_{jobs}"), |b| {
             b.iter(|| {
