@@ -81,6 +81,10 @@ pub(crate) struct RunArgs {
     /// Also save the run's schedule to this file.
     #[arg(long)]
     pub(crate) schedule_out: Option<PathBuf>,
+    /// Print only a one-line JSON summary (seed, fingerprint, failure): the protocol of
+    /// `fuzz --isolate`'s child processes.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,10 @@ pub(crate) struct FuzzArgs {
     /// Wall-clock limit per run before it is reported as hung.
     #[arg(long, value_parser = parse_wall_time, default_value = "10s")]
     pub(crate) watchdog: std::time::Duration,
+    /// Run every seed in a child process: survives aborts, stack overflows and runaway
+    /// loops (the child is killed at the watchdog limit), at the cost of a process per seed.
+    #[arg(long)]
+    pub(crate) isolate: bool,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,22 @@ fn per_seed_strategy(spec: &StrategySpec) -> Result<()> {
 fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
     per_seed_strategy(&a.opts.strategy)?;
+    if a.json {
+        let config = Config::default()
+            .seed(a.seed)
+            .workers(a.opts.workers as usize)
+            .trace(TraceMode::Off);
+        let out = run_one(scenario, config, &a.opts.strategy);
+        outln!(
+            "{}",
+            serde_json::to_string(&crate::explore::RunSummary::of(&out))?
+        );
+        return Ok(if out.is_ok() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        });
+    }
     let config = Config::default()
         .seed(a.seed)
         .workers(a.opts.workers as usize)

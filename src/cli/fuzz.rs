@@ -15,6 +15,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The child command of `--isolate`: this very program, `run <scenario> --json`.
+fn isolate_command(scenario: &str) -> Result<crate::explore::Isolate> {
+    let program = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("--isolate needs the path of this program: {e}"))?;
+    Ok(crate::explore::Isolate {
+        program,
+        args: vec!["run".into(), scenario.into(), "--json".into()],
+    })
+}
+
 pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
     if a.seeds == 0 {
@@ -48,6 +58,11 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     .time_limit(a.time)
     .seeds_dir(Some(a.seeds_dir.clone()))
     .watchdog(Some(a.watchdog))
+    .isolate(
+        a.isolate
+            .then(|| isolate_command(scenario.name()))
+            .transpose()?,
+    )
     .interrupt(interrupt);
     let display = ProgressDisplay::start(campaign.progress(), a.json);
     let report = campaign.run().map_err(|e| match e {

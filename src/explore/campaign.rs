@@ -11,6 +11,7 @@
 //! 3. Runs use the trace-off mode; the full trace is rebuilt only for failing seeds.
 
 use super::inflight::InFlight;
+use super::isolate::{run_isolated, Isolate};
 use super::report::{CampaignReport, FoundFailure, Regression, StopReason};
 use super::watchdog::Watchdog;
 use super::{Dfs, StrategySpec};
@@ -112,6 +113,7 @@ pub struct Campaign {
     watchdog: Option<Duration>,
     interrupt: Arc<AtomicBool>,
     progress: Arc<Progress>,
+    isolate: Option<Isolate>,
 }
 
 impl Campaign {
@@ -131,7 +133,15 @@ impl Campaign {
             watchdog: None,
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(Progress::default()),
+            isolate: None,
         }
+    }
+
+    /// Runs every seed in a child process (see [`Isolate`]); the watchdog then kills
+    /// children that overstay instead of abandoning threads.
+    pub fn isolate(mut self, isolate: Option<Isolate>) -> Self {
+        self.isolate = isolate;
+        self
     }
 
     /// Scheduling strategy.
@@ -345,7 +355,11 @@ impl Campaign {
     /// Starts the worker threads and waits for them (or for the watchdog to give up).
     fn drive(&self, shared: &Arc<Shared>) -> StopReason {
         let deadline = self.time_limit.map(|t| Instant::now() + t);
-        let watchdog = self.watchdog.map(|limit| Watchdog::new(limit, self.jobs));
+        // Isolated runs are bounded by killing the child; threads need the watchdog.
+        let watchdog = match self.isolate {
+            Some(_) => None,
+            None => self.watchdog.map(|limit| Watchdog::new(limit, self.jobs)),
+        };
         let handles: Vec<_> = (0..self.jobs.max(1))
             .map(|slot| {
                 let shared = shared.clone();
@@ -544,6 +558,9 @@ struct Shared {
     interrupt: Arc<AtomicBool>,
     progress: Arc<Progress>,
     inflight: Option<InFlight>,
+    isolate: Option<Isolate>,
+    /// With `isolate`, the per-run limit after which a child is killed.
+    child_limit: Option<Duration>,
     next: AtomicU64,
     // invariant: indices above `bound` need not run (rule 2).
     bound: AtomicU64,
@@ -594,6 +611,8 @@ impl Shared {
             interrupt: c.interrupt.clone(),
             progress: c.progress.clone(),
             inflight,
+            isolate: c.isolate.clone(),
+            child_limit: c.watchdog,
             next: AtomicU64::new(0),
             bound: AtomicU64::new(u64::MAX),
             found: Mutex::new(Found::default()),
@@ -639,21 +658,34 @@ impl Shared {
     }
 
     fn run_seed(&self, index: u64, seed: u64) {
-        let outcome = run_one(
-            &self.scenario,
-            self.config.clone().seed(seed),
-            &self.strategy,
-        );
-        self.progress.runs.fetch_add(1, Ordering::Relaxed);
-        if let Some(failure) = outcome.failure() {
-            self.progress.failures.fetch_add(1, Ordering::Relaxed);
-            let found = FoundFailure::new(
+        let found = match &self.isolate {
+            Some(iso) => run_isolated(
+                iso,
                 seed,
                 &self.strategy,
                 self.config.workers,
-                failure,
-                outcome.fingerprint,
-            );
+                self.child_limit,
+            ),
+            None => {
+                let outcome = run_one(
+                    &self.scenario,
+                    self.config.clone().seed(seed),
+                    &self.strategy,
+                );
+                outcome.failure().map(|f| {
+                    FoundFailure::new(
+                        seed,
+                        &self.strategy,
+                        self.config.workers,
+                        f,
+                        outcome.fingerprint,
+                    )
+                })
+            }
+        };
+        self.progress.runs.fetch_add(1, Ordering::Relaxed);
+        if let Some(found) = found {
+            self.progress.failures.fetch_add(1, Ordering::Relaxed);
             self.record(index, found);
         }
     }

@@ -9,6 +9,7 @@
 //! - `report.rs` — [`CampaignReport`], what a campaign found.
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — the wall-clock limit per run.
+//! - `isolate.rs` — [`Isolate`], each seed in a child process.
 //! - `shrink.rs` — [`shrink`], minimal failing schedules.
 //! - `determinism.rs` — [`check_determinism`], catching leaks of nondeterminism.
 
@@ -16,6 +17,7 @@ mod campaign;
 mod determinism;
 mod dfs;
 mod inflight;
+mod isolate;
 mod pct;
 mod random;
 mod report;
@@ -28,6 +30,7 @@ pub(crate) use campaign::run_one;
 pub use campaign::{Campaign, CampaignError, Progress, Shard};
 pub use determinism::{check_determinism, Nondeterminism};
 pub use dfs::Dfs;
+pub use isolate::{Isolate, RunSummary};
 pub use pct::Pct;
 pub use random::Random;
 pub use report::{CampaignReport, FoundFailure, Regression, StopReason};

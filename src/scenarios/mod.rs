@@ -25,6 +25,12 @@ pub fn builtin() -> Vec<Scenario> {
         Scenario::new("lost-wakeup-fixed", "the same queue, with notify_one, which stores a permit", || lost_wakeup::run(true)),
         Scenario::new("pool", "CPU-bound pipeline on 4 workers; burning tasks starve a heartbeat past its latency bound", || pool::run(false)),
         Scenario::new("pool-fixed", "the same pipeline, with CPU work limited to 3 of the 4 workers by a semaphore", || pool::run(true)),
+        Scenario::new("abort-canary", "aborts the whole process on every 100th seed (run it with `fuzz --isolate`)", || async {
+            crate::task::yield_now().await;
+            if crate::rand::seed() % 100 == 0 {
+                std::process::abort(); // what no in-process guard survives
+            }
+        }),
     ]
 }
 
