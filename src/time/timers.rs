@@ -1,14 +1,18 @@
-//! The timer wheel of a run: a min-heap of deadlines over a slab of timer slots.
+//! The timers of a run: deadline buckets over a slab of timer slots.
+//!
+//! Timers in simulations cluster on a few deadlines (every task sleeping "1 ms", a
+//! timeout armed by each request), so they are kept in an ordered map from deadline to a
+//! bucket of timers: arming is one map lookup and a push, and firing takes a whole bucket
+//! at once — cheaper than a binary heap's sift per timer.
 //!
 //! Invariants:
-//! 1. A heap entry is live iff its slot is armed with the same generation; cancelled or
-//!    re-used slots leave stale entries that are skipped when they surface.
-//! 2. Heap order is `(deadline, seq)`; `seq` is unique, so order never depends on
-//!    anything but the order timers were armed. Firing order among equal deadlines is
-//!    then decided by `Timer` choices in the step loop, not here.
+//! 1. A bucket entry is live iff its slot is armed with the same generation; cancelled or
+//!    re-used slots leave stale entries that are skipped when their bucket comes due.
+//! 2. Within a bucket, entries are in the order they were armed, so the order handed to
+//!    the step loop depends on nothing but the program. Firing order among equal
+//!    deadlines is then decided by `Timer` choices in the step loop, not here.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::BTreeMap;
 use std::task::Waker;
 
 /// Handle to an armed timer.
@@ -31,32 +35,14 @@ struct Slot {
     state: SlotState,
 }
 
-/// A heap entry: `(deadline, seq)` packed into one integer, so ordering is one compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
-    key: u128,
-    slot: u32,
-    generation: u32,
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key) // reversed: BinaryHeap is a max-heap
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    heap: BinaryHeap<Entry>,
+    /// Deadline → (slot, generation) of the timers armed for it, in arming order.
+    buckets: BTreeMap<u64, Vec<(u32, u32)>>,
+    /// Emptied buckets, reused so a busy run allocates none after warming up.
+    spare: Vec<Vec<(u32, u32)>>,
     slots: Vec<Slot>,
     free: Vec<u32>,
-    seq: u64,
     armed: usize,
 }
 
@@ -78,12 +64,12 @@ impl Timers {
             slot,
             generation: s.generation,
         };
-        self.heap.push(Entry {
-            key: (deadline as u128) << 64 | self.seq as u128,
-            slot,
-            generation: s.generation,
-        });
-        self.seq += 1;
+        let generation = s.generation;
+        let spare = &mut self.spare;
+        self.buckets
+            .entry(deadline)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
+            .push((slot, generation));
         self.armed += 1;
         key
     }
@@ -118,51 +104,55 @@ impl Timers {
         self.free.push(key.slot);
     }
 
-    /// The earliest live deadline, dropping stale heap entries on the way.
+    /// The earliest live deadline, dropping buckets that hold only stale entries.
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
         if self.armed == 0 {
-            self.heap.clear();
+            let buckets = std::mem::take(&mut self.buckets);
+            self.recycle(buckets.into_values());
             return None;
         }
-        while let Some(&Entry {
-            key,
-            slot,
-            generation,
-        }) = self.heap.peek()
-        {
-            let deadline = (key >> 64) as u64;
-            if self.is_live(slot, generation) {
+        loop {
+            let (&deadline, bucket) = self.buckets.first_key_value()?;
+            if bucket
+                .iter()
+                .any(|&(slot, generation)| self.is_live(slot, generation))
+            {
                 return Some(deadline);
             }
-            self.heap.pop();
+            let bucket = self.buckets.remove(&deadline).expect("first key exists");
+            self.recycle(std::iter::once(bucket));
         }
-        None
     }
 
     /// Marks every live timer due at or before `now` as fired; appends their wakers to
-    /// `due` in heap order.
+    /// `due` in (deadline, arming) order.
     pub(crate) fn take_due(&mut self, now: u64, due: &mut Vec<(u64, Waker)>) {
-        while let Some(&Entry {
-            key,
-            slot,
-            generation,
-        }) = self.heap.peek()
-        {
-            let deadline = (key >> 64) as u64;
+        while let Some(entry) = self.buckets.first_entry() {
+            let deadline = *entry.key();
             if deadline > now {
                 break;
             }
-            self.heap.pop();
-            if !self.is_live(slot, generation) {
-                continue;
+            let bucket = entry.remove();
+            for &(slot, generation) in &bucket {
+                if !self.is_live(slot, generation) {
+                    continue;
+                }
+                let s = &mut self.slots[slot as usize];
+                if let SlotState::Armed { waker } =
+                    std::mem::replace(&mut s.state, SlotState::Fired)
+                {
+                    self.armed -= 1;
+                    due.push((deadline, waker));
+                }
             }
-            let s = &mut self.slots[slot as usize];
-            if let SlotState::Armed { waker, .. } =
-                std::mem::replace(&mut s.state, SlotState::Fired)
-            {
-                self.armed -= 1;
-                due.push((deadline, waker));
-            }
+            self.recycle(std::iter::once(bucket));
+        }
+    }
+
+    fn recycle(&mut self, buckets: impl Iterator<Item = Vec<(u32, u32)>>) {
+        for mut b in buckets {
+            b.clear();
+            self.spare.push(b);
         }
     }
 
