@@ -111,8 +111,7 @@ fn turning_tracing_output_on_or_off_does_not_change_the_fingerprint() {
         assert_eq!(quiet.fingerprint, loud.fingerprint, "seed {seed}");
         let logs = |o: &detsim::Outcome<()>| {
             o.trace
-                .events
-                .iter()
+                .events()
                 .filter(|e| matches!(e.kind, detsim::trace::EventKind::Log { .. }))
                 .count()
         };

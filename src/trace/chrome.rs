@@ -17,8 +17,7 @@ use serde_json::{json, Value};
 pub fn to_chrome_json(trace: &Trace) -> String {
     let mut events: Vec<Value> = Vec::new();
     let workers = trace
-        .events
-        .iter()
+        .events()
         .filter_map(|e| e.worker)
         .max()
         .map_or(0, |w| w + 1);
@@ -26,7 +25,7 @@ pub fn to_chrome_json(trace: &Trace) -> String {
         events.push(json!({"ph": "M", "name": "thread_name", "pid": 1, "tid": w, "args": {"name": format!("worker {w}")}}));
     }
     events.push(json!({"ph": "M", "name": "process_name", "pid": 1, "args": {"name": format!("detsim seed {}", trace.seed)}}));
-    for e in &trace.events {
+    for e in trace.events() {
         let ts = e.time_ns as f64 / 1000.0 + e.step as f64 / 1000.0;
         let tid = e.worker.map_or(workers as u64, u64::from);
         let task = e

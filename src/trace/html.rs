@@ -23,12 +23,11 @@ fn colour(task: u32) -> String {
 /// ```
 pub fn to_html(trace: &Trace) -> String {
     let workers = trace
-        .events
-        .iter()
+        .events()
         .filter_map(|e| e.worker)
         .max()
         .map_or(1, |w| w as u64 + 1);
-    let steps = trace.events.last().map_or(1, |e| e.step + 1);
+    let steps = trace.events().last().map_or(1, |e| e.step + 1);
     let (lane, cell) = (28u64, 8u64);
     let width = 80 + steps * cell;
     let height = workers * lane + 20;
@@ -40,7 +39,7 @@ pub fn to_html(trace: &Trace) -> String {
             w * lane + 18
         );
     }
-    for e in &trace.events {
+    for e in trace.events() {
         let (Some(task), Some(w)) = (e.task, e.worker) else {
             continue;
         };

@@ -1,6 +1,7 @@
 //! What a run did, in order: [`Trace`], its [`Event`]s, and the running fingerprint.
 //!
 //! - `event.rs` — the event types (serde-able).
+//! - `compact.rs` — how a full trace stores them (32 bytes each).
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
@@ -12,6 +13,7 @@
 //! must not change a run's identity.
 
 mod chrome;
+mod compact;
 mod event;
 mod html;
 mod text;
@@ -23,21 +25,35 @@ pub use html::to_html;
 pub use tracing_layer::{layer, SimLayer};
 
 use crate::config::TraceMode;
+use compact::RawEvent;
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
 /// The events of one run plus the table of tasks they refer to.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Trace {
     /// The seed of the run (shown in the text header).
     pub seed: u64,
     /// Every task spawned in the run, indexed by task id.
     pub tasks: Vec<TaskInfo>,
-    /// The events, in order (empty with [`TraceMode::Off`]).
-    pub events: Vec<Event>,
     /// The fingerprint of all scheduling events.
     pub fingerprint: u64,
-    #[serde(skip)]
+    // invariant: empty unless mode is Full; see `events()`.
+    raw: Vec<RawEvent>,
+    /// Strings the packed events refer to (log lines, failure messages).
+    texts: Vec<String>,
     mode: TraceMode,
+}
+
+impl Serialize for Trace {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Trace", 4)?;
+        st.serialize_field("seed", &self.seed)?;
+        st.serialize_field("tasks", &self.tasks)?;
+        st.serialize_field("events", &self.events().collect::<Vec<_>>())?;
+        st.serialize_field("fingerprint", &self.fingerprint)?;
+        st.end()
+    }
 }
 
 impl Trace {
@@ -45,8 +61,9 @@ impl Trace {
         Trace {
             seed,
             tasks: Vec::new(),
-            events: Vec::new(),
             fingerprint: FP_SEED,
+            raw: Vec::new(),
+            texts: Vec::new(),
             mode,
         }
     }
@@ -56,7 +73,7 @@ impl Trace {
         self.mode == TraceMode::Full
     }
 
-    /// Records an event from its fields; builds an [`Event`] only when events are kept.
+    /// Records an event from its fields; stores it only when events are kept.
     #[inline(always)]
     pub(crate) fn record(
         &mut self,
@@ -66,21 +83,46 @@ impl Trace {
         task: Option<u32>,
         kind: EventKind,
     ) {
-        self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, &kind);
+        let words = kind.words();
+        self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, words);
         if self.mode == TraceMode::Full {
-            self.keep(Event {
-                step,
-                time_ns,
-                worker,
-                task,
-                kind,
-            });
+            let raw = RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.texts);
+            self.raw.push(raw);
         }
     }
 
-    #[inline(never)]
-    fn keep(&mut self, event: Event) {
-        self.events.push(event);
+    fn keep(&mut self, e: Event) {
+        let words = e.kind.words();
+        let raw = RawEvent::encode(
+            e.step,
+            e.time_ns,
+            e.worker,
+            e.task,
+            words,
+            e.kind,
+            &mut self.texts,
+        );
+        self.raw.push(raw);
+    }
+
+    /// The events, in order (none unless the run used [`TraceMode::Full`]).
+    pub fn events(&self) -> impl DoubleEndedIterator<Item = Event> + ExactSizeIterator + '_ {
+        self.raw.iter().map(|r| r.decode(&self.texts))
+    }
+
+    /// Number of events kept.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// True if no event was kept.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Event `i`, if kept.
+    pub fn event(&self, i: usize) -> Option<Event> {
+        self.raw.get(i).map(|r| r.decode(&self.texts))
     }
 
     /// Mixes a word that identifies something about the run into the fingerprint.
@@ -92,7 +134,7 @@ impl Trace {
     /// Adds an event that is kept but not fingerprinted (log lines).
     pub(crate) fn push_unhashed(&mut self, event: Event) {
         if self.mode == TraceMode::Full {
-            self.events.push(event);
+            self.keep(event);
         }
     }
 
@@ -103,10 +145,10 @@ impl Trace {
 
     /// The last `n` events rendered as text (for failure reports).
     pub fn tail(&self, n: usize) -> String {
-        let start = self.events.len().saturating_sub(n);
+        let start = self.len().saturating_sub(n);
         let mut out = String::new();
-        for e in &self.events[start..] {
-            text::write_event(&mut out, self, e);
+        for e in self.events().skip(start) {
+            text::write_event(&mut out, self, &e);
             out.push('\n');
         }
         out
@@ -119,8 +161,8 @@ impl Trace {
             out.push_str(&serde_json::to_string(t).expect("TaskInfo serialises"));
             out.push('\n');
         }
-        for e in &self.events {
-            out.push_str(&serde_json::to_string(e).expect("Event serialises"));
+        for e in self.events() {
+            out.push_str(&serde_json::to_string(&e).expect("Event serialises"));
             out.push('\n');
         }
         out
@@ -128,14 +170,14 @@ impl Trace {
 
     /// Index of the first event where two traces differ, with both events rendered.
     pub fn first_difference(&self, other: &Trace) -> Option<(usize, String, String)> {
-        let n = self.events.len().max(other.events.len());
+        let n = self.len().max(other.len());
         (0..n).find_map(|i| {
-            let a = self.events.get(i);
-            let b = other.events.get(i);
-            let render = |t: &Trace, e: Option<&Event>| {
+            let a = self.event(i);
+            let b = other.event(i);
+            let render = |t: &Trace, e: Option<Event>| {
                 e.map_or("<end of trace>".to_string(), |e| {
                     let mut s = String::new();
-                    text::write_event(&mut s, t, e);
+                    text::write_event(&mut s, t, &e);
                     s
                 })
             };

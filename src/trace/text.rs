@@ -68,9 +68,9 @@ impl fmt::Display for Trace {
             )?;
         }
         let mut line = String::new();
-        for e in &self.events {
+        for e in self.events() {
             line.clear();
-            write_event(&mut line, self, e);
+            write_event(&mut line, self, &e);
             writeln!(f, "{}", line.trim_end())?;
         }
         Ok(())

@@ -1,0 +1,166 @@
+//! How a full trace stores its events: 32 bytes each, strings in a side table.
+//!
+//! A full trace of a busy run holds millions of events, so their size is most of the
+//! cost of tracing (page faults and memory bandwidth, not instructions): the public
+//! [`Event`] (with `Option`s and an enum holding strings) takes 64 bytes; this packed
+//! form takes half, and decodes back to `Event` losslessly.
+
+use super::{Event, EventKind};
+
+/// Names a `Choice` event may carry; stored as an index.
+const CHOICE_NAMES: &[&str] = &["rand", "fault", "buggify", "?"];
+
+const NONE_TASK: u32 = u32::MAX;
+/// Tag of a `Choice` (its fingerprint tag also hashes the name, so it is not a `u8`).
+const CHOICE: u8 = 12;
+const NONE_WORKER: u16 = u16::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct RawEvent {
+    step: u64,
+    time_ns: u64,
+    /// The kind's one number (a task id, a time, a value, or a text index).
+    arg: u64,
+    task: u32,
+    worker: u16,
+    tag: u8,
+    /// A second small field (the name index of a `Choice`).
+    extra: u8,
+}
+
+impl RawEvent {
+    /// Packs an event whose kind's `(tag, arg)` words are already known (they are
+    /// computed once for the fingerprint); strings go to `texts`.
+    #[inline(always)]
+    pub(super) fn encode(
+        step: u64,
+        time_ns: u64,
+        worker: Option<u16>,
+        task: Option<u32>,
+        words: (u64, u64),
+        kind: EventKind,
+        texts: &mut Vec<String>,
+    ) -> Self {
+        let (tag, arg, extra) = match kind {
+            EventKind::Choice { what, value } => {
+                let index = CHOICE_NAMES
+                    .iter()
+                    .position(|n| *n == what)
+                    .unwrap_or(CHOICE_NAMES.len() - 1);
+                (CHOICE, value, index as u8)
+            }
+            EventKind::Log { message } | EventKind::Failure { message } => {
+                texts.push(message);
+                (words.0 as u8, texts.len() as u64 - 1, 0)
+            }
+            _ => (words.0 as u8, words.1, 0),
+        };
+        RawEvent {
+            step,
+            time_ns,
+            arg,
+            task: task.unwrap_or(NONE_TASK),
+            worker: worker.unwrap_or(NONE_WORKER),
+            tag,
+            extra,
+        }
+    }
+
+    /// Unpacks an event.
+    pub(super) fn decode(&self, texts: &[String]) -> Event {
+        let text = || texts.get(self.arg as usize).cloned().unwrap_or_default();
+        let id = self.arg as u32;
+        // Tags are those of `EventKind::words`, except `CHOICE`.
+        let kind = match self.tag {
+            1 => EventKind::Spawn { child: id },
+            2 => EventKind::Poll,
+            3 => EventKind::Ready,
+            4 => EventKind::Pending,
+            5 => EventKind::Wake { target: id },
+            6 => EventKind::Steal {
+                from: (self.arg != u64::MAX).then_some(self.arg as u16),
+            },
+            7 => EventKind::TimerSet {
+                deadline_ns: self.arg,
+            },
+            8 => EventKind::TimerFire {
+                deadline_ns: self.arg,
+            },
+            9 => EventKind::Advance { to_ns: self.arg },
+            10 => EventKind::Burn {
+                duration_ns: self.arg,
+            },
+            11 => EventKind::Abort { target: id },
+            CHOICE => EventKind::Choice {
+                what: CHOICE_NAMES[(self.extra as usize).min(CHOICE_NAMES.len() - 1)],
+                value: self.arg,
+            },
+            13 => EventKind::Log { message: text() },
+            14 => EventKind::Failure { message: text() },
+            _ => EventKind::Yield,
+        };
+        Event {
+            step: self.step,
+            time_ns: self.time_ns,
+            worker: (self.worker != NONE_WORKER).then_some(self.worker),
+            task: (self.task != NONE_TASK).then_some(self.task),
+            kind,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_events_are_32_bytes_and_decode_losslessly() {
+        assert_eq!(std::mem::size_of::<RawEvent>(), 32);
+        let kinds = vec![
+            EventKind::Spawn { child: 7 },
+            EventKind::Poll,
+            EventKind::Ready,
+            EventKind::Pending,
+            EventKind::Yield,
+            EventKind::Wake { target: 3 },
+            EventKind::Steal { from: Some(2) },
+            EventKind::Steal { from: None },
+            EventKind::TimerSet { deadline_ns: 12 },
+            EventKind::TimerFire { deadline_ns: 13 },
+            EventKind::Advance { to_ns: 14 },
+            EventKind::Burn { duration_ns: 15 },
+            EventKind::Abort { target: 4 },
+            EventKind::Choice {
+                what: "rand",
+                value: u64::MAX,
+            },
+            EventKind::Log {
+                message: "INFO hello".into(),
+            },
+            EventKind::Failure {
+                message: "boom\nline 2".into(),
+            },
+        ];
+        let mut texts = Vec::new();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let e = Event {
+                step: i as u64,
+                time_ns: 99,
+                worker: (i % 2 == 0).then_some(1),
+                task: (i % 3 == 0).then_some(5),
+                kind,
+            };
+            let words = e.kind.words();
+            let raw = RawEvent::encode(
+                e.step,
+                e.time_ns,
+                e.worker,
+                e.task,
+                words,
+                e.kind.clone(),
+                &mut texts,
+            );
+            assert_eq!(raw.decode(&texts), e);
+        }
+    }
+}
