@@ -122,7 +122,7 @@ impl Schedule {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum Divergence {
     /// The program made a choice of another kind or range than the recorded one.
-    #[error("choice {index}: recorded {recorded_kind:?} choice {recorded_value} of {recorded_n}, but the program asked for a {asked_kind:?} choice of {asked_n}")]
+    #[error("{}", mismatch_text(*index, *recorded_kind, *recorded_n, *recorded_value, *asked_kind, *asked_n))]
     Mismatch {
         /// Index of the choice in the schedule.
         index: usize,
@@ -155,6 +155,23 @@ pub enum Divergence {
         /// Choices recorded.
         recorded: usize,
     },
+}
+
+fn mismatch_text(index: usize, kind: ChoiceKind, n: u32, value: u64, asked: ChoiceKind, asked_n: u32) -> String {
+    match (kind, asked) {
+        (ChoiceKind::Task, ChoiceKind::Task) => format!(
+            "choice {index}: recorded task {value} of {n} runnable tasks, but {asked_n} are runnable now"
+        ),
+        (ChoiceKind::Worker, ChoiceKind::Worker) => format!(
+            "choice {index}: recorded worker {value} of {n} idle workers, but {asked_n} are idle now"
+        ),
+        (ChoiceKind::Timer, ChoiceKind::Timer) => format!(
+            "choice {index}: recorded timer {value} of {n} due at once, but {asked_n} are due now"
+        ),
+        _ => format!(
+            "choice {index}: recorded a {kind:?} choice ({value} of {n}), but the program asked for a {asked:?} choice of {asked_n}"
+        ),
+    }
 }
 
 /// How a [`Chooser`] replays a schedule.

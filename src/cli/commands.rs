@@ -102,7 +102,7 @@ fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
                 file.header.config.clone().trace(TraceMode::Full),
                 file.schedule,
             );
-            if let Some(Failure::Divergence(d)) = out.failure() {
+            if let Some(d @ Failure::Divergence { .. }) = out.failure() {
                 return Err(InputError(format!(
                     "{}: the program no longer follows this schedule: {d}",
                     path.display()

@@ -82,8 +82,13 @@ pub enum Failure {
         location: String,
     },
     /// A replayed schedule no longer matches the program.
-    #[error("replay diverged from the schedule: {0}")]
-    Divergence(Divergence),
+    #[error("replay diverged from the schedule at step {step}: {divergence}")]
+    Divergence {
+        /// The scheduling step at which the program asked for something else.
+        step: u64,
+        /// What it asked for, against what was recorded.
+        divergence: Divergence,
+    },
 }
 
 fn list(tasks: &[TaskRef]) -> String {
@@ -104,7 +109,7 @@ impl Failure {
             Failure::TimeLimit { .. } => "time_limit",
             Failure::ForeignWake { .. } => "foreign_wake",
             Failure::TeardownPanic { .. } => "teardown_panic",
-            Failure::Divergence(_) => "divergence",
+            Failure::Divergence { .. } => "divergence",
         }
     }
 
