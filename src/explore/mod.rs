@@ -5,7 +5,7 @@
 //! - `random.rs` — [`Random`], uniform choice.
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
-//! - `campaign.rs` — [`Campaign`], many seeds on many threads.
+//! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
 //! - `report.rs` — [`CampaignReport`], what a campaign found.
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — the wall-clock limit per run.

@@ -1,0 +1,256 @@
+//! [`Campaign`]: run a scenario over a seed range on many threads.
+//!
+//! Rules that make a campaign's answer independent of the number of threads:
+//! 1. The outcome of a seed depends only on (scenario, config, seed, strategy token);
+//!    PCT's step estimate is calibrated once, from the first seed, and becomes part of
+//!    the token before any thread starts.
+//! 2. Seeds are handed out in increasing order. When the K-th distinct failure is found
+//!    at seed index `i`, later indices are skipped, and the report is computed from the
+//!    failures at indices ≤ `i` only — whatever ran beyond it on other threads is ignored
+//!    for the report (but still saved to the seeds file: a failing seed is never lost).
+//! 3. Runs use the trace-off mode; the full trace is rebuilt only for failing seeds.
+//!
+//! - `shard.rs` — [`Shard`] (`k/n`) and the plan of the seeds one shard runs.
+//! - `regression.rs` — replaying the seeds file first, as regressions.
+//! - `pool.rs` — the multi-threaded seed runner and its thread-count-independent report.
+//! - `dfs_run.rs` — campaigns with the DFS strategy, saving failing schedules.
+
+mod dfs_run;
+mod pool;
+mod regression;
+mod shard;
+
+pub use shard::Shard;
+
+use super::isolate::Isolate;
+use super::report::CampaignReport;
+use super::StrategySpec;
+use crate::harness::seeds;
+use crate::{Config, Outcome, Scenario, TraceMode};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a campaign could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    /// The seeds file is unreadable or malformed.
+    #[error(transparent)]
+    Seeds(#[from] seeds::SeedsError),
+    /// The in-flight log could not be created.
+    #[error("cannot write the in-flight log {path}: {source}")]
+    InFlight {
+        /// Its path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A parameter is out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Live counters, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Runs finished.
+    pub runs: AtomicU64,
+    /// Failing runs.
+    pub failures: AtomicU64,
+    /// Runs planned (after sharding).
+    pub planned: AtomicU64,
+}
+
+/// Many runs of one scenario: seeds, strategy, threads, shard and stop rule.
+///
+/// ```
+/// use detsim::{Config, Scenario};
+/// use detsim::explore::Campaign;
+/// let s = Scenario::new("ok", "always passes", || async { detsim::task::yield_now().await });
+/// let report = Campaign::new(s, Config::default()).seeds(100).jobs(2).run().unwrap();
+/// assert_eq!((report.runs, report.passes), (100, 100));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    scenario: Scenario,
+    config: Config,
+    strategy: StrategySpec,
+    start: u64,
+    seeds: u64,
+    jobs: usize,
+    shard: Shard,
+    keep_going: usize,
+    time_limit: Option<Duration>,
+    seeds_dir: Option<PathBuf>,
+    watchdog: Option<Duration>,
+    interrupt: Arc<AtomicBool>,
+    progress: Arc<Progress>,
+    isolate: Option<Isolate>,
+}
+
+impl Campaign {
+    /// A campaign of 1,000 random seeds from 0 on all cores, stopping at the first failure.
+    pub fn new(scenario: Scenario, config: Config) -> Self {
+        Campaign {
+            scenario,
+            config,
+            strategy: StrategySpec::Random,
+            start: 0,
+            seeds: 1000,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            shard: Shard::default(),
+            keep_going: 1,
+            time_limit: None,
+            seeds_dir: None,
+            watchdog: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            progress: Arc::new(Progress::default()),
+            isolate: None,
+        }
+    }
+
+    /// Runs every seed in a child process (see [`Isolate`]); the watchdog then kills
+    /// children that overstay instead of abandoning threads.
+    pub fn isolate(mut self, isolate: Option<Isolate>) -> Self {
+        self.isolate = isolate;
+        self
+    }
+
+    /// Scheduling strategy.
+    pub fn strategy(mut self, s: StrategySpec) -> Self {
+        self.strategy = s;
+        self
+    }
+
+    /// First seed.
+    pub fn start(mut self, start: u64) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// Number of seeds in the range.
+    pub fn seeds(mut self, n: u64) -> Self {
+        self.seeds = n;
+        self
+    }
+
+    /// Threads (0 = all cores).
+    pub fn jobs(mut self, j: usize) -> Self {
+        self.jobs = if j == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            j
+        };
+        self
+    }
+
+    /// Shard of the seed range.
+    pub fn shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
+    /// Stop after this many distinct failures (1 = at the first).
+    pub fn keep_going(mut self, k: usize) -> Self {
+        self.keep_going = k.max(1);
+        self
+    }
+
+    /// Wall-clock budget.
+    pub fn time_limit(mut self, t: Option<Duration>) -> Self {
+        self.time_limit = t;
+        self
+    }
+
+    /// Directory of seeds files: replay `<dir>/<scenario>.seeds` first, append new failures.
+    pub fn seeds_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.seeds_dir = dir;
+        self
+    }
+
+    /// Real-time limit per run; a run past it is reported as hung.
+    pub fn watchdog(mut self, limit: Option<Duration>) -> Self {
+        self.watchdog = limit;
+        self
+    }
+
+    /// A flag that stops the campaign cleanly when set (Ctrl-C).
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = flag;
+        self
+    }
+
+    /// Live counters.
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The config of the run of `seed`.
+    pub fn run_config(&self, seed: u64) -> Config {
+        self.config.clone().seed(seed)
+    }
+
+    /// Runs one seed with the full trace (to report a failure found trace-off).
+    pub fn rerun_full(&self, seed: u64, strategy: &StrategySpec, workers: usize) -> Outcome<()> {
+        let config = self
+            .config
+            .clone()
+            .seed(seed)
+            .workers(workers)
+            .trace(TraceMode::Full);
+        run_one(&self.scenario, config, strategy)
+    }
+
+    /// Runs the campaign.
+    pub fn run(&self) -> Result<CampaignReport, CampaignError> {
+        if self.seeds == 0 {
+            return Err(CampaignError::Invalid(
+                "the seed range is empty (--seeds 0): nothing to run".into(),
+            ));
+        }
+        let strategy = self.calibrated_strategy();
+        let regressions = self.replay_seeds_file()?;
+        let mut report = match strategy {
+            StrategySpec::Dfs { preemption_bound } => self.run_dfs(preemption_bound)?,
+            _ => self.run_seeds(&strategy)?,
+        };
+        report.regressions = regressions;
+        Ok(report)
+    }
+
+    /// PCT needs the length of a run; a calibration run of the first seed gives it
+    /// (rule 1).
+    fn calibrated_strategy(&self) -> StrategySpec {
+        match self.strategy {
+            StrategySpec::Pct { depth, steps: None } => {
+                let config = self.config.clone().seed(self.start).trace(TraceMode::Off);
+                let steps = self.scenario.run(config).stats.steps.max(1);
+                StrategySpec::Pct {
+                    depth,
+                    steps: Some(steps),
+                }
+            }
+            s => s,
+        }
+    }
+
+    fn seeds_path(&self) -> Option<PathBuf> {
+        self.seeds_dir
+            .as_ref()
+            .map(|d| seeds::scenario_seeds_path(d, self.scenario.name()))
+    }
+}
+
+/// Runs one seed with the strategy of `spec` (not DFS).
+pub(crate) fn run_one(scenario: &Scenario, config: Config, spec: &StrategySpec) -> Outcome<()> {
+    match spec.per_run() {
+        Some(strategy) => scenario.run_with(config, strategy),
+        None => scenario.run(config),
+    }
+}
