@@ -43,6 +43,9 @@
 //!   deadline), with the same entry type `(deadline, seq, slot, generation)` as detsim's
 //!   timer heap, so the heap holds at most 1,000 entries as in the simulation.
 
+// Benchmarks time the runs from outside.
+#![allow(clippy::disallowed_methods)]
+
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput,

@@ -19,6 +19,9 @@
 //! program (`NAME` or `NAME-fixed`) with any strategy tokens instead, e.g.
 //! `work-stealing budget=100000 pct:4 dfs:3`.
 
+// The table reports how long the sweep took in real time; runs never see the clock.
+#![allow(clippy::disallowed_methods)]
+
 #[path = "../tests/bugs/mod.rs"]
 mod bugs;
 

@@ -805,6 +805,7 @@ fn an_interrupted_campaign_reports_what_it_ran() {
         .expect("detsim starts");
     // The in-flight log appears once the campaign (and its Ctrl-C handler) is running.
     let inflight = d.join("seeds/bank-fixed.inflight");
+    #[allow(clippy::disallowed_methods)] // waiting on a real child process
     let started = std::time::Instant::now();
     while !inflight.exists() && started.elapsed() < std::time::Duration::from_secs(20) {
         std::thread::sleep(std::time::Duration::from_millis(20));

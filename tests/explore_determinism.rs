@@ -1,5 +1,8 @@
 //! The determinism check catches leaky programs and passes clean ones.
 
+// These programs leak nondeterminism on purpose, to show the check catching them.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use detsim::explore::{check_determinism, StrategySpec};
 use detsim::{Config, Scenario, Sim};
 

@@ -2,6 +2,9 @@
 //! chunks, record failures (seeds file first), and the report is computed from the
 //! failures up to the bound only, so its answer does not depend on the thread count.
 
+// `--time` is a wall-clock budget of the campaign, checked between runs.
+#![allow(clippy::disallowed_methods)]
+
 use super::regression::summary_of;
 use super::shard::Plan;
 use super::{run_one, Campaign, CampaignError, Progress};
