@@ -157,7 +157,14 @@ pub enum Divergence {
     },
 }
 
-fn mismatch_text(index: usize, kind: ChoiceKind, n: u32, value: u64, asked: ChoiceKind, asked_n: u32) -> String {
+fn mismatch_text(
+    index: usize,
+    kind: ChoiceKind,
+    n: u32,
+    value: u64,
+    asked: ChoiceKind,
+    asked_n: u32,
+) -> String {
     match (kind, asked) {
         (ChoiceKind::Task, ChoiceKind::Task) => format!(
             "choice {index}: recorded task {value} of {n} runnable tasks, but {asked_n} are runnable now"

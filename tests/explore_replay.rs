@@ -38,13 +38,20 @@ fn a_schedule_from_a_modified_program_reports_where_it_diverged() {
         Some(f @ Failure::Divergence { step, .. }) => {
             let text = f.to_string();
             assert!(text.contains(&format!("at step {step}")), "{text}");
-            assert!(text.contains("runnable tasks, but") || text.contains("choice"), "{text}");
+            assert!(
+                text.contains("runnable tasks, but") || text.contains("choice"),
+                "{text}"
+            );
         }
         other => panic!("expected a divergence, got {other:?}"),
     }
     // An extra await: the program wants more choices than were recorded.
     let out = workers(5, true).replay(Config::default().seed(3), recorded.schedule.clone());
-    assert!(matches!(out.failure(), Some(Failure::Divergence { .. })), "{:?}", out.failure());
+    assert!(
+        matches!(out.failure(), Some(Failure::Divergence { .. })),
+        "{:?}",
+        out.failure()
+    );
 }
 
 #[test]

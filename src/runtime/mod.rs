@@ -174,7 +174,10 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         Ok(v) => {
             chooser.finish();
             match chooser.divergence() {
-                Some(d) => Err(Failure::Divergence { step: core.step.get(), divergence: d.clone() }),
+                Some(d) => Err(Failure::Divergence {
+                    step: core.step.get(),
+                    divergence: d.clone(),
+                }),
                 None => Ok(v),
             }
         }

@@ -56,7 +56,10 @@ fn check_stop_slow(core: &Core) -> Result<(), Failure> {
         });
     }
     if let Some(d) = core.chooser.borrow().divergence() {
-        return Err(Failure::Divergence { step: core.step.get(), divergence: d.clone() });
+        return Err(Failure::Divergence {
+            step: core.step.get(),
+            divergence: d.clone(),
+        });
     }
     if core.step.get() >= core.config.steps_max {
         let last = core.trace.borrow().events().last().and_then(|e| e.task);
