@@ -4,7 +4,7 @@
 //! another interleaving, an extra wake, a timer firing later — shows up in review as a
 //! snapshot diff (`cargo insta review`, or `INSTA_UPDATE=always cargo test` to accept).
 
-/// The `insta` crate detsim uses, for [`assert_trace_snapshot!`].
+/// The `insta` crate detsim uses, for [`crate::assert_trace_snapshot!`].
 pub use insta;
 
 /// Asserts that a trace matches the snapshot `snapshots/<name>.snap` of the calling crate.
