@@ -1,5 +1,7 @@
 //! Campaigns: independence from thread count, sharding, canaries, seeds files, watchdog.
 
+mod common;
+
 use detsim::explore::{Campaign, Shard, StopReason, StrategySpec};
 use detsim::{Config, Scenario};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -196,23 +198,7 @@ fn seeds_left_in_flight_by_a_killed_campaign_are_rerun_first() {
 
 #[test]
 fn dfs_campaign_reports_completeness_and_finds_the_lost_update() {
-    let racy = Scenario::new("racy", "lost update", || async {
-        let n = std::rc::Rc::new(std::cell::Cell::new(0));
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let n = n.clone();
-                detsim::spawn(async move {
-                    let v = n.get();
-                    detsim::task::yield_now().await;
-                    n.set(v + 1);
-                })
-            })
-            .collect();
-        for h in hs {
-            h.await.unwrap();
-        }
-        assert_eq!(n.get(), 2, "lost update");
-    });
+    let racy = Scenario::new("racy", "lost update", common::lost_update);
     let bound0 = Campaign::new(racy.clone(), Config::default())
         .strategy("dfs:0".parse().unwrap())
         .run()

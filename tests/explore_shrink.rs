@@ -1,5 +1,7 @@
 //! Shrinking: minimal failing schedules that replay to the same failure.
 
+mod common;
+
 use detsim::explore::shrink;
 use detsim::{Config, Scenario, TraceMode};
 
@@ -14,21 +16,7 @@ fn lost_update() -> Scenario {
                 }
             });
         }
-        let n = std::rc::Rc::new(std::cell::Cell::new(0));
-        let hs: Vec<_> = (0..2)
-            .map(|i| {
-                let n = n.clone();
-                detsim::task::spawn_named(format!("inc-{i}"), async move {
-                    let v = n.get();
-                    detsim::task::yield_now().await;
-                    n.set(v + 1);
-                })
-            })
-            .collect();
-        for h in hs {
-            h.await.unwrap();
-        }
-        assert_eq!(n.get(), 2, "lost update");
+        common::lost_update_named("inc").await;
     })
 }
 

@@ -1,6 +1,9 @@
 //! `DETSIM_SEED` replays one seed. Its own test binary: environment variables are
 //! process-wide, so no other test may run beside it.
 
+mod common;
+
+use common::lost_update as racy;
 use detsim::{check, Check};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -36,22 +39,4 @@ fn detsim_seed_replays_exactly_that_seed() {
     let report = panic.downcast_ref::<String>().unwrap();
     assert!(report.contains("DETSIM_SEED"), "{report}");
     std::env::remove_var("DETSIM_SEED");
-}
-
-async fn racy() {
-    let n = std::rc::Rc::new(std::cell::Cell::new(0));
-    let hs: Vec<_> = (0..2)
-        .map(|_| {
-            let n = n.clone();
-            detsim::spawn(async move {
-                let v = n.get();
-                detsim::task::yield_now().await;
-                n.set(v + 1);
-            })
-        })
-        .collect();
-    for h in hs {
-        h.await.unwrap();
-    }
-    assert_eq!(n.get(), 2, "lost update");
 }

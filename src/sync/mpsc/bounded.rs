@@ -1,12 +1,10 @@
 //! Bounded channel: senders wait (FIFO) while the buffer is full.
 
-use super::chan::{pair, Rx, Tx};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::chan::{pair, Tx};
+use super::error::{SendError, TrySendError};
+use super::receiver::{receiver_api, Rx};
 use crate::sync::{Semaphore, TryAcquireError};
-use futures::stream::{FusedStream, Stream};
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// Creates a channel buffering at most `capacity` values.
 ///
@@ -24,7 +22,7 @@ pub struct Sender<T> {
     capacity: usize,
 }
 
-/// Receiving half of a bounded channel; also a [`Stream`].
+/// Receiving half of a bounded channel; also a [`Stream`](futures::stream::Stream).
 pub struct Receiver<T> {
     rx: Rx<T>,
 }
@@ -96,76 +94,26 @@ impl<T> fmt::Debug for Sender<T> {
     }
 }
 
-impl<T> Receiver<T> {
-    /// Waits for the next value; `None` once the buffer is empty and all
-    /// senders are gone (or [`Receiver::close`] was called). Cancel safe.
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.rx.poll_recv(cx)).await
-    }
-
-    /// Poll form of [`Receiver::recv`].
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
-    }
-
-    /// Takes a buffered value without waiting.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.rx.chan.try_recv()
-    }
-
+receiver_api!(
+    Receiver,
+    "mpsc::Receiver",
     /// Stops further sends (blocked senders fail); buffered values can still
     /// be received.
-    pub fn close(&mut self) {
-        self.rx.chan.close_rx();
-    }
-
-    /// Whether closed by [`Receiver::close`] or by all senders dropping.
-    pub fn is_closed(&self) -> bool {
-        self.rx.chan.rx_is_closed()
-    }
-
-    /// Number of buffered values.
-    pub fn len(&self) -> usize {
-        self.rx.chan.len()
-    }
-
-    /// Whether no value is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<T> Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
-    }
-}
-
-impl<T> FusedStream for Receiver<T> {
-    fn is_terminated(&self) -> bool {
-        self.rx.terminated
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Receiver")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
+    fn close
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::mpsc::error::TryRecvError;
     use crate::sync::test_util::{poll, poll_with, WakeLog};
     use futures::executor::{block_on, LocalPool};
+    use futures::stream::FusedStream;
     use futures::task::LocalSpawnExt;
     use futures::{FutureExt, StreamExt};
     use std::pin::pin;
     use std::sync::Arc;
+    use std::task::Poll;
 
     fn assert_send_sync<X: Send + Sync>(_: &X) {}
 

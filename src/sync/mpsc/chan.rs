@@ -4,6 +4,7 @@
 //! slot (FIFO among blocked senders, cancel safe), a receive gives one back.
 
 use super::error::TryRecvError;
+use super::receiver::Rx;
 use crate::sync::{Notify, Semaphore};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -178,35 +179,8 @@ impl<T> Drop for Tx<T> {
     }
 }
 
-/// Receiver handle: closes the channel on drop, remembers having returned
-/// `None` (for `FusedStream`).
-pub(super) struct Rx<T> {
-    pub(super) chan: Arc<Chan<T>>,
-    pub(super) terminated: bool,
-}
-
-impl<T> Rx<T> {
-    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let poll = self.chan.poll_recv(cx);
-        if let Poll::Ready(None) = poll {
-            self.terminated = true;
-        }
-        poll
-    }
-}
-
-impl<T> Drop for Rx<T> {
-    fn drop(&mut self) {
-        self.chan.drop_rx();
-    }
-}
-
 /// Creates the two handles of a new channel.
 pub(super) fn pair<T>(slots: Option<Semaphore>) -> (Tx<T>, Rx<T>) {
     let chan = Chan::new(slots);
-    let rx = Rx {
-        chan: chan.clone(),
-        terminated: false,
-    };
-    (Tx(chan), rx)
+    (Tx(chan.clone()), Rx::new(chan))
 }

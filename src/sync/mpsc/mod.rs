@@ -1,6 +1,7 @@
 //! Multi-producer, single-consumer channels (tokio semantics).
 //!
 //! - `chan`: shared core (buffer, sender count, receiver waker, slot semaphore).
+//! - `receiver`: the receiving logic and receiver API shared by both flavours.
 //! - `bounded`: [`channel`], [`Sender`], [`Receiver`]: senders wait FIFO when full.
 //! - `unbounded`: [`unbounded_channel`] and its never-waiting sender.
 //! - [`error`]: [`SendError`](error::SendError), [`TrySendError`](error::TrySendError),
@@ -21,6 +22,7 @@
 mod bounded;
 mod chan;
 pub mod error;
+mod receiver;
 mod unbounded;
 
 pub use bounded::{channel, Receiver, Sender};

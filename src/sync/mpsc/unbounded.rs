@@ -1,11 +1,9 @@
 //! Unbounded channel: sending never waits (memory is the only limit).
 
-use super::chan::{pair, Rx, Tx};
-use super::error::{SendError, TryRecvError};
-use futures::stream::{FusedStream, Stream};
+use super::chan::{pair, Tx};
+use super::error::SendError;
+use super::receiver::{receiver_api, Rx};
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// Creates a channel with an unlimited buffer.
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
@@ -18,7 +16,7 @@ pub struct UnboundedSender<T> {
     tx: Tx<T>,
 }
 
-/// Receiving half of an unbounded channel; also a [`Stream`].
+/// Receiving half of an unbounded channel; also a [`Stream`](futures::stream::Stream).
 pub struct UnboundedReceiver<T> {
     rx: Rx<T>,
 }
@@ -61,75 +59,23 @@ impl<T> fmt::Debug for UnboundedSender<T> {
     }
 }
 
-impl<T> UnboundedReceiver<T> {
-    /// Waits for the next value; `None` once the buffer is empty and all
-    /// senders are gone (or [`UnboundedReceiver::close`] was called).
-    /// Cancel safe.
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.rx.poll_recv(cx)).await
-    }
-
-    /// Poll form of [`UnboundedReceiver::recv`].
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
-    }
-
-    /// Takes a buffered value without waiting.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.rx.chan.try_recv()
-    }
-
+receiver_api!(
+    UnboundedReceiver,
+    "mpsc::UnboundedReceiver",
     /// Stops further sends; buffered values can still be received.
-    pub fn close(&mut self) {
-        self.rx.chan.close_rx();
-    }
-
-    /// Whether closed by [`UnboundedReceiver::close`] or by all senders
-    /// dropping.
-    pub fn is_closed(&self) -> bool {
-        self.rx.chan.rx_is_closed()
-    }
-
-    /// Number of buffered values.
-    pub fn len(&self) -> usize {
-        self.rx.chan.len()
-    }
-
-    /// Whether no value is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<T> Stream for UnboundedReceiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
-    }
-}
-
-impl<T> FusedStream for UnboundedReceiver<T> {
-    fn is_terminated(&self) -> bool {
-        self.rx.terminated
-    }
-}
-
-impl<T> fmt::Debug for UnboundedReceiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::UnboundedReceiver")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
+    fn close
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::mpsc::error::TryRecvError;
     use crate::sync::test_util::{poll, poll_with, WakeLog};
     use futures::executor::block_on;
+    use futures::stream::FusedStream;
     use futures::StreamExt;
     use std::pin::pin;
+    use std::task::Poll;
 
     #[test]
     fn send_never_waits_and_order_is_kept() {
