@@ -5,14 +5,17 @@
 //! ECOOP 2020), with delta debugging's halving span sizes (Zeller & Hildebrandt, TSE 2002):
 //! 1. delete spans of choices (halving sizes down to 1);
 //! 2. zero spans (choice 0 is the oldest runnable task: fewer departures from FIFO);
-//! 3. lower single values towards 0.
+//! 3. lower single values towards 0;
+//! 4. fill the tail of the schedule with one repeated task choice — a multi-choice edit
+//!    single-value passes cannot make: with `swap_remove` ready lists, "keep picking
+//!    index k" is how a schedule follows a few tasks and ignores bystanders.
 //!
 //! Each candidate replays *leniently* (out-of-range values clamp, a short schedule pads
 //! with zeros) and is accepted if it fails with the same [`Failure::signature`] and is
 //! smaller by (steps, choices, sum of values). The accepted schedule is the one the
 //! replay *recorded*, so the result always replays strictly to the same failure.
 
-use crate::{Config, Failure, Outcome, Scenario, Schedule, Sim, TraceMode};
+use crate::{ChoiceKind, Config, Failure, Outcome, Scenario, Schedule, Sim, TraceMode};
 use serde::Serialize;
 
 /// Size of a schedule and its run, before or after shrinking.
@@ -139,6 +142,34 @@ impl Shrinker<'_> {
         }
     }
 
+    fn fill_tails(&mut self) -> bool {
+        let mut values: Vec<u64> = self
+            .best
+            .choices
+            .iter()
+            .filter(|c| c.kind == ChoiceKind::Task)
+            .map(|c| c.value)
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        let mut improved = false;
+        for from in 0..self.best.len() {
+            for &v in &values {
+                let mut c = self.best.clone();
+                let tail = c
+                    .choices
+                    .iter_mut()
+                    .skip(from)
+                    .filter(|x| x.kind == ChoiceKind::Task);
+                tail.for_each(|x| x.value = v.min(x.n.saturating_sub(1) as u64));
+                if c != self.best {
+                    improved |= self.try_candidate(c);
+                }
+            }
+        }
+        improved
+    }
+
     fn lower_values(&mut self) -> bool {
         let mut improved = false;
         for i in 0..self.best.len() {
@@ -211,7 +242,7 @@ pub fn shrink(
         budget,
     };
     while s.attempts < s.budget {
-        let improved = s.delete_spans() | s.zero_spans() | s.lower_values();
+        let improved = s.delete_spans() | s.zero_spans() | s.lower_values() | s.fill_tails();
         if !improved {
             break;
         }
