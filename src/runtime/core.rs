@@ -74,7 +74,8 @@ pub(crate) struct Core {
     pub(crate) last_polled: Cell<Option<u32>>,
     pub(crate) sched: RefCell<Sched>,
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
-    pub(crate) slab: RefCell<Vec<Option<TaskBox>>>,
+    // Boxed so a poll moves one pointer out of the slab and back, not the whole task.
+    pub(crate) slab: RefCell<Vec<Option<Box<TaskBox>>>>,
     pub(crate) timers: RefCell<Timers>,
     /// Reused buffer of timers due at the current instant.
     pub(crate) due: RefCell<Vec<(u64, std::task::Waker)>>,

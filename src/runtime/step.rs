@@ -10,7 +10,7 @@
 //!    end of a `burn`. Timers due at that instant fire in an order of `Timer` choices.
 //! 4. No candidate, no timer, no busy worker, main unfinished: deadlock.
 
-use super::core::{Core, Ready, Status, NO_HOME};
+use super::core::{Core, Ready, Sched, Status, NO_HOME};
 use super::failure::Failure;
 use super::panic;
 use super::task::{drop_task, JoinError};
@@ -93,36 +93,39 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
         filtered[i] as usize
     };
     let ready = sched.ready.swap_remove(index);
+    sched.tasks[ready.task as usize].status = Status::Running { woken: false };
     let idle = |w: u16| sched.busy_until[w as usize] <= now;
     if ready.pinned || (ready.home != NO_HOME && idle(ready.home)) {
         return Some((ready.task, ready.home));
     }
+    let w = steal_worker(core, &sched, now);
+    drop(sched);
+    if ready.home != NO_HOME {
+        let steal = EventKind::Steal {
+            from: Some(ready.home),
+        };
+        core.emit_at(Some(ready.task), Some(w), steal);
+    }
+    Some((ready.task, w))
+}
+
+/// The idle worker that takes a task whose home worker is busy or absent (rule 2).
+fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
     let workers = sched.busy_until.len() as u16;
-    let idle_count = if sched.busy == 0 {
-        workers as usize
-    } else {
-        (0..workers).filter(|&w| idle(w)).count()
+    let idle = |w: &u16| sched.busy_until[*w as usize] <= now;
+    let idle_count = match sched.busy {
+        0 => workers as usize,
+        _ => (0..workers).filter(idle).count(),
     };
     let k = core
         .chooser
         .borrow_mut()
         .choose(ChoiceKind::Worker, idle_count);
     // The k-th idle worker, without collecting them (this runs for every timer wake).
-    let w = (0..workers)
-        .filter(|&w| idle(w))
+    (0..workers)
+        .filter(idle)
         .nth(k)
-        .expect("k < number of idle workers");
-    drop(sched);
-    if ready.home != NO_HOME {
-        core.emit_at(
-            Some(ready.task),
-            Some(w),
-            EventKind::Steal {
-                from: Some(ready.home),
-            },
-        );
-    }
-    Some((ready.task, w))
+        .expect("k < number of idle workers")
 }
 
 /// Indices of ready entries some idle worker may run (rule 1).
@@ -162,7 +165,6 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
     let mut task = core.slab.borrow_mut()[id as usize]
         .take()
         .expect("slab invariant: a ready task's future is in the slab");
-    core.sched.borrow_mut().tasks[id as usize].status = Status::Running { woken: false };
     core.current.set(Some((id, worker)));
     core.emit(EventKind::Poll);
     let result = {
@@ -237,7 +239,7 @@ fn requeue(core: &Core, id: u32, worker: u16) {
 fn panicked(
     core: &Core,
     id: u32,
-    task: super::task::TaskBox,
+    task: Box<super::task::TaskBox>,
     payload: Box<dyn std::any::Any + Send>,
 ) {
     let message = panic::message(&*payload);

@@ -219,11 +219,11 @@ where
             slot.complete(Ok(output));
         }
     };
-    core.slab.borrow_mut().push(Some(TaskBox {
+    core.slab.borrow_mut().push(Some(Box::new(TaskBox {
         future: Box::pin(body),
         waker: task_waker(core.id, id, &core.shared),
         join: slot.clone(),
-    }));
+    })));
     let current = core.current.get();
     {
         let mut sched = core.sched.borrow_mut();
@@ -302,7 +302,7 @@ pub(crate) fn abort(core: &Core, id: u32) {
 }
 
 /// Drops a task's future (catching a panic in its `Drop`) and cancels its join handle.
-pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
+pub(crate) fn drop_task(core: &Core, id: u32, task: Box<TaskBox>) {
     let join = task.join.clone();
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(task)));
     if let Err(payload) = dropped {
