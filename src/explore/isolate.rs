@@ -63,32 +63,9 @@ pub(crate) fn run_isolated(
     limit: Option<Duration>,
 ) -> Option<FoundFailure> {
     let failure = |kind: &str, message: String| {
-        Some(FoundFailure {
-            seed,
-            strategy: spec.to_string(),
-            workers,
-            kind: kind.to_string(),
-            signature: kind.to_string(),
-            message,
-            fingerprint: String::new(),
-            schedule: None,
-        })
+        Some(FoundFailure::outside(seed, spec, workers, kind, message))
     };
-    let mut child = match Command::new(&iso.program)
-        .args(&iso.args)
-        .args([
-            "--seed",
-            &seed.to_string(),
-            "--strategy",
-            &spec.to_string(),
-            "--workers",
-            &workers.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+    let mut child = match spawn_child(iso, seed, spec, workers) {
         Ok(c) => c,
         Err(e) => {
             return failure(
@@ -101,43 +78,61 @@ pub(crate) fn run_isolated(
         if !wait_until(&mut child, limit) {
             let _ = child.kill();
             let _ = child.wait();
-            return failure(
-                "hang",
-                format!(
-                    "seed {seed}: the child process ran past the {limit:?} watchdog and was killed"
-                ),
+            let message = format!(
+                "seed {seed}: the child process ran past the {limit:?} watchdog and was killed"
             );
+            return failure("hang", message);
         }
     }
     let output = match child.wait_with_output() {
         Ok(o) => o,
         Err(e) => return failure("crash", format!("seed {seed}: lost the child process: {e}")),
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary = stdout
-        .lines()
-        .find_map(|l| serde_json::from_str::<RunSummary>(l).ok());
-    match summary {
+    match summary_of(&output.stdout) {
         Some(s) => s.failure.map(|(kind, message, signature)| FoundFailure {
-            seed,
-            strategy: spec.to_string(),
-            workers,
-            kind,
-            message,
             signature,
             fingerprint: s.fingerprint,
-            schedule: None,
+            ..FoundFailure::outside(seed, spec, workers, &kind, message)
         }),
-        None => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let last = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            failure("crash", format!("seed {seed}: the child process died ({}) without a result; last stderr line: {last}", output.status))
-        }
+        None => failure("crash", crash_message(seed, &output)),
     }
+}
+
+fn spawn_child(
+    iso: &Isolate,
+    seed: u64,
+    spec: &StrategySpec,
+    workers: usize,
+) -> std::io::Result<std::process::Child> {
+    let (seed, spec, workers) = (seed.to_string(), spec.to_string(), workers.to_string());
+    Command::new(&iso.program)
+        .args(&iso.args)
+        .args(["--seed", &seed, "--strategy", &spec, "--workers", &workers])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+}
+
+/// The child's one-line JSON summary, if it printed one.
+fn summary_of(stdout: &[u8]) -> Option<RunSummary> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+}
+
+/// What is known of a child that died without a summary: its status and last words.
+fn crash_message(seed: u64, output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    format!(
+        "seed {seed}: the child process died ({}) without a result; last stderr line: {last}",
+        output.status
+    )
 }
 
 /// Waits for the child up to `limit`; false if it is still running.

@@ -45,6 +45,27 @@ impl FoundFailure {
             schedule: None,
         }
     }
+
+    /// A failure the harness saw from outside the run (`hang`, `crash`,
+    /// `unreadable_schedule`): the kind is its own signature, and there is no trace.
+    pub(crate) fn outside(
+        seed: u64,
+        strategy: &StrategySpec,
+        workers: usize,
+        kind: &str,
+        message: String,
+    ) -> Self {
+        FoundFailure {
+            seed,
+            strategy: strategy.to_string(),
+            workers,
+            kind: kind.to_string(),
+            message,
+            signature: kind.to_string(),
+            fingerprint: String::new(),
+            schedule: None,
+        }
+    }
 }
 
 /// A case of the seeds file, replayed before the campaign.

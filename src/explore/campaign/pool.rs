@@ -296,18 +296,11 @@ impl Shared {
     }
 
     fn hung(&self, seed: u64, elapsed: Duration) {
-        let found = FoundFailure {
-            seed,
-            strategy: self.strategy.to_string(),
-            workers: self.config.workers,
-            kind: "hang".into(),
-            message: format!(
-                "run of seed {seed} exceeded the watchdog ({elapsed:?} of wall time) without returning: a synchronous loop with no await?"
-            ),
-            signature: "hang".into(),
-            fingerprint: String::new(),
-            schedule: None,
-        };
+        let message = format!(
+            "run of seed {seed} exceeded the watchdog ({elapsed:?} of wall time) without returning: a synchronous loop with no await?"
+        );
+        let found =
+            FoundFailure::outside(seed, &self.strategy, self.config.workers, "hang", message);
         self.interrupt.store(true, Ordering::Relaxed);
         self.save(&found);
         let mut f = self.found.lock().unwrap_or_else(|e| e.into_inner());

@@ -75,15 +75,12 @@ fn unreadable_case(case: &SeedCase, why: String) -> Regression {
         seed: case.seed,
         strategy: case.strategy.to_string(),
         workers: case.workers,
-        failure: Some(FoundFailure {
-            seed: case.seed,
-            strategy: case.strategy.to_string(),
-            workers: case.workers,
-            kind: "unreadable_schedule".into(),
-            message: why,
-            signature: "unreadable_schedule".into(),
-            fingerprint: String::new(),
-            schedule: None,
-        }),
+        failure: Some(FoundFailure::outside(
+            case.seed,
+            &case.strategy,
+            case.workers,
+            "unreadable_schedule",
+            why,
+        )),
     }
 }
