@@ -4,7 +4,7 @@ use super::args::{
     Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, Source, TraceFormat,
 };
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
-use crate::explore::{check_determinism, run_one, shrink, StrategySpec};
+use crate::explore::{check_determinism, run_one, shrink, Shrunk, StrategySpec};
 use crate::harness::{ScheduleFile, ScheduleFileError, ScheduleHeader};
 use crate::{Config, Failure, Outcome, Scenario, TraceMode};
 use anyhow::{Context, Result};
@@ -263,13 +263,23 @@ fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         ))
     })?;
     let header = ScheduleHeader::new(scenario.name(), source.strategy, source.config);
+    save_shrunk(header, &shrunk, &a.out)?;
+    print_shrunk(scenario.name(), &source.what, &shrunk, &a);
+    Ok(Verdict::Fail)
+}
+
+/// Writes the shrunk schedule to `path`, under `header` (the original run's).
+fn save_shrunk(header: ScheduleHeader, shrunk: &Shrunk, path: &Path) -> Result<()> {
     ScheduleFile {
         header,
         schedule: shrunk.schedule.clone(),
     }
-    .save(&a.out)
-    .map_err(|e| anyhow::anyhow!("cannot write the shrunk schedule: {e}"))?;
-    let (b, f) = (shrunk.before, shrunk.after);
+    .save(path)
+    .map_err(|e| anyhow::anyhow!("cannot write the shrunk schedule: {e}"))
+}
+
+/// What shrinking `what` achieved, the failure it keeps, and how to replay the result.
+fn print_shrunk(scenario: &str, what: &str, shrunk: &Shrunk, a: &ShrinkArgs) {
     let budget_note = if shrunk.attempts >= a.budget {
         format!(
             " (the whole --budget {}; a larger one may shrink further)",
@@ -279,11 +289,10 @@ fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         String::new()
     };
     outln!(
-        "{} {}: shrunk in {} replays{budget_note}",
-        scenario.name(),
-        source.what,
+        "{scenario} {what}: shrunk in {} replays{budget_note}",
         shrunk.attempts
     );
+    let (b, f) = (shrunk.before, shrunk.after);
     outln!(
         "  steps {} -> {}, choices {} -> {}, context switches {} -> {}",
         b.steps,
@@ -302,10 +311,9 @@ fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         "shrunk schedule written to {}; replay it with:\n  {} replay {} --schedule {} --trace text",
         a.out.display(),
         program_invocation(),
-        shell_quote(scenario.name()),
+        shell_quote(scenario),
         shell_quote(&a.out.to_string_lossy())
     );
-    Ok(Verdict::Fail)
 }
 
 fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {

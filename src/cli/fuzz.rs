@@ -7,7 +7,8 @@ use super::args::FuzzArgs;
 use super::commands::find;
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::{
-    Campaign, CampaignError, CampaignReport, FoundFailure, Progress, StopReason, StrategySpec,
+    Campaign, CampaignError, CampaignReport, FoundFailure, Progress, Regression, StopReason,
+    StrategySpec,
 };
 use crate::harness::{scenario_seeds_path, SeedsFile};
 use crate::{Config, Scenario};
@@ -30,6 +31,23 @@ fn isolate_command(scenario: &str) -> Result<crate::explore::Isolate> {
 
 pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
+    check_fuzz_args(&a)?;
+    let campaign = build_campaign(&a, scenario, ctrl_c_flag())?;
+    let report = run_with_progress(&campaign, a.json)?;
+    let cx = Context::after_campaign(&a, scenario.name());
+    print_report(&cx, &report, a.json)?;
+    if report.stopped == StopReason::Hung {
+        exit_after_hang();
+    }
+    Ok(if report.failed() {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    })
+}
+
+/// Rejects an empty seed range, and a dfs campaign split into shards.
+fn check_fuzz_args(a: &FuzzArgs) -> Result<()> {
     if a.seeds == 0 {
         return Err(
             InputError("--seeds must be at least 1 (the seed range is empty)".into()).into(),
@@ -43,12 +61,26 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         ))
         .into());
     }
+    Ok(())
+}
+
+/// A flag that Ctrl-C sets, for the campaign to poll.
+fn ctrl_c_flag() -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     // Only the first handler registration in a process succeeds; a second fuzz in the
     // same process keeps the first (fine: both set a flag the campaign polls).
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    let campaign = Campaign::new(
+    interrupt
+}
+
+/// The campaign the arguments describe, stopped early when `interrupt` is set.
+fn build_campaign(
+    a: &FuzzArgs,
+    scenario: &Scenario,
+    interrupt: Arc<AtomicBool>,
+) -> Result<Campaign> {
+    Ok(Campaign::new(
         scenario.clone(),
         Config::default().workers(a.workers as usize),
     )
@@ -66,40 +98,38 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
             .then(|| isolate_command(scenario.name()))
             .transpose()?,
     )
-    .interrupt(interrupt);
-    let display = ProgressDisplay::start(campaign.progress(), a.json);
+    .interrupt(interrupt))
+}
+
+/// Runs the campaign behind a progress display (none with `--json`).
+fn run_with_progress(campaign: &Campaign, json: bool) -> Result<CampaignReport> {
+    let display = ProgressDisplay::start(campaign.progress(), json);
     let report = campaign.run().map_err(|e| match e {
         CampaignError::Seeds(e) => anyhow::Error::new(InputError(e.to_string())),
         other => other.into(),
     });
     display.finish();
-    let report = report?;
-    let seeds_path = scenario_seeds_path(&a.seeds_dir, scenario.name());
-    let cx = Context {
-        scenario: scenario.name(),
-        seeds_file: SeedsFile::load(&seeds_path).ok(),
-        seeds_path,
-        keep_going: a.keep_going,
-        watchdog: a.watchdog,
-    };
-    let text = text_report(&cx, &report);
-    if a.json {
-        outln!("{}", json_report(&cx, &report)?);
+    report
+}
+
+/// The text report on stdout; with `--json`, the JSON report there and the text on stderr.
+fn print_report(cx: &Context<'_>, report: &CampaignReport, json: bool) -> Result<()> {
+    let text = text_report(cx, report);
+    if json {
+        outln!("{}", json_report(cx, report)?);
         err!("{text}");
     } else {
         out!("{text}");
     }
-    if report.stopped == StopReason::Hung {
-        // The hung run's thread cannot be stopped; leaving the process is what ends it.
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        std::process::exit(1);
-    }
-    Ok(if report.failed() {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    })
+    Ok(())
+}
+
+/// Ends the process with status 1 after a run hung.
+fn exit_after_hang() -> ! {
+    // The hung run's thread cannot be stopped; leaving the process is what ends it.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(1);
 }
 
 /// Where a printed failure comes from.
@@ -123,7 +153,20 @@ struct Context<'a> {
     watchdog: Duration,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of the report of `scenario`'s campaign, read once the campaign ran
+    /// (it may have added cases to the seeds file).
+    fn after_campaign(a: &FuzzArgs, scenario: &'a str) -> Self {
+        let seeds_path = scenario_seeds_path(&a.seeds_dir, scenario);
+        Context {
+            scenario,
+            seeds_file: SeedsFile::load(&seeds_path).ok(),
+            seeds_path,
+            keep_going: a.keep_going,
+            watchdog: a.watchdog,
+        }
+    }
+
     /// The exact command that reproduces `f`, or why there is none.
     fn replay_command(&self, f: &FoundFailure) -> Result<String, String> {
         let schedule = f.schedule.clone().or_else(|| self.case_schedule(f));
@@ -228,69 +271,11 @@ fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
 fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
     let mut out = String::new();
     if !r.regressions.is_empty() {
-        let failing = r.regressions.iter().filter(|g| g.failure.is_some()).count() as u64;
-        let passing = r.regressions.len() as u64 - failing;
-        out += &format!(
-            "{}: replayed {}: {failing} still {}, {passing} {} now\n",
-            cx.seeds_path.display(),
-            plural(r.regressions.len() as u64, "case", "cases"),
-            if failing == 1 { "fails" } else { "fail" },
-            if passing == 1 { "passes" } else { "pass" },
-        );
-        for g in r.regressions.iter().filter(|g| g.failure.is_none()) {
-            out += &format!(
-                "  seed {} ({}, {} workers): passes now\n",
-                g.seed, g.strategy, g.workers
-            );
-        }
+        out += &regression_lines(cx, &r.regressions);
     }
-    for seed in &r.resumed_in_flight {
-        out += &format!("re-ran seed {seed}, left in flight by a campaign that died\n");
-    }
-    for (f, origin) in shown_failures(r) {
-        let fingerprint = if f.fingerprint.is_empty() {
-            String::new()
-        } else {
-            format!(", fingerprint {}", f.fingerprint)
-        };
-        let from = match origin {
-            Origin::SeedsFile => format!(", from {}", cx.seeds_path.display()),
-            Origin::Both => format!(", also in {}", cx.seeds_path.display()),
-            Origin::Campaign => String::new(),
-        };
-        let replay = cx.replay_command(f).unwrap_or_else(|why| why);
-        out += &format!(
-            "\nFAILED seed {} ({}, {} workers{fingerprint}{from}):\n{}\n  replay: {replay}\n",
-            f.seed,
-            f.strategy,
-            f.workers,
-            indent(&f.message, "  "),
-        );
-    }
-    let range = match r.complete {
-        Some(_) => format!("seed {}, at most {} runs", r.start, r.seeds),
-        None => format!(
-            "seeds {}..{}",
-            r.start,
-            r.start as u128 + u128::from(r.seeds)
-        ),
-    };
-    let distinct = if r.failures.len() > 1 {
-        format!(" ({} distinct)", r.failures.len())
-    } else {
-        String::new()
-    };
-    out += &format!(
-        "\n{}: {}, {} passed, {} failed{distinct} ({range}, strategy {}, {} workers, shard {})\n{}\n",
-        cx.scenario,
-        plural(r.runs, "run", "runs"),
-        r.passes,
-        r.runs.saturating_sub(r.passes),
-        r.strategy,
-        r.workers,
-        r.shard,
-        cx.stop_reason(r),
-    );
+    out += &resumed_lines(&r.resumed_in_flight);
+    out += &failure_blocks(cx, r);
+    out += &summary_lines(cx, r);
     if !r.failures.is_empty() {
         out += &format!(
             "exit status 1: a bug was found; failing seeds are kept in {} and replay with the commands above\n",
@@ -303,6 +288,96 @@ fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
         );
     }
     out
+}
+
+/// How many seeds-file cases still fail and pass, then a line per case that passes now.
+fn regression_lines(cx: &Context<'_>, regressions: &[Regression]) -> String {
+    let failing = regressions.iter().filter(|g| g.failure.is_some()).count() as u64;
+    let passing = regressions.len() as u64 - failing;
+    let mut out = format!(
+        "{}: replayed {}: {failing} still {}, {passing} {} now\n",
+        cx.seeds_path.display(),
+        plural(regressions.len() as u64, "case", "cases"),
+        if failing == 1 { "fails" } else { "fail" },
+        if passing == 1 { "passes" } else { "pass" },
+    );
+    for g in regressions.iter().filter(|g| g.failure.is_none()) {
+        out += &format!(
+            "  seed {} ({}, {} workers): passes now\n",
+            g.seed, g.strategy, g.workers
+        );
+    }
+    out
+}
+
+/// A line per seed re-run because a campaign that died left it in flight.
+fn resumed_lines(seeds: &[u64]) -> String {
+    seeds
+        .iter()
+        .map(|seed| format!("re-ran seed {seed}, left in flight by a campaign that died\n"))
+        .collect()
+}
+
+/// A block per failure to show (see [`shown_failures`]), each with its replay command.
+fn failure_blocks(cx: &Context<'_>, r: &CampaignReport) -> String {
+    shown_failures(r)
+        .into_iter()
+        .map(|(f, origin)| failure_block(cx, f, origin))
+        .collect()
+}
+
+fn failure_block(cx: &Context<'_>, f: &FoundFailure, origin: Origin) -> String {
+    let fingerprint = if f.fingerprint.is_empty() {
+        String::new()
+    } else {
+        format!(", fingerprint {}", f.fingerprint)
+    };
+    let from = match origin {
+        Origin::SeedsFile => format!(", from {}", cx.seeds_path.display()),
+        Origin::Both => format!(", also in {}", cx.seeds_path.display()),
+        Origin::Campaign => String::new(),
+    };
+    let replay = cx.replay_command(f).unwrap_or_else(|why| why);
+    format!(
+        "\nFAILED seed {} ({}, {} workers{fingerprint}{from}):\n{}\n  replay: {replay}\n",
+        f.seed,
+        f.strategy,
+        f.workers,
+        indent(&f.message, "  "),
+    )
+}
+
+/// The counts of runs, passes and failures, what ran, and why the campaign stopped.
+fn summary_lines(cx: &Context<'_>, r: &CampaignReport) -> String {
+    let distinct = if r.failures.len() > 1 {
+        format!(" ({} distinct)", r.failures.len())
+    } else {
+        String::new()
+    };
+    format!(
+        "\n{}: {}, {} passed, {} failed{distinct} ({}, strategy {}, {} workers, shard {})\n{}\n",
+        cx.scenario,
+        plural(r.runs, "run", "runs"),
+        r.passes,
+        r.runs.saturating_sub(r.passes),
+        seed_range(r),
+        r.strategy,
+        r.workers,
+        r.shard,
+        cx.stop_reason(r),
+    )
+}
+
+/// The seeds the campaign covered: dfs's one seed and run cap, or the range.
+fn seed_range(r: &CampaignReport) -> String {
+    match r.complete {
+        Some(_) => format!("seed {}, at most {} runs", r.start, r.seeds),
+        None => format!(
+            "seeds {}..{}",
+            r.start,
+            r.start as u128 + u128::from(r.seeds)
+        ),
+    }
 }
 
 /// The report as JSON, plus what the text report adds: each failure's `replay` command

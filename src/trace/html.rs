@@ -1,7 +1,7 @@
 //! A self-contained HTML timeline: one lane per worker, one box per poll (x = step),
 //! colour per task, hover for details; the text trace below it.
 
-use super::{text::fmt_time, EventKind, Trace};
+use super::{text::fmt_time, Event, EventKind, Trace};
 use std::fmt::Write;
 
 fn escape(s: &str) -> String {
@@ -22,55 +22,99 @@ fn colour(task: u32) -> String {
 /// assert!(detsim::trace::to_html(&out.trace).starts_with("<!DOCTYPE html>"));
 /// ```
 pub fn to_html(trace: &Trace) -> String {
-    let workers = trace
-        .events()
-        .filter_map(|e| e.worker)
-        .max()
-        .map_or(1, |w| w as u64 + 1);
-    let steps = trace.events().last().map_or(1, |e| e.step + 1);
-    let (lane, cell) = (28u64, 8u64);
-    let width = 80 + steps * cell;
-    let height = workers * lane + 20;
+    let layout = Layout::of(trace);
+    let mut svg = lane_labels(&layout);
+    svg += &event_marks(trace, &layout);
+    page(trace, &layout, &legend(trace), &svg)
+}
+
+/// Lane height, cell width and left margin (for the lane labels) of the timeline, in px.
+const LANE: u64 = 28;
+const CELL: u64 = 8;
+const MARGIN: u64 = 80;
+
+/// The timeline's size: a lane per worker, a cell per step.
+struct Layout {
+    workers: u64,
+    width: u64,
+    height: u64,
+}
+
+impl Layout {
+    fn of(trace: &Trace) -> Self {
+        let workers = trace
+            .events()
+            .filter_map(|e| e.worker)
+            .max()
+            .map_or(1, |w| w as u64 + 1);
+        let steps = trace.events().last().map_or(1, |e| e.step + 1);
+        Layout {
+            workers,
+            width: MARGIN + steps * CELL,
+            height: workers * LANE + 20,
+        }
+    }
+}
+
+/// The "worker N" label at the start of each lane.
+fn lane_labels(layout: &Layout) -> String {
     let mut svg = String::new();
-    for w in 0..workers {
+    for w in 0..layout.workers {
         let _ = write!(
             svg,
             r#"<text x="2" y="{}" font-size="12">worker {w}</text>"#,
-            w * lane + 18
+            w * LANE + 18
         );
     }
+    svg
+}
+
+/// A box per poll in its worker's lane, and a red line across the lanes per failure.
+fn event_marks(trace: &Trace, layout: &Layout) -> String {
+    let mut svg = String::new();
     for e in trace.events() {
         let (Some(task), Some(w)) = (e.task, e.worker) else {
             continue;
         };
-        let (x, y) = (80 + e.step * cell, w as u64 * lane + 4);
-        let label = format!(
-            "step {} at {}: t{task}:{}",
-            e.step,
-            fmt_time(e.time_ns),
-            trace.task_name(task)
-        );
         match &e.kind {
-            EventKind::Poll => {
-                let _ = write!(
-                    svg,
-                    r#"<rect x="{x}" y="{y}" width="{}" height="20" fill="{}"><title>{}</title></rect>"#,
-                    cell - 1,
-                    colour(task),
-                    escape(&label)
-                );
-            }
-            EventKind::Failure { message } => {
-                let _ = write!(
-                    svg,
-                    r#"<rect x="{x}" y="0" width="3" height="{height}" fill="red"><title>{}</title></rect>"#,
-                    escape(message)
-                );
-            }
+            EventKind::Poll => poll_box(&mut svg, trace, &e, task, w),
+            EventKind::Failure { message } => failure_line(&mut svg, &e, message, layout),
             _ => {}
         }
     }
-    let legend: String = trace
+    svg
+}
+
+fn poll_box(svg: &mut String, trace: &Trace, e: &Event, task: u32, worker: u16) {
+    let (x, y) = (MARGIN + e.step * CELL, worker as u64 * LANE + 4);
+    let label = format!(
+        "step {} at {}: t{task}:{}",
+        e.step,
+        fmt_time(e.time_ns),
+        trace.task_name(task)
+    );
+    let _ = write!(
+        svg,
+        r#"<rect x="{x}" y="{y}" width="{}" height="20" fill="{}"><title>{}</title></rect>"#,
+        CELL - 1,
+        colour(task),
+        escape(&label)
+    );
+}
+
+fn failure_line(svg: &mut String, e: &Event, message: &str, layout: &Layout) {
+    let x = MARGIN + e.step * CELL;
+    let _ = write!(
+        svg,
+        r#"<rect x="{x}" y="0" width="3" height="{}" fill="red"><title>{}</title></rect>"#,
+        layout.height,
+        escape(message)
+    );
+}
+
+/// A coloured chip per task: its id and name.
+fn legend(trace: &Trace) -> String {
+    trace
         .tasks
         .iter()
         .map(|t| {
@@ -81,11 +125,17 @@ pub fn to_html(trace: &Trace) -> String {
                 escape(&t.name)
             )
         })
-        .collect();
+        .collect()
+}
+
+/// The page: heading, legend, the timeline's `svg`, then the text trace.
+fn page(trace: &Trace, layout: &Layout, legend: &str, svg: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>detsim trace seed {seed}</title></head>\n<body style=\"font-family:monospace\">\n<h3>detsim trace — seed {seed}, fingerprint {fp:016x}</h3>\n<div>{legend}</div>\n<div style=\"overflow-x:auto\"><svg width=\"{width}\" height=\"{height}\">{svg}</svg></div>\n<pre>{text}</pre>\n</body></html>\n",
         seed = trace.seed,
         fp = trace.fingerprint,
+        width = layout.width,
+        height = layout.height,
         text = escape(&trace.to_string()),
     )
 }
