@@ -33,6 +33,32 @@ fn aborting_seeds_are_reported_exactly_with_isolate() {
     for seed in [0, 100, 200] {
         assert!(saved.contains(&format!("seed={seed} ")), "{saved}");
     }
+    // The next campaign replays those saved seeds first — in children too, so the
+    // campaign survives them and reports them as still failing.
+    let again = Command::cargo_bin("detsim")
+        .unwrap()
+        .args([
+            "fuzz",
+            "abort-canary",
+            "--isolate",
+            "--start",
+            "1",
+            "--seeds",
+            "50",
+            "--json",
+        ])
+        .arg("--seeds-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "{again:?}");
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON summary");
+    let regressions = report["regressions"].as_array().unwrap();
+    assert_eq!(regressions.len(), 3, "{report}");
+    assert!(
+        regressions.iter().all(|r| r["failure"]["kind"] == "crash"),
+        "{report}"
+    );
 }
 
 #[test]

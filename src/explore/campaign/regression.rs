@@ -2,6 +2,7 @@
 //! reported as a [`Regression`] (still failing or fixed), so known bugs stay watched.
 
 use super::{run_one, Campaign, CampaignError};
+use crate::explore::isolate::run_isolated;
 use crate::explore::report::{FoundFailure, Regression};
 use crate::harness::seeds::{SeedCase, SeedsFile};
 use crate::TraceMode;
@@ -20,6 +21,23 @@ impl Campaign {
     }
 
     fn replay_case(&self, case: &SeedCase) -> Regression {
+        let regression = |failure| Regression {
+            seed: case.seed,
+            strategy: case.strategy.to_string(),
+            workers: case.workers,
+            failure,
+        };
+        // A seed case in isolate mode runs in a child too: it may be what aborts.
+        if let (Some(iso), None) = (&self.isolate, case_schedule(case)) {
+            let limit = self.watchdog;
+            return regression(run_isolated(
+                iso,
+                case.seed,
+                &case.strategy,
+                case.workers,
+                limit,
+            ));
+        }
         let config = self
             .config
             .clone()
@@ -34,20 +52,15 @@ impl Campaign {
             Some(Err(e)) => return unreadable_case(case, e.to_string()),
             None => run_one(&self.scenario, config, &case.strategy),
         };
-        Regression {
-            seed: case.seed,
-            strategy: case.strategy.to_string(),
-            workers: case.workers,
-            failure: outcome.failure().map(|f| {
-                FoundFailure::new(
-                    case.seed,
-                    &case.strategy,
-                    case.workers,
-                    f,
-                    outcome.fingerprint,
-                )
-            }),
-        }
+        regression(outcome.failure().map(|f| {
+            FoundFailure::new(
+                case.seed,
+                &case.strategy,
+                case.workers,
+                f,
+                outcome.fingerprint,
+            )
+        }))
     }
 }
 
