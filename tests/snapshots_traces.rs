@@ -49,3 +49,14 @@ fn burn_on_two_workers() {
     });
     detsim::assert_trace_snapshot!("burn_two_workers_seed_5", out.trace);
 }
+
+#[test]
+fn pool_starved_heartbeat_seed_5() {
+    // Four workers all burning CPU while the heartbeat misses its 3 ms bound.
+    detsim::assert_trace_snapshot!("pool_seed_5", trace_of("pool", 5, 4));
+}
+
+#[test]
+fn pool_fixed_seed_5() {
+    detsim::assert_trace_snapshot!("pool_fixed_seed_5", trace_of("pool-fixed", 5, 4));
+}

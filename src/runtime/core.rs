@@ -87,6 +87,8 @@ pub(crate) struct Core {
     /// Set when the current task aborts itself.
     pub(crate) abort_current: Cell<bool>,
     pub(crate) main_done: Cell<bool>,
+    /// Set once the run is over: wakes from dropped tasks change nothing any more.
+    pub(crate) closed: Cell<bool>,
     pub(crate) failure: RefCell<Option<Failure>>,
     // invariant: true iff `failure` is Some (checked every step without a borrow).
     pub(crate) failed: Cell<bool>,
@@ -130,6 +132,7 @@ impl Core {
             burn: Cell::new(None),
             abort_current: Cell::new(false),
             main_done: Cell::new(false),
+            closed: Cell::new(false),
             failure: RefCell::new(None),
             failed: Cell::new(false),
             replaying,
@@ -178,6 +181,9 @@ impl Core {
 
     /// Marks a task runnable. Wakes of finished or already queued tasks are no-ops.
     pub(crate) fn wake(&self, id: u32) {
+        if self.closed.get() {
+            return;
+        }
         let current = self.current.get();
         {
             let mut sched = self.sched.borrow_mut();

@@ -154,6 +154,7 @@ fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failu
         let message = f.to_string();
         core.emit(crate::trace::EventKind::Failure { message });
     }
+    core.closed.set(true);
     let count = core.slab.borrow().len();
     for id in 0..count as u32 {
         let task = core.slab.borrow_mut()[id as usize].take();

@@ -257,6 +257,7 @@ fn panicked(
     core.current.set(None);
     if id == 0 || core.config.panic_is_failure {
         core.fail(failure);
+        core.closed.set(true); // the run is over: its last event is the failure
     } else {
         task.join.fail(JoinError::Panic(message));
     }
