@@ -43,6 +43,7 @@ pub fn check_determinism(
     let off = config.clone().trace(TraceMode::Off);
     let other = {
         let (scenario, off, spec, seeds) = (scenario.clone(), off.clone(), *spec, seeds.clone());
+        // The check itself runs a copy on another OS thread (each run stays on one).
         std::thread::spawn(move || {
             seeds
                 .map(|s| run_one(&scenario, off.clone().seed(s), &spec).fingerprint)

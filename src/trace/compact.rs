@@ -66,6 +66,12 @@ impl RawEvent {
         }
     }
 
+    /// Packs an already built [`Event`].
+    pub(super) fn from_event(e: Event, texts: &mut Vec<String>) -> Self {
+        let words = e.kind.words();
+        Self::encode(e.step, e.time_ns, e.worker, e.task, words, e.kind, texts)
+    }
+
     /// Unpacks an event.
     pub(super) fn decode(&self, texts: &[String]) -> Event {
         let text = || texts.get(self.arg as usize).cloned().unwrap_or_default();
@@ -150,16 +156,7 @@ mod tests {
                 task: (i % 3 == 0).then_some(5),
                 kind,
             };
-            let words = e.kind.words();
-            let raw = RawEvent::encode(
-                e.step,
-                e.time_ns,
-                e.worker,
-                e.task,
-                words,
-                e.kind.clone(),
-                &mut texts,
-            );
+            let raw = RawEvent::from_event(e.clone(), &mut texts);
             assert_eq!(raw.decode(&texts), e);
         }
     }

@@ -92,16 +92,7 @@ impl Trace {
     }
 
     fn keep(&mut self, e: Event) {
-        let words = e.kind.words();
-        let raw = RawEvent::encode(
-            e.step,
-            e.time_ns,
-            e.worker,
-            e.task,
-            words,
-            e.kind,
-            &mut self.texts,
-        );
+        let raw = RawEvent::from_event(e, &mut self.texts);
         self.raw.push(raw);
     }
 
