@@ -127,7 +127,10 @@ where
         .start(settings.start)
         .strategy(settings.strategy)
         .jobs(settings.jobs)
-        .seeds_dir(settings.seeds_dir.clone());
+        .seeds_dir(settings.seeds_dir.clone())
+        // A run stuck in a synchronous loop fails the test with its seed instead of
+        // hanging it (the stuck thread is abandoned; the test process exits anyway).
+        .watchdog(Some(std::time::Duration::from_secs(10)));
     let report = campaign.run().unwrap_or_else(|e| panic!("detsim: {e}"));
     let failing = report
         .regressions
