@@ -57,3 +57,30 @@ fn check_reports_a_failing_seed_with_a_replay_line() {
     assert!(out.failure().is_some());
     assert!(report.contains("DETSIM_STRATEGY=random"), "{report}");
 }
+
+#[test]
+fn a_runaway_synchronous_loop_fails_the_check_with_its_seed() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static RELEASE: AtomicBool = AtomicBool::new(false);
+    let panic = catch_unwind(AssertUnwindSafe(|| {
+        check(
+            Check::new()
+                .seeds(50)
+                .jobs(1)
+                .watchdog(std::time::Duration::from_millis(300)),
+            || async {
+                detsim::task::yield_now().await;
+                if detsim::rand::seed() == 3 {
+                    while !RELEASE.load(Ordering::Relaxed) {
+                        std::hint::spin_loop(); // no .await: only the watchdog can notice
+                    }
+                }
+            },
+        )
+    }))
+    .expect_err("the hang is reported");
+    RELEASE.store(true, Ordering::Relaxed);
+    let report = panic.downcast_ref::<String>().expect("a formatted report");
+    assert!(report.contains("seed 3"), "{report}");
+    assert!(report.contains("DETSIM_SEED=3"), "{report}");
+}

@@ -15,6 +15,7 @@ pub struct Check {
     strategy: StrategySpec,
     jobs: usize,
     seeds_dir: Option<PathBuf>,
+    watchdog: std::time::Duration,
 }
 
 impl Default for Check {
@@ -26,6 +27,7 @@ impl Default for Check {
             strategy: StrategySpec::Random,
             jobs: 0,
             seeds_dir: None,
+            watchdog: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -63,6 +65,13 @@ impl Check {
     /// Per-run configuration (its seed is replaced per run).
     pub fn config(mut self, c: Config) -> Self {
         self.config = c;
+        self
+    }
+
+    /// Real-time limit per run (default 10 s): a run stuck in a synchronous loop fails
+    /// the check with its seed instead of hanging the test.
+    pub fn watchdog(mut self, limit: std::time::Duration) -> Self {
+        self.watchdog = limit;
         self
     }
 
@@ -130,7 +139,7 @@ where
         .seeds_dir(settings.seeds_dir.clone())
         // A run stuck in a synchronous loop fails the test with its seed instead of
         // hanging it (the stuck thread is abandoned; the test process exits anyway).
-        .watchdog(Some(std::time::Duration::from_secs(10)));
+        .watchdog(Some(settings.watchdog));
     let report = campaign.run().unwrap_or_else(|e| panic!("detsim: {e}"));
     let failing = report
         .regressions
@@ -139,6 +148,17 @@ where
         .chain(&report.failures)
         .next();
     if let Some(f) = failing {
+        if f.kind == "hang" {
+            // Re-running it would hang again: report what the watchdog saw.
+            panic!(
+                "detsim: {}\nreplay with:\n  {}={} {}={} cargo test -- --exact {name}",
+                f.message,
+                env::SEED,
+                f.seed,
+                env::STRATEGY,
+                f.strategy
+            );
+        }
         let strategy: StrategySpec = f.strategy.parse().unwrap_or_default();
         let out = campaign.rerun_full(f.seed, &strategy, f.workers);
         panic!("{}", failure_report(&name, f.seed, &f.strategy, &out));
