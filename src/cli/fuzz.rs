@@ -29,6 +29,37 @@ fn isolate_command(scenario: &str) -> Result<crate::explore::Isolate> {
     })
 }
 
+/// Re-runs each new failure with the full trace (the campaign ran trace-off) and warns if
+/// its fingerprint differs: the program leaks nondeterminism, and its seeds will not
+/// replay reliably. Hangs and crashes are not re-run in this process. Returns the seeds
+/// that ran differently.
+fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<u64> {
+    let rerunnable = report
+        .failures
+        .iter()
+        .filter(|f| !f.fingerprint.is_empty() && f.schedule.is_none());
+    let mut leaky = Vec::new();
+    for f in rerunnable.take(5) {
+        let Ok(strategy) = f.strategy.parse() else {
+            continue;
+        };
+        let again = format!(
+            "{:016x}",
+            campaign
+                .rerun_full(f.seed, &strategy, f.workers)
+                .fingerprint
+        );
+        if again != f.fingerprint {
+            errln!(
+                "detsim: warning: seed {} ran differently when re-run (fingerprint {} then {}): the program leaks nondeterminism; run `check-determinism` to find where",
+                f.seed, f.fingerprint, again
+            );
+            leaky.push(f.seed);
+        }
+    }
+    leaky
+}
+
 pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
     check_fuzz_args(&a)?;
@@ -36,6 +67,10 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let report = run_with_progress(&campaign, a.json)?;
     let cx = Context::after_campaign(&a, scenario.name());
     print_report(&cx, &report, a.json)?;
+    if !a.isolate {
+        // In isolate mode a re-run belongs in a child too; skip the check there.
+        let _ = confirm_determinism(&campaign, &report);
+    }
     if report.stopped == StopReason::Hung {
         exit_after_hang();
     }
@@ -463,4 +498,33 @@ fn show(progress: &Progress, stop: &AtomicBool, tty: bool) {
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_that_does_not_reproduce_is_flagged() {
+        #[allow(clippy::disallowed_types)] // the leak under test
+        let leaky = Scenario::new("leaky", "fails, then runs differently", || async {
+            let map: std::collections::HashMap<u32, ()> = (0..16).map(|i| (i, ())).collect();
+            for (&k, _) in map.iter().take(4) {
+                crate::task::spawn_named(format!("t{k}"), async {})
+                    .await
+                    .unwrap();
+            }
+            panic!("always fails");
+        });
+        let campaign = Campaign::new(leaky, Config::default()).seeds(1).jobs(1);
+        let report = campaign.run().unwrap();
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(confirm_determinism(&campaign, &report), vec![0]);
+        let honest = Scenario::new("honest", "fails the same way every time", || async {
+            panic!("always fails");
+        });
+        let campaign = Campaign::new(honest, Config::default()).seeds(1).jobs(1);
+        let report = campaign.run().unwrap();
+        assert!(confirm_determinism(&campaign, &report).is_empty());
+    }
 }
