@@ -1,5 +1,6 @@
 //! A self-contained HTML timeline: one lane per worker, one box per poll (x = step),
-//! colour per task, hover for details; the text trace below it.
+//! colour per task, a grey bar while a worker is busy with a `burn`, hover for details;
+//! the text trace below it.
 
 use super::{text::fmt_time, Event, EventKind, Trace};
 use std::fmt::Write;
@@ -69,20 +70,39 @@ fn lane_labels(layout: &Layout) -> String {
     svg
 }
 
-/// A box per poll in its worker's lane, and a red line across the lanes per failure.
+/// A box per poll in its worker's lane, a bar per burn, and a red line per failure.
 fn event_marks(trace: &Trace, layout: &Layout) -> String {
     let mut svg = String::new();
+    // Per worker: the burn in progress (step it started, its duration), drawn when the
+    // worker polls again — that poll is where the busy stretch ends, in step terms.
+    let mut burning: Vec<Option<(u64, u64)>> = vec![None; layout.workers as usize];
     for e in trace.events() {
         let (Some(task), Some(w)) = (e.task, e.worker) else {
             continue;
         };
         match &e.kind {
-            EventKind::Poll => poll_box(&mut svg, trace, &e, task, w),
+            EventKind::Poll => {
+                if let Some((from, ns)) = burning[w as usize].take() {
+                    burn_bar(&mut svg, w, from, e.step, ns);
+                }
+                poll_box(&mut svg, trace, &e, task, w);
+            }
+            EventKind::Burn { duration_ns } => burning[w as usize] = Some((e.step, *duration_ns)),
             EventKind::Failure { message } => failure_line(&mut svg, &e, message, layout),
             _ => {}
         }
     }
     svg
+}
+
+fn burn_bar(svg: &mut String, worker: u16, from: u64, to: u64, ns: u64) {
+    let (x, y) = (MARGIN + (from + 1) * CELL, worker as u64 * LANE + 10);
+    let width = (to.saturating_sub(from + 1) * CELL).max(1);
+    let _ = write!(
+        svg,
+        r#"<rect x="{x}" y="{y}" width="{width}" height="8" fill="grey"><title>worker {worker} busy: burn {}</title></rect>"#,
+        fmt_time(ns)
+    );
 }
 
 fn poll_box(svg: &mut String, trace: &Trace, e: &Event, task: u32, worker: u16) {
