@@ -44,6 +44,12 @@ fn lost_update_shrinks_to_the_steps_the_race_needs_and_replays() {
     // main asserts), and the shrinker gets there from a 30+ step run with five
     // bystanders (measured: 35 -> 6 steps, 28 -> 5 switches, 97 replays).
     assert!(shrunk.after.steps <= 6, "shrunk to {:?}", shrunk.after);
+    // The race needs one preemption: inc-0 yields and is runnable, inc-1 runs instead.
+    assert!(shrunk.after.preemptions <= shrunk.before.preemptions);
+    assert!(
+        shrunk.after.preemptions >= 1,
+        "a lost update needs a preemption"
+    );
     assert!(shrunk.before.steps > 20);
     assert!(shrunk.after <= shrunk.before);
     eprintln!(

@@ -294,13 +294,15 @@ fn print_shrunk(scenario: &str, what: &str, shrunk: &Shrunk, a: &ShrinkArgs) {
     );
     let (b, f) = (shrunk.before, shrunk.after);
     outln!(
-        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}",
+        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}",
         b.steps,
         f.steps,
         b.choices,
         f.choices,
         b.switches,
-        f.switches
+        f.switches,
+        b.preemptions,
+        f.preemptions
     );
     outln!(
         "  failure ({}): {}",

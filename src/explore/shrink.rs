@@ -12,7 +12,7 @@
 //!
 //! Each candidate replays *leniently* (out-of-range values clamp, a short schedule pads
 //! with zeros) and is accepted if it fails with the same [`Failure::signature`] and is
-//! smaller by (steps, choices, sum of values). The accepted schedule is the one the
+//! smaller by (steps, choices, preemptions, context switches, sum of values). The accepted schedule is the one the
 //! replay *recorded*, so the result always replays strictly to the same failure.
 
 use crate::{ChoiceKind, Config, Failure, Outcome, Scenario, Schedule, Sim, TraceMode};
@@ -27,6 +27,8 @@ pub struct Measure {
     pub choices: usize,
     /// Context switches: consecutive polls of different tasks.
     pub switches: u64,
+    /// Preemptions: switches away from a task that could have run on.
+    pub preemptions: u64,
 }
 
 /// The result of [`shrink`].
@@ -53,6 +55,7 @@ pub struct NotFailing;
 struct Key {
     steps: u64,
     choices: usize,
+    preemptions: u64,
     switches: u64,
     total: u128,
 }
@@ -63,6 +66,7 @@ fn key(out: &Outcome<()>) -> Key {
     Key {
         steps: out.stats.steps,
         choices: s.len(),
+        preemptions: out.stats.preemptions,
         switches: out.stats.switches,
         total: s.choices.iter().map(|c| c.value as u128).sum(),
     }
@@ -263,5 +267,6 @@ pub fn measure(out: &Outcome<()>) -> Measure {
         steps: out.stats.steps,
         choices: out.schedule.len(),
         switches: out.stats.switches,
+        preemptions: out.stats.preemptions,
     }
 }

@@ -96,6 +96,7 @@ pub(crate) struct Core {
     pub(crate) replaying: bool,
     pub(crate) timers_fired: Cell<u64>,
     pub(crate) switches: Cell<u64>,
+    pub(crate) preemptions: Cell<u64>,
     /// The task polled most recently, across clock jumps (unlike `last_polled`).
     pub(crate) previous: Cell<Option<u32>>,
 }
@@ -138,6 +139,7 @@ impl Core {
             replaying,
             timers_fired: Cell::new(0),
             switches: Cell::new(0),
+            preemptions: Cell::new(0),
             previous: Cell::new(None),
             config,
         }

@@ -147,6 +147,9 @@ pub struct Stats {
     pub choices: u64,
     /// Context switches: polls of a different task than the one polled just before.
     pub switches: u64,
+    /// Preemptions: switches away from a task that was still runnable (it yielded or was
+    /// woken during its poll), as in CHESS's preemption bounding.
+    pub preemptions: u64,
 }
 
 /// Everything a run produced.

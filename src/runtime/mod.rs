@@ -192,6 +192,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         timers_fired: core.timers_fired.get(),
         choices: chooser.recorded_len() as u64,
         switches: core.switches.get(),
+        preemptions: core.preemptions.get(),
     };
     Outcome {
         seed,

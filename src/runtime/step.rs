@@ -94,6 +94,9 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
     };
     let ready = sched.ready.swap_remove(index);
     sched.tasks[ready.task as usize].status = Status::Running { woken: false };
+    if preempts(core, &sched, ready.task, now) {
+        core.preemptions.set(core.preemptions.get() + 1);
+    }
     let idle = |w: u16| sched.busy_until[w as usize] <= now;
     if ready.pinned || (ready.home != NO_HOME && idle(ready.home)) {
         return Some((ready.task, ready.home));
@@ -107,6 +110,22 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
         core.emit_at(Some(ready.task), Some(w), steal);
     }
     Some((ready.task, w))
+}
+
+/// True if picking `task` switches away from the previously polled task while that one
+/// could have run on (it yielded or was woken during its poll).
+fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
+    let Some(last) = core.last_polled.get().filter(|&l| l != task) else {
+        return false;
+    };
+    if sched.tasks[last as usize].status != Status::Queued {
+        return false;
+    }
+    if sched.busy == 0 {
+        return true; // every ready task is a candidate
+    }
+    let entry = sched.ready.iter().find(|r| r.task == last);
+    entry.is_some_and(|r| !r.pinned || sched.busy_until[r.home as usize] <= now)
 }
 
 /// The idle worker that takes a task whose home worker is busy or absent (rule 2).
