@@ -14,6 +14,7 @@ pub(crate) fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
 
 /// Calls `f` with the current simulation; panics with a clear message outside one.
 #[track_caller]
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Core) -> R) -> R {
     if !CORE.is_set() {
         panic!("detsim: this must be called from inside a simulation (Sim::run); no simulation is running on this thread");
@@ -22,6 +23,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&Core) -> R) -> R {
 }
 
 /// Calls `f` with the current simulation, if any.
+#[inline]
 pub(crate) fn try_with<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     CORE.is_set().then(|| CORE.with(f))
 }

@@ -114,6 +114,7 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
 
 /// True if picking `task` switches away from the previously polled task while that one
 /// could have run on (it yielded or was woken during its poll).
+#[inline(always)]
 fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
     let Some(last) = core.last_polled.get().filter(|&l| l != task) else {
         return false;
@@ -124,6 +125,11 @@ fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
     if sched.busy == 0 {
         return true; // every ready task is a candidate
     }
+    preempts_busy(sched, last, now)
+}
+
+#[cold]
+fn preempts_busy(sched: &Sched, last: u32, now: u64) -> bool {
     let entry = sched.ready.iter().find(|r| r.task == last);
     entry.is_some_and(|r| !r.pinned || sched.busy_until[r.home as usize] <= now)
 }
