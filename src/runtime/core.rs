@@ -77,6 +77,8 @@ pub(crate) struct Core {
     // Boxed so a poll moves one pointer out of the slab and back, not the whole task.
     pub(crate) slab: RefCell<Vec<Option<Box<TaskBox>>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// The deadline of the timer whose waker is being called (see `fire_timers`).
+    pub(crate) firing: Cell<Option<u64>>,
     /// Reused buffer of timers due at the current instant.
     pub(crate) due: RefCell<Vec<(u64, std::task::Waker)>>,
     pub(crate) chooser: RefCell<Chooser>,
@@ -127,6 +129,7 @@ impl Core {
             slab: RefCell::new(Vec::with_capacity(16)),
             timers: RefCell::new(Timers::default()),
             due: RefCell::new(Vec::new()),
+            firing: Cell::new(None),
             chooser: RefCell::new(chooser),
             strategy: RefCell::new(strategy),
             trace: RefCell::new(Trace::new(config.seed, config.trace)),
@@ -209,7 +212,10 @@ impl Core {
                 Status::Queued | Status::Done => return,
             }
         }
-        self.emit(EventKind::Wake { target: id });
+        match self.firing.take() {
+            Some(deadline_ns) => self.emit_at(Some(id), None, EventKind::TimerFire { deadline_ns }),
+            None => self.emit(EventKind::Wake { target: id }),
+        }
     }
 }
 

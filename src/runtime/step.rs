@@ -339,10 +339,13 @@ fn fire_timers(core: &Core, now: u64) {
             .choose(ChoiceKind::Timer, due.len());
         let (deadline, waker) = due.swap_remove(i);
         core.timers_fired.set(core.timers_fired.get() + 1);
-        core.emit(EventKind::TimerFire {
-            deadline_ns: deadline,
-        });
+        // The wake this causes is recorded as the timer firing *for* that task (one
+        // event, not two); a waker that wakes no task leaves it to be recorded here.
+        core.firing.set(Some(deadline));
         waker.wake();
+        if let Some(deadline_ns) = core.firing.take() {
+            core.emit(EventKind::TimerFire { deadline_ns });
+        }
     }
     core.due.replace(due);
 }

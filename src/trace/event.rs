@@ -63,7 +63,7 @@ pub enum EventKind {
         /// Deadline, in virtual nanoseconds.
         deadline_ns: u64,
     },
-    /// A timer fired.
+    /// A timer fired; the event's task is the task it woke, if any.
     TimerFire {
         /// Its deadline.
         deadline_ns: u64,
