@@ -80,7 +80,10 @@ pub(crate) struct Core {
     /// The deadline of the timer whose waker is being called (see `fire_timers`).
     pub(crate) firing: Cell<Option<u64>>,
     /// Reused buffer of timers due at the current instant.
-    pub(crate) due: RefCell<Vec<(u64, std::task::Waker)>>,
+    pub(crate) due: RefCell<Vec<(u64, crate::time::timers::TimerWaker)>>,
+    /// Identity (data and vtable pointers) of the polled task's own waker, so a timer
+    /// armed with it can store the task id instead of a waker clone.
+    pub(crate) current_waker: Cell<Option<(*const (), *const std::task::RawWakerVTable)>>,
     pub(crate) chooser: RefCell<Chooser>,
     pub(crate) strategy: RefCell<Box<dyn Strategy>>,
     pub(crate) trace: RefCell<Trace>,
@@ -130,6 +133,7 @@ impl Core {
             timers: RefCell::new(Timers::default()),
             due: RefCell::new(Vec::new()),
             firing: Cell::new(None),
+            current_waker: Cell::new(None),
             chooser: RefCell::new(chooser),
             strategy: RefCell::new(strategy),
             trace: RefCell::new(Trace::new(config.seed, config.trace)),
@@ -182,6 +186,15 @@ impl Core {
             name: meta.name.to_string(),
             spawned_at: fmt_location(meta.location),
         }
+    }
+
+    /// The id of the task being polled, if `waker` is that task's own waker (compared by
+    /// identity: the same data and vtable pointers; nothing is dereferenced).
+    #[inline]
+    pub(crate) fn own_task(&self, waker: &std::task::Waker) -> Option<u32> {
+        let (task, _) = self.current.get()?;
+        let id = (waker.data(), waker.vtable() as *const _);
+        (self.current_waker.get() == Some(id)).then_some(task)
     }
 
     /// Marks a task runnable. Wakes of finished or already queued tasks are no-ops.

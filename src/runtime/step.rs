@@ -16,6 +16,7 @@ use super::panic;
 use super::task::{drop_task, JoinError};
 use crate::choice::ChoiceKind;
 use crate::explore::Candidates;
+use crate::time::timers::TimerWaker;
 use crate::trace::EventKind;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
@@ -191,6 +192,8 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
         .take()
         .expect("slab invariant: a ready task's future is in the slab");
     core.current.set(Some((id, worker)));
+    core.current_waker
+        .set(Some((task.waker.data(), task.waker.vtable() as *const _)));
     core.emit(EventKind::Poll);
     let result = {
         let mut cx = Context::from_waker(&task.waker);
@@ -342,7 +345,10 @@ fn fire_timers(core: &Core, now: u64) {
         // The wake this causes is recorded as the timer firing *for* that task (one
         // event, not two); a waker that wakes no task leaves it to be recorded here.
         core.firing.set(Some(deadline));
-        waker.wake();
+        match waker {
+            TimerWaker::Task(id) => core.wake(id),
+            TimerWaker::Other(waker) => waker.wake(),
+        }
         if let Some(deadline_ns) = core.firing.take() {
             core.emit(EventKind::TimerFire { deadline_ns });
         }

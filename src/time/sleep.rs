@@ -1,6 +1,6 @@
 //! [`sleep`] and [`sleep_until`].
 
-use super::timers::TimerKey;
+use super::timers::{TimerKey, TimerWaker};
 use super::Instant;
 use crate::runtime::context;
 use crate::trace::EventKind;
@@ -72,10 +72,17 @@ impl Future for Sleep {
         let deadline = self.deadline.0;
         let key = self.key;
         let (ready, armed) = context::with(|core| match key {
-            Some(key) => (core.timers.borrow_mut().poll(key, cx.waker()), None),
+            Some(key) => {
+                let own = core.own_task(cx.waker());
+                (core.timers.borrow_mut().poll(key, cx.waker(), own), None)
+            }
             None if deadline <= core.now.get() => (true, None),
             None => {
-                let key = core.timers.borrow_mut().arm(deadline, cx.waker().clone());
+                let waker = match core.own_task(cx.waker()) {
+                    Some(id) => TimerWaker::Task(id),
+                    None => TimerWaker::Other(cx.waker().clone()),
+                };
+                let key = core.timers.borrow_mut().arm(deadline, waker);
                 core.emit(EventKind::TimerSet {
                     deadline_ns: deadline,
                 });

@@ -22,10 +22,20 @@ pub(crate) struct TimerKey {
     generation: u32,
 }
 
+/// Whom a timer wakes. Most timers are armed by a task for itself, so those store the
+/// task id: no waker clone when armed, a direct wake when fired.
+#[derive(Debug)]
+pub(crate) enum TimerWaker {
+    /// The task with this id, armed from its own poll with its own waker.
+    Task(u32),
+    /// Any other waker (a combinator's, a foreign executor's).
+    Other(Waker),
+}
+
 #[derive(Debug)]
 enum SlotState {
     Free,
-    Armed { waker: Waker },
+    Armed { waker: TimerWaker },
     Fired,
 }
 
@@ -47,7 +57,7 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn arm(&mut self, deadline: u64, waker: Waker) -> TimerKey {
+    pub(crate) fn arm(&mut self, deadline: u64, waker: TimerWaker) -> TimerKey {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -74,15 +84,19 @@ impl Timers {
         key
     }
 
-    /// True if the timer fired; otherwise refreshes its waker.
-    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker) -> bool {
+    /// True if the timer fired; otherwise refreshes its waker (`own`: the polling task's
+    /// id if `waker` is that task's own waker).
+    pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker, own: Option<u32>) -> bool {
         let s = &mut self.slots[key.slot as usize];
         debug_assert_eq!(s.generation, key.generation, "timer key outlived its slot");
         match &mut s.state {
             SlotState::Fired => true,
-            SlotState::Armed { waker: w, .. } => {
-                if !w.will_wake(waker) {
-                    *w = waker.clone();
+            SlotState::Armed { waker: w } => {
+                match (own, &*w) {
+                    (Some(id), TimerWaker::Task(t)) if *t == id => {}
+                    (Some(id), _) => *w = TimerWaker::Task(id),
+                    (None, TimerWaker::Other(o)) if o.will_wake(waker) => {}
+                    (None, _) => *w = TimerWaker::Other(waker.clone()),
                 }
                 false
             }
@@ -126,7 +140,7 @@ impl Timers {
 
     /// Marks every live timer due at or before `now` as fired; appends their wakers to
     /// `due` in (deadline, arming) order.
-    pub(crate) fn take_due(&mut self, now: u64, due: &mut Vec<(u64, Waker)>) {
+    pub(crate) fn take_due(&mut self, now: u64, due: &mut Vec<(u64, TimerWaker)>) {
         while let Some(entry) = self.buckets.first_entry() {
             let deadline = *entry.key();
             if deadline > now {
@@ -176,21 +190,23 @@ mod tests {
     #[test]
     fn fires_in_deadline_order_and_skips_released() {
         let mut t = Timers::default();
-        let a = t.arm(30, noop_waker());
-        let b = t.arm(10, noop_waker());
-        let c = t.arm(10, noop_waker());
+        let other = || TimerWaker::Other(noop_waker());
+        let a = t.arm(30, other());
+        let b = t.arm(10, TimerWaker::Task(1));
+        let c = t.arm(10, other());
         t.release(c);
         assert_eq!(t.next_deadline(), Some(10));
         let mut due = Vec::new();
         t.take_due(10, &mut due);
         assert_eq!(due.len(), 1);
-        assert!(t.poll(b, &noop_waker()));
-        assert!(!t.poll(a, &noop_waker()));
+        assert!(matches!(due[0].1, TimerWaker::Task(1)));
+        assert!(t.poll(b, &noop_waker(), None));
+        assert!(!t.poll(a, &noop_waker(), Some(2)));
         t.release(b);
         assert_eq!(t.next_deadline(), Some(30));
         assert_eq!(t.armed(), 1);
         // The released slot is reused with a new generation; the old key is stale.
-        let d = t.arm(5, noop_waker());
+        let d = t.arm(5, other());
         assert_ne!(d, c);
         assert_eq!(t.next_deadline(), Some(5));
     }
