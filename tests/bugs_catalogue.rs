@@ -167,7 +167,7 @@ fn assert_pct_beats_random(name: &str) {
     let pct = pct.expect("PCT(3) finds the reorder bug in most campaigns");
     // Random not finding it in most campaigns counts as a larger median.
     assert!(
-        random.map_or(true, |r| pct < r),
+        random.is_none_or(|r| pct < r),
         "PCT(3) {pct} vs Random {random:?}"
     );
 }

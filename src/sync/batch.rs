@@ -86,7 +86,7 @@ impl Batch {
     /// change, so the state stays consistent).
     pub(crate) fn release(&self, n: usize) {
         let mut st = self.lock();
-        if st.permits.checked_add(n).map_or(true, |t| t > MAX_PERMITS) {
+        if st.permits.checked_add(n).is_none_or(|t| t > MAX_PERMITS) {
             drop(st);
             panic!("a semaphore cannot hold more than {MAX_PERMITS} permits");
         }
