@@ -2,13 +2,25 @@
 //! processes — and without `--isolate` the in-flight log still names them.
 
 use assert_cmd::Command;
+use std::path::Path;
+use std::process::Output;
+
+/// Runs `detsim ARGS --seeds-dir DIR`.
+fn detsim(args: &[&str], dir: &Path) -> Output {
+    Command::cargo_bin("detsim")
+        .unwrap()
+        .args(args)
+        .arg("--seeds-dir")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
 
 #[test]
 fn aborting_seeds_are_reported_exactly_with_isolate() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("detsim")
-        .unwrap()
-        .args([
+    let out = detsim(
+        &[
             "fuzz",
             "abort-canary",
             "--isolate",
@@ -19,11 +31,9 @@ fn aborting_seeds_are_reported_exactly_with_isolate() {
             "--json",
             "--jobs",
             "2",
-        ])
-        .arg("--seeds-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
     assert_eq!(report["failing_seeds"], serde_json::json!([0, 100, 200]));
@@ -35,9 +45,8 @@ fn aborting_seeds_are_reported_exactly_with_isolate() {
     }
     // The next campaign replays those saved seeds first — in children too, so the
     // campaign survives them and reports them as still failing.
-    let again = Command::cargo_bin("detsim")
-        .unwrap()
-        .args([
+    let again = detsim(
+        &[
             "fuzz",
             "abort-canary",
             "--isolate",
@@ -46,11 +55,9 @@ fn aborting_seeds_are_reported_exactly_with_isolate() {
             "--seeds",
             "50",
             "--json",
-        ])
-        .arg("--seeds-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert_eq!(again.status.code(), Some(1), "{again:?}");
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON summary");
     let regressions = report["regressions"].as_array().unwrap();
@@ -64,9 +71,8 @@ fn aborting_seeds_are_reported_exactly_with_isolate() {
 #[test]
 fn without_isolate_the_inflight_log_names_the_seed_that_killed_the_process() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("detsim")
-        .unwrap()
-        .args([
+    let out = detsim(
+        &[
             "fuzz",
             "abort-canary",
             "--start",
@@ -75,11 +81,9 @@ fn without_isolate_the_inflight_log_names_the_seed_that_killed_the_process() {
             "150",
             "--jobs",
             "1",
-        ])
-        .arg("--seeds-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert!(
         out.status.code().is_none() || out.status.code() == Some(134),
         "the process aborted: {out:?}"
@@ -93,9 +97,8 @@ fn without_isolate_the_inflight_log_names_the_seed_that_killed_the_process() {
         .collect();
     assert!(open.last().unwrap().starts_with("claim 97 "), "{inflight}");
     // The next campaign re-runs the left-over chunk first (in a child, so it survives).
-    let next = Command::cargo_bin("detsim")
-        .unwrap()
-        .args([
+    let next = detsim(
+        &[
             "fuzz",
             "abort-canary",
             "--isolate",
@@ -104,11 +107,9 @@ fn without_isolate_the_inflight_log_names_the_seed_that_killed_the_process() {
             "--seeds",
             "1",
             "--json",
-        ])
-        .arg("--seeds-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     let report: serde_json::Value = serde_json::from_slice(&next.stdout).expect("JSON summary");
     let resumed = report["resumed_in_flight"].as_array().unwrap();
     assert!(resumed.contains(&serde_json::json!(100)), "{report}");

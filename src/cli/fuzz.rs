@@ -457,6 +457,7 @@ impl ProgressDisplay {
         let tty = std::io::stderr().is_terminal();
         let thread = (!quiet).then(|| {
             let stop = stop.clone();
+            // The display's own thread only reads counters; no run ever runs on it.
             std::thread::spawn(move || show(&progress, &stop, tty))
         });
         ProgressDisplay { stop, thread }

@@ -26,7 +26,7 @@ async fn cpu_work(limit: &Option<Rc<Semaphore>>, chunk: Duration) {
 
 async fn heartbeat() {
     for _ in 0..HEARTBEATS {
-        let due = Instant::now() + PERIOD;
+        let due = Instant::now() + PERIOD; // detsim's virtual clock, not std's
         sleep(PERIOD).await;
         let late = Instant::now().duration_since(due);
         assert!(

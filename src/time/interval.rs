@@ -22,7 +22,7 @@ use std::time::Duration;
 /// ```
 pub fn interval(period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
-    let start = Instant::now();
+    let start = Instant::now(); // the virtual clock (this module's Instant)
     Interval {
         period,
         next: start,

@@ -22,7 +22,7 @@ use std::time::Duration;
 /// assert_eq!(out.result.unwrap(), 5_000_000);
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    sleep_until(Instant::now() + duration) // virtual time: super::Instant
 }
 
 /// Waits until the virtual clock reaches `deadline`.
