@@ -227,7 +227,11 @@ impl Ledger {
         let firsts: Vec<u64> = self.chunks.keys().copied().collect();
         for first in firsts {
             let chunk = &self.chunks[&first];
-            let complete = chunk.ran_to.is_some_and(|r| r >= chunk.end || r > bound);
+            // What did not run (from `ran_to`, or from `first` if nothing did) is past the
+            // bound: no thread runs it any more, and the report does not include it.
+            let complete = chunk
+                .ran_to
+                .map_or(first > bound, |r| r >= chunk.end || r > bound);
             if !all && (first != self.frontier || !complete) {
                 return;
             }
@@ -235,7 +239,7 @@ impl Ledger {
             let mut saved = true;
             let keep: Vec<FoundFailure> = self
                 .failures
-                .range(first..end.min(bound.saturating_add(1)))
+                .range(first..end.min(bound.saturating_add(1)).max(first))
                 .map(|(_, f)| f.clone())
                 .collect();
             for f in &keep {
