@@ -169,3 +169,19 @@ fn two_shards_sharing_a_seeds_directory_keep_every_case() {
         assert!(file.contains(&seed), "seed {seed} lost: {file:?}");
     }
 }
+
+#[test]
+fn shrinking_a_hang_is_a_one_line_error_not_a_stuck_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("detsim")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["shrink", "hang-canary", "--seed", "13", "--watchdog", "300ms", "--out", "x.schedule"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = text(&out.stderr);
+    assert!(err.contains("seed 13") && err.contains("hangs"), "{err}");
+    assert!(!dir.path().join("x.schedule").exists());
+}

@@ -279,3 +279,32 @@ fn a_campaign_ends_as_soon_as_its_work_ends() {
         started.elapsed()
     );
 }
+
+#[test]
+fn shrinking_is_under_the_watchdog() {
+    use detsim::explore::{shrink_with_watchdog, ShrinkError};
+    static RELEASE: AtomicBool = AtomicBool::new(false);
+    // Fails on a nonzero draw; a zero draw — what shrinking tries first — hangs.
+    let s = Scenario::new("zero-hangs", "hangs when the draw is 0", || async {
+        detsim::task::yield_now().await;
+        if detsim::rand::random::<u64>() == 0 {
+            stuck(&RELEASE);
+        }
+        panic!("nonzero draw");
+    });
+    let config = Config::default().seed(1).trace(detsim::TraceMode::Schedule);
+    let failing = s.run(config.clone());
+    assert!(failing.failure().is_some());
+    let limit = Some(Duration::from_millis(200));
+    let shrunk = shrink_with_watchdog(&s, &config, failing.schedule.clone(), 1_000, limit)
+        .expect("the original fails");
+    assert!(shrunk.stopped_by_hang);
+    assert!(shrunk.attempts < 1_000);
+    assert_eq!(shrunk.failure.signature(), failing.failure().unwrap().signature());
+    // A schedule whose replay hangs is an error, not a stuck shrink.
+    let mut hanging = failing.schedule.clone();
+    hanging.choices.iter_mut().for_each(|c| c.value = 0);
+    let err = shrink_with_watchdog(&s, &config, hanging, 1_000, limit).unwrap_err();
+    assert!(matches!(err, ShrinkError::Hangs(_)), "{err}");
+    RELEASE.store(true, Ordering::Relaxed);
+}

@@ -34,7 +34,7 @@ pub use isolate::{Isolate, RunSummary};
 pub use pct::Pct;
 pub use random::Random;
 pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
-pub use shrink::{measure, shrink, Measure, NotFailing, Shrunk};
+pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};
 pub use spec::{SpecError, StrategySpec};
 pub use strategy::{Candidates, Strategy};
 pub use watchdog::Hung;
