@@ -1,9 +1,12 @@
 //! No failing seed lost, end to end: a saved hang does not hang later campaigns, a crash
 //! while resuming keeps the seed, and concurrent processes never lose each other's cases.
 
+// These tests measure that hangs are cut short and campaigns end quickly: wall time.
+#![allow(clippy::disallowed_methods)]
+
 use assert_cmd::Command;
-use detsim::harness::{append_case, SeedCase, SeedsFile};
 use detsim::explore::StrategySpec;
+use detsim::harness::{append_case, SeedCase, SeedsFile};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -39,19 +42,39 @@ fn saved(dir: &Path, scenario: &str) -> Vec<u64> {
 fn a_saved_hang_is_reported_again_by_the_next_fuzz_instead_of_hanging_it() {
     let dir = tempfile::tempdir().unwrap();
     let first = detsim(
-        &["fuzz", "hang-canary", "--watchdog", "1s", "--seeds", "20", "--jobs", "2"],
+        &[
+            "fuzz",
+            "hang-canary",
+            "--watchdog",
+            "1s",
+            "--seeds",
+            "20",
+            "--jobs",
+            "2",
+        ],
         dir.path(),
     );
     let report = text(&first.stdout);
     assert_eq!(first.status.code(), Some(1), "{first:?}");
     assert!(report.contains("FAILED seed 3 "), "{report}");
-    assert!(report.contains("it hangs"), "the replay line says it hangs: {report}");
+    assert!(
+        report.contains("it hangs"),
+        "the replay line says it hangs: {report}"
+    );
     assert_eq!(saved(dir.path(), "hang-canary"), vec![3]);
     // Seeds 100 and 101 pass; the saved seed 3 is replayed first, under the watchdog.
     let started = Instant::now();
     let again = detsim(
         &[
-            "fuzz", "hang-canary", "--watchdog", "1s", "--start", "100", "--seeds", "2", "--json",
+            "fuzz",
+            "hang-canary",
+            "--watchdog",
+            "1s",
+            "--start",
+            "100",
+            "--seeds",
+            "2",
+            "--json",
         ],
         dir.path(),
     );
@@ -68,17 +91,30 @@ fn a_crash_while_resuming_keeps_the_seed_until_a_campaign_saves_it() {
     let dir = tempfile::tempdir().unwrap();
     // The process aborts at seed 0.
     let first = detsim(&["fuzz", "abort-canary", "--seeds", "300"], dir.path());
-    assert!(first.status.code() != Some(0) && first.status.code() != Some(1), "{first:?}");
+    assert!(
+        first.status.code() != Some(0) && first.status.code() != Some(1),
+        "{first:?}"
+    );
     // Resuming the in-flight chunk aborts again, at seed 0.
     let second = detsim(
         &["fuzz", "abort-canary", "--start", "1001", "--seeds", "50"],
         dir.path(),
     );
-    assert!(second.status.code() != Some(0) && second.status.code() != Some(1), "{second:?}");
+    assert!(
+        second.status.code() != Some(0) && second.status.code() != Some(1),
+        "{second:?}"
+    );
     // In child processes the resumed seed 0 is caught, reported and saved.
     let third = detsim(
         &[
-            "fuzz", "abort-canary", "--start", "1001", "--seeds", "50", "--isolate", "--json",
+            "fuzz",
+            "abort-canary",
+            "--start",
+            "1001",
+            "--seeds",
+            "50",
+            "--isolate",
+            "--json",
         ],
         dir.path(),
     );
@@ -115,7 +151,13 @@ fn concurrent_processes_never_lose_each_others_cases() {
     let children: Vec<_> = (0..4u64)
         .map(|k| {
             std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--ignored", "--exact", "append_child", "--test-threads", "1"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "append_child",
+                    "--test-threads",
+                    "1",
+                ])
                 .env("APPEND_CHILD_PATH", &path)
                 .env("APPEND_CHILD_FROM", (k * 1000).to_string())
                 .stdout(std::process::Stdio::null())
@@ -129,9 +171,7 @@ fn concurrent_processes_never_lose_each_others_cases() {
     // Every line parses (none torn), and all 160 cases are there.
     let mut seeds = saved(dir.path(), "shared");
     seeds.sort_unstable();
-    let expected: Vec<u64> = (0..4u64)
-        .flat_map(|k| k * 1000..k * 1000 + 40)
-        .collect();
+    let expected: Vec<u64> = (0..4u64).flat_map(|k| k * 1000..k * 1000 + 40).collect();
     assert_eq!(seeds, expected);
 }
 
@@ -141,8 +181,18 @@ fn two_shards_sharing_a_seeds_directory_keep_every_case() {
     let shard = |k: &str| {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("detsim"));
         cmd.args([
-            "fuzz", "bank", "--seeds", "3000", "--keep-going", "1000", "--jobs", "1", "--json",
-            "--shard", k, "--seeds-dir",
+            "fuzz",
+            "bank",
+            "--seeds",
+            "3000",
+            "--keep-going",
+            "1000",
+            "--jobs",
+            "1",
+            "--json",
+            "--shard",
+            k,
+            "--seeds-dir",
         ])
         .arg(dir.path())
         .stderr(std::process::Stdio::null())
@@ -176,7 +226,16 @@ fn shrinking_a_hang_is_a_one_line_error_not_a_stuck_command() {
     let out = Command::cargo_bin("detsim")
         .unwrap()
         .current_dir(dir.path())
-        .args(["shrink", "hang-canary", "--seed", "13", "--watchdog", "300ms", "--out", "x.schedule"])
+        .args([
+            "shrink",
+            "hang-canary",
+            "--seed",
+            "13",
+            "--watchdog",
+            "300ms",
+            "--out",
+            "x.schedule",
+        ])
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();

@@ -5,6 +5,9 @@
 //! Hanging programs here loop on a sleep (no `.await`, so only the watchdog sees them)
 //! until their test releases them, so abandoned threads cost no CPU and end.
 
+// These tests measure that hangs are cut short and campaigns end quickly: wall time.
+#![allow(clippy::disallowed_methods)]
+
 use detsim::explore::{Campaign, StopReason, StrategySpec};
 use detsim::harness::SeedsFile;
 use detsim::{Config, Scenario};
@@ -59,7 +62,11 @@ fn a_saved_hang_is_replayed_under_the_watchdog_not_forever() {
     assert!(started.elapsed() < Duration::from_secs(10));
     let regression = again.regressions[0].failure.as_ref().expect("still hangs");
     assert_eq!((regression.seed, regression.kind.as_str()), (7, "hang"));
-    assert!(regression.message.contains("watchdog"), "{}", regression.message);
+    assert!(
+        regression.message.contains("watchdog"),
+        "{}",
+        regression.message
+    );
     assert!(again.failed());
     // A full-trace re-run of it is under the watchdog too.
     let c = campaign(&hang, dir.path(), 1);
@@ -300,7 +307,10 @@ fn shrinking_is_under_the_watchdog() {
         .expect("the original fails");
     assert!(shrunk.stopped_by_hang);
     assert!(shrunk.attempts < 1_000);
-    assert_eq!(shrunk.failure.signature(), failing.failure().unwrap().signature());
+    assert_eq!(
+        shrunk.failure.signature(),
+        failing.failure().unwrap().signature()
+    );
     // A schedule whose replay hangs is an error, not a stuck shrink.
     let mut hanging = failing.schedule.clone();
     hanging.choices.iter_mut().for_each(|c| c.value = 0);

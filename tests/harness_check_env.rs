@@ -78,7 +78,10 @@ fn detsim_seed_replays_exactly_that_seed() {
     let (_, shown) = report.split_once("events; the whole trace is in").unwrap();
     let shown = shown.split_once("replay with:").unwrap().0;
     assert_eq!(shown.lines().count() - 1, out.trace.len(), "{report}");
-    assert!(shown.contains("spawn t0:main"), "the first event is shown: {report}");
+    assert!(
+        shown.contains("spawn t0:main"),
+        "the first event is shown: {report}"
+    );
     // The panic points at the test that called `check`, not inside detsim.
     let probe = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--ignored", "--exact", "location_probe", "--nocapture"])
@@ -91,19 +94,24 @@ fn detsim_seed_replays_exactly_that_seed() {
         String::from_utf8_lossy(&probe.stderr)
     );
     assert!(
-        printed.contains(&format!("panicked at tests/harness_check_env.rs:{PROBE_LINE}:")),
+        printed.contains(&format!(
+            "panicked at tests/harness_check_env.rs:{PROBE_LINE}:"
+        )),
         "{printed}"
     );
     // A hang under DETSIM_SEED is stopped by the watchdog and reported as one.
     static RELEASE: AtomicBool = AtomicBool::new(false);
     std::env::set_var("DETSIM_SEED", "3");
     let panic = catch_unwind(AssertUnwindSafe(|| {
-        check(Check::new().watchdog(Duration::from_millis(200)), || async {
-            detsim::task::yield_now().await;
-            while detsim::rand::seed() == 3 && !RELEASE.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        })
+        check(
+            Check::new().watchdog(Duration::from_millis(200)),
+            || async {
+                detsim::task::yield_now().await;
+                while detsim::rand::seed() == 3 && !RELEASE.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            },
+        )
     }))
     .expect_err("the hang is reported");
     RELEASE.store(true, Ordering::Relaxed);

@@ -5,7 +5,9 @@ use super::args::{
 };
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::watchdog::run_guarded;
-use crate::explore::{check_determinism, run_one, shrink_with_watchdog, ShrinkError, Shrunk, StrategySpec};
+use crate::explore::{
+    check_determinism, run_one, shrink_with_watchdog, ShrinkError, Shrunk, StrategySpec,
+};
 use crate::harness::{ScheduleFile, ScheduleFileError, ScheduleHeader};
 use crate::{Config, Failure, Outcome, Scenario, TraceMode};
 use anyhow::{Context, Result};

@@ -136,7 +136,10 @@ impl InFlight {
 
     /// Ends the campaign's use of the log: deleted if nothing in it is open (rule 4).
     pub(crate) fn finish(self) {
-        let log = self.log.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let log = self
+            .log
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         if log.open.is_empty() {
             // Removed while still locked, so no other campaign adopts it meanwhile.
             let _ = std::fs::remove_file(&self.path);
@@ -283,7 +286,10 @@ mod tests {
         assert!(!dir.path().join("s.2.inflight").exists(), "adopted");
         c3.done(c(10));
         c3.finish();
-        assert!(dir.path().join("s.inflight").exists(), "claim 20 is still open");
+        assert!(
+            dir.path().join("s.inflight").exists(),
+            "claim 20 is still open"
+        );
         let (c4, left) = InFlight::open(dir.path(), "s", c(0)).unwrap();
         assert_eq!(left, vec![c(20)]);
         c4.done(c(20));

@@ -122,7 +122,9 @@ impl Slot {
 
     fn deadline(&self, limit: Duration) -> Option<Instant> {
         let s = lock(&self.state);
-        s.running.filter(|_| !s.abandoned).map(|r| r.started + limit)
+        s.running
+            .filter(|_| !s.abandoned)
+            .map(|r| r.started + limit)
     }
 }
 
@@ -216,7 +218,10 @@ impl Threads {
                             .unwrap_or_else(PoisonError::into_inner)
                             .0
                     }
-                    None => self.exited.wait(live).unwrap_or_else(PoisonError::into_inner),
+                    None => self
+                        .exited
+                        .wait(live)
+                        .unwrap_or_else(PoisonError::into_inner),
                 };
             }
             if let Some(limit) = limit {

@@ -1,8 +1,8 @@
 //! [`check`]: detsim in a plain `#[test]`.
 
 use crate::env;
-use crate::explore::{Campaign, StrategySpec};
 use crate::explore::watchdog::run_guarded;
+use crate::explore::{Campaign, StrategySpec};
 use crate::{Config, Scenario, TraceMode};
 use std::future::Future;
 use std::path::PathBuf;
@@ -211,7 +211,12 @@ fn hang_report(test: &str, seed: u64, strategy: &StrategySpec, why: &str) -> Str
     )
 }
 
-fn failure_report(test: &str, seed: u64, strategy: &StrategySpec, out: &crate::Outcome<()>) -> String {
+fn failure_report(
+    test: &str,
+    seed: u64,
+    strategy: &StrategySpec,
+    out: &crate::Outcome<()>,
+) -> String {
     let failure = out.failure().map(ToString::to_string).unwrap_or_default();
     format!(
         "detsim: seed {seed} failed (strategy {strategy}):\n  {failure}\n{}\
@@ -230,7 +235,11 @@ fn trace_section(test: &str, seed: u64, trace: &crate::Trace) -> String {
         Err(e) => format!("(could not write the trace to {}: {e})", path.display()),
     };
     if trace.len() <= PRINTED_EVENTS_MAX {
-        format!("trace ({} events; {file}):\n{}", trace.len(), trace.tail(trace.len()))
+        format!(
+            "trace ({} events; {file}):\n{}",
+            trace.len(),
+            trace.tail(trace.len())
+        )
     } else {
         format!(
             "last {TAIL} of {} events of the trace ({file}):\n{}",
@@ -244,7 +253,13 @@ fn trace_section(test: &str, seed: u64, trace: &crate::Trace) -> String {
 fn trace_path(test: &str, seed: u64) -> PathBuf {
     let safe: String = test
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     std::env::temp_dir().join(format!("detsim-{safe}-seed-{seed}.trace"))
 }

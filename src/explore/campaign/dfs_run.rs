@@ -110,7 +110,12 @@ impl Campaign {
     /// has none; the message says how to reach it again.
     fn dfs_hung(&self, spec: &StrategySpec, run: Running, elapsed: Duration) -> Search {
         let limit = self.watchdog.unwrap_or(elapsed);
-        let mut found = hang_failure(self.start, spec, self.config.workers, Hung { limit, elapsed });
+        let mut found = hang_failure(
+            self.start,
+            spec,
+            self.config.workers,
+            Hung { limit, elapsed },
+        );
         found.message = format!(
             "dfs run {} of seed {}: {}; `fuzz --strategy {spec} --start {} --seeds {}` reaches it again",
             run.index + 1,

@@ -183,7 +183,10 @@ impl Ledger {
     /// Records a failure at `index`; the new bound if it completes `keep_going`
     /// distinct signatures.
     pub(super) fn failure(&mut self, index: u64, found: FoundFailure) -> Option<u64> {
-        let first = self.first_of.entry(found.signature.clone()).or_insert(index);
+        let first = self
+            .first_of
+            .entry(found.signature.clone())
+            .or_insert(index);
         *first = (*first).min(index);
         self.failures.insert(index, found);
         let mut firsts: Vec<u64> = self.first_of.values().copied().collect();

@@ -151,12 +151,7 @@ impl Shared {
             next: AtomicU64::new(0),
             bound: AtomicU64::new(u64::MAX),
             gave_up: AtomicBool::new(false),
-            ledger: Mutex::new(Ledger::new(
-                plan,
-                c.config.workers,
-                c.keep_going,
-                saver,
-            )),
+            ledger: Mutex::new(Ledger::new(plan, c.config.workers, c.keep_going, saver)),
         }
     }
 
@@ -239,7 +234,9 @@ impl Shared {
             (failure, out.fingerprint)
         };
         match crate::explore::watchdog::run_guarded(self.limit, run) {
-            Ok((failure, fp)) => failure.map(|f| FoundFailure::new(seed, &strategy, workers, &f, fp)),
+            Ok((failure, fp)) => {
+                failure.map(|f| FoundFailure::new(seed, &strategy, workers, &f, fp))
+            }
             Err(hung) => Some(hang_failure(seed, &strategy, workers, hung)),
         }
     }
@@ -282,7 +279,7 @@ impl Shared {
         } else if self.next.load(Ordering::Relaxed) >= self.plan.len
             && !self.interrupt.load(Ordering::Relaxed)
             && !self.ledger().has_requeued()
-            && !deadline.is_some_and(|d| Instant::now() >= d)
+            && deadline.is_none_or(|d| Instant::now() < d)
         {
             StopReason::Exhausted
         } else if deadline.is_some_and(|d| Instant::now() >= d) {
