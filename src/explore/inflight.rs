@@ -23,8 +23,9 @@
 //! strategy and workers.
 
 use crate::explore::StrategySpec;
+use crate::harness::file_lock::try_lock_unowned;
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -85,7 +86,7 @@ impl InFlight {
             if !create && !path.exists() {
                 continue;
             }
-            let Some(file) = lock_unowned(&path, create)? else {
+            let Some(file) = try_lock_unowned(&path, create)? else {
                 continue;
             };
             match ours {
@@ -160,40 +161,6 @@ fn log_path(dir: &Path, scenario: &str, n: usize) -> PathBuf {
         1 => dir.join(format!("{scenario}.inflight")),
         n => dir.join(format!("{scenario}.{n}.inflight")),
     }
-}
-
-/// Opens `path` and locks it, if no live process holds it; `None` if one does (or the
-/// file vanished: another campaign adopted it between our open and our lock).
-fn lock_unowned(path: &Path, create: bool) -> std::io::Result<Option<File>> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(create)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if fs4::FileExt::try_lock(&file).is_err() || !still_named(path, &file) {
-        return Ok(None);
-    }
-    Ok(Some(file))
-}
-
-/// True if `path` still names `file` (it was not removed and re-created meanwhile).
-#[cfg(unix)]
-fn still_named(path: &Path, file: &File) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(path), file.metadata()) {
-        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn still_named(path: &Path, _file: &File) -> bool {
-    path.exists()
 }
 
 fn read_all(file: &mut File) -> std::io::Result<String> {

@@ -28,6 +28,7 @@
 //! 5. Appends are serialised across threads and processes (a lock on the sidecar file
 //!    `.<name>.lock`): concurrent campaigns never lose each other's cases.
 
+use super::file_lock::FileLock;
 use crate::explore::StrategySpec;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -211,8 +212,9 @@ pub fn scenario_seeds_path(dir: &Path, scenario: &str) -> PathBuf {
 ///
 /// Concurrency: appends to one path are serialised across threads (an in-process lock
 /// keyed by path) and across processes (an exclusive OS file lock on the sidecar
-/// `.<name>.lock` next to the file, held from the read to the rename), so concurrent
-/// campaigns — shards sharing one `seeds/` directory — never lose each other's cases.
+/// `.<name>.lock` next to the file, held from the read to the rename and then removed),
+/// so concurrent campaigns — shards sharing one `seeds/` directory — never lose each
+/// other's cases.
 /// The sidecar is locked rather than the file itself because the file is replaced by a
 /// rename, and a lock on the old file would not exclude a writer of the new one.
 pub fn append_case(path: impl AsRef<Path>, case: &SeedCase) -> Result<bool, SeedsError> {
@@ -415,8 +417,8 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
 }
 
 /// Holds the exclusive lock on `path`'s sidecar lock file while the value lives (the OS
-/// releases it when the file closes, or when the process dies).
-fn lock_across_processes(path: &Path) -> io::Result<fs::File> {
+/// releases it when the process dies; the sidecar is removed when the lock is released).
+fn lock_across_processes(path: &Path) -> io::Result<FileLock> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -425,13 +427,7 @@ fn lock_across_processes(path: &Path) -> io::Result<fs::File> {
     let name = path
         .file_name()
         .map_or("seeds".into(), |n| n.to_string_lossy());
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(format!(".{name}.lock")))?;
-    fs4::FileExt::lock(&file)?;
-    Ok(file)
+    FileLock::acquire(&dir.join(format!(".{name}.lock")))
 }
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new contents:
