@@ -223,9 +223,9 @@ impl Ledger {
         bound
     }
 
-    /// Commits chunks in index order (rule 1). With `all`, also the ones past a gap or
-    /// not run to the end (a stopped campaign): their failures are saved all the same,
-    /// and their claims stay open unless they are complete.
+    /// Commits chunks in index order (rule 1). With `all` (the campaign's threads are
+    /// done), also the ones past a gap or not run to the end (a stopped campaign): their
+    /// failures are saved all the same, and their claims closed once saved.
     pub(super) fn commit(&mut self, bound: u64, all: bool) {
         let firsts: Vec<u64> = self.chunks.keys().copied().collect();
         for first in firsts {
@@ -248,7 +248,9 @@ impl Ledger {
             for f in &keep {
                 saved &= self.saver.save(f);
             }
-            if complete && saved {
+            // At the end (`all`) nothing runs any more: what did not run was never in
+            // flight, so a chunk closes once its failures are saved.
+            if saved && (complete || all) {
                 self.saver.done(claim);
             }
             self.chunks.remove(&first);

@@ -167,9 +167,12 @@ impl Shared {
                     break;
                 }
                 let seed = self.plan.seed(index);
-                slot.start(index, seed);
+                let watched = self.thread_limit.is_some();
+                if watched {
+                    slot.start(index, seed);
+                }
                 let found = self.run_seed(seed);
-                if !slot.finish() {
+                if watched && !slot.finish() {
                     return; // the watchdog recorded it as hung and took over the chunk
                 }
                 self.progress.runs.fetch_add(1, Ordering::Relaxed);
