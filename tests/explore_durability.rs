@@ -129,7 +129,7 @@ fn threes(release: &'static AtomicBool) -> Scenario {
         detsim::task::yield_now().await;
         let seed = detsim::rand::seed();
         if seed < 3 {
-            std::thread::sleep(Duration::from_millis(150));
+            std::thread::sleep(Duration::from_millis(100));
         }
         if seed % 10 == 3 {
             stuck(release);
@@ -143,7 +143,9 @@ fn hangs_are_reported_and_saved_lowest_first_for_any_thread_count() {
     let s = threes(&RELEASE);
     let run = |jobs, keep_going| {
         let dir = tempfile::tempdir().unwrap();
+        // Seed 33 overstays at 0.5 s, seed 3 (reached after 0.3 s of sleeps) at 0.8 s.
         let report = campaign(&s, dir.path(), jobs)
+            .watchdog(Some(Duration::from_millis(500)))
             .seeds(40)
             .keep_going(keep_going)
             .run()
