@@ -325,17 +325,21 @@ fn shrinking_is_under_the_watchdog() {
 fn a_stopped_campaign_saves_what_it_found_and_closes_its_claims() {
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let s = Scenario::new("stops", "fails on multiples of 7; Ctrl-C at seed 100", move || {
-        let flag = flag.clone();
-        async move {
-            detsim::task::yield_now().await;
-            let seed = detsim::rand::seed();
-            if seed == 100 {
-                flag.store(true, Ordering::Relaxed); // as Ctrl-C would
+    let s = Scenario::new(
+        "stops",
+        "fails on multiples of 7; Ctrl-C at seed 100",
+        move || {
+            let flag = flag.clone();
+            async move {
+                detsim::task::yield_now().await;
+                let seed = detsim::rand::seed();
+                if seed == 100 {
+                    flag.store(true, Ordering::Relaxed); // as Ctrl-C would
+                }
+                assert!(seed % 7 != 0 || seed == 0, "multiple of 7");
             }
-            assert!(seed % 7 != 0 || seed == 0, "multiple of 7");
-        }
-    });
+        },
+    );
     let dir = tempfile::tempdir().unwrap();
     let report = Campaign::new(s, Config::default())
         .seeds(10_000)
