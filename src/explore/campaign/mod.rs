@@ -223,11 +223,6 @@ impl Campaign {
         run_guarded(self.watchdog, move || run_one(&scenario, config, &strategy))
     }
 
-    /// The watchdog's limit per run, if any.
-    pub fn watchdog_limit(&self) -> Option<Duration> {
-        self.watchdog
-    }
-
     /// Runs the campaign.
     pub fn run(&self) -> Result<CampaignReport, CampaignError> {
         if self.seeds == 0 {
