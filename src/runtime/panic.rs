@@ -22,9 +22,7 @@ pub(crate) fn install_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if INSIDE.with(Cell::get) > 0 {
-                let loc = info
-                    .location()
-                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                let loc = info.location().map(crate::trace::fmt_location);
                 LOCATION.with(|cell| *cell.borrow_mut() = loc);
             } else {
                 previous(info);

@@ -6,6 +6,7 @@
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
 //! - `tracing_layer.rs` — copies `tracing` log lines into the trace.
+//! - `site.rs` — source locations normalised so they are the same in every checkout.
 //!
 //! Invariant: the fingerprint mixes every scheduling event in order, whatever the
 //! [`crate::TraceMode`], so a fast trace-off run and its full-trace replay agree. Log lines
@@ -16,12 +17,15 @@ mod chrome;
 mod compact;
 mod event;
 mod html;
+mod site;
 mod text;
 mod tracing_layer;
 
 pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, TaskInfo};
 pub use html::to_html;
+pub(crate) use site::fmt_location;
+pub use site::source_path;
 pub use tracing_layer::{layer, SimLayer};
 
 use crate::config::TraceMode;
