@@ -47,7 +47,7 @@ pub mod time;
 pub mod trace;
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
-pub use config::{Config, TraceMode};
+pub use config::{Config, ConfigError, TraceMode};
 pub use harness::{check, Check};
 pub use runtime::{spawn, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId, TaskRef};
 pub use scenario::Scenario;
