@@ -36,6 +36,7 @@ mod config;
 pub mod env;
 pub mod explore;
 pub mod harness;
+mod quote;
 pub mod rand;
 mod runtime;
 mod scenario;

@@ -4,6 +4,7 @@
 //! - `args.rs` — the clap definitions (the interface users and scripts rely on).
 //! - `commands.rs` — one function per subcommand.
 //! - `fuzz.rs` — the campaign command with progress and Ctrl-C handling.
+//! - `env_flags.rs` — `DETSIM_*` variables turned into the flags they stand for.
 //!
 //! Exit codes: 0 every run passed; 1 a failure was found or reproduced; 2 usage or input
 //! error (bad arguments, unknown scenario, corrupt seeds or schedule file).
@@ -39,6 +40,7 @@ macro_rules! err {
 
 mod args;
 mod commands;
+mod env_flags;
 mod fuzz;
 
 use crate::Scenario;
@@ -68,7 +70,14 @@ pub(crate) enum Verdict {
 /// }
 /// ```
 pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
-    let cli = match args::Cli::try_parse() {
+    let args = match checked_args().and_then(env_flags::with_env) {
+        Ok(args) => args,
+        Err(e) => {
+            errln!("{}: error: {}", program_name(), printable(&e.0));
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // --help, --version: clap prints them on stdout.
         Err(e) if !e.use_stderr() => {
@@ -81,7 +90,7 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            errln!("detsim: error: {}", clap_error_line(&e));
+            errln!("{}: error: {}", program_name(), printable(&clap_error_line(&e)));
             return ExitCode::from(2);
         }
     };
@@ -89,10 +98,42 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(e) => {
-            errln!("detsim: error: {}", one_line_error(&e));
+            errln!("{}: error: {}", program_name(), printable(&one_line_error(&e)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The longest argument accepted: longer ones are no path, seed or name of any use, and
+/// would bury the error that echoes them.
+const ARG_MAX: usize = 4096;
+
+/// The command line, refusing an absurdly long argument up front.
+fn checked_args() -> Result<Vec<std::ffi::OsString>, InputError> {
+    let args: Vec<_> = std::env::args_os().collect();
+    match args.iter().enumerate().skip(1).find(|(_, a)| a.len() > ARG_MAX) {
+        Some((i, a)) => Err(InputError(format!(
+            "argument {i} is {} bytes long (at most {ARG_MAX}): {}",
+            a.len(),
+            crate::quote::quoted(&a.to_string_lossy())
+        ))),
+        None => Ok(args),
+    }
+}
+
+/// The name this program was invoked as (`detsim`, or a user's own CLI), for messages.
+pub(crate) fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .map_or("detsim".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// A message safe to print on one line: control characters escaped.
+fn printable(line: &str) -> String {
+    crate::quote::printable(line)
 }
 
 /// Writes `text` and flushes, ignoring errors: a reader that closed the pipe early must
