@@ -567,7 +567,7 @@ mod tests {
             ("seed=1 x-a=1 x-a=2", "duplicate key 'x-a'"),
             ("seed=1 oops", "expected key=value, found 'oops'"),
             ("seed=1 =3", "empty key"),
-            ("seed=1 workers=0", "must be at least 1"),
+            ("seed=1 workers=0", "must be from 1 to 1024"),
             ("seed=1 strategy=pct:0", "invalid strategy 'pct:0'"),
             ("workers=2", "missing required key 'seed'"),
             ("# detsim seeds v2", "seeds format 'v2' is not supported"),
