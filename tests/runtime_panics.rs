@@ -17,7 +17,10 @@ fn child(name: &str) -> (Option<i32>, String) {
         .env_remove("RUST_BACKTRACE")
         .output()
         .unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 struct PanicsInDrop(&'static str);

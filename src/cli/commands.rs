@@ -168,7 +168,11 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
     );
     match out.failure() {
         None => {
-            say(&format!("{} seed {}: passed ({summary})", scenario.name(), out.seed));
+            say(&format!(
+                "{} seed {}: passed ({summary})",
+                scenario.name(),
+                out.seed
+            ));
             Ok(Verdict::Pass)
         }
         Some(f) => {
@@ -378,7 +382,7 @@ fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     }
     let Some(last) = a.start.checked_add(a.seeds - 1) else {
         return Err(InputError(format!(
-            "--start {} --seeds {} runs past the largest seed, 2^64-1 (at most {} seeds start there)",
+            "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
             a.start,
             a.seeds,
             u128::from(u64::MAX - a.start) + 1

@@ -34,7 +34,11 @@ pub(crate) fn with_vars(
     mut args: Vec<OsString>,
     var: impl Fn(&str) -> Option<OsString>,
 ) -> Result<Vec<OsString>, InputError> {
-    let Some(command) = args.iter().skip(1).find(|a| !a.to_string_lossy().starts_with('-')) else {
+    let Some(command) = args
+        .iter()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+    else {
         return Ok(args);
     };
     let command = command.to_string_lossy().into_owned();
@@ -44,15 +48,21 @@ pub(crate) fn with_vars(
         return Ok(args);
     }
     let has = |args: &[OsString], flag: &str| args.iter().any(|a| is_flag(a, flag));
-    let value = |name: &str, check: fn(&str) -> Result<(), String>| -> Result<Option<String>, InputError> {
-        let Some(raw) = var(name) else { return Ok(None) };
-        let text = raw.to_str().ok_or_else(|| {
-            InputError(format!("{name}={}: not valid UTF-8", quoted(&raw.to_string_lossy())))
-        })?;
-        let text = text.trim().to_string();
-        check(&text).map_err(|e| InputError(format!("{name}={}: {e}", quoted(&text))))?;
-        Ok(Some(text))
-    };
+    let value =
+        |name: &str, check: fn(&str) -> Result<(), String>| -> Result<Option<String>, InputError> {
+            let Some(raw) = var(name) else {
+                return Ok(None);
+            };
+            let text = raw.to_str().ok_or_else(|| {
+                InputError(format!(
+                    "{name}={}: not valid UTF-8",
+                    quoted(&raw.to_string_lossy())
+                ))
+            })?;
+            let text = text.trim().to_string();
+            check(&text).map_err(|e| InputError(format!("{name}={}: {e}", quoted(&text))))?;
+            Ok(Some(text))
+        };
     let mut add = Vec::new();
     if let Some(seed) = value(env::SEED, check_seed)? {
         if one_seed && !has(&args, "--seed") && !has(&args, "--schedule") {
@@ -68,7 +78,11 @@ pub(crate) fn with_vars(
         }
     }
     for (name, flag, check) in [
-        (env::STRATEGY, "--strategy", check_strategy as fn(&str) -> Result<(), String>),
+        (
+            env::STRATEGY,
+            "--strategy",
+            check_strategy as fn(&str) -> Result<(), String>,
+        ),
         (env::WORKERS, "--workers", |s| parse_workers(s).map(drop)),
     ] {
         if !has(&args, flag) {
@@ -108,7 +122,9 @@ fn check_count(s: &str) -> Result<(), String> {
 }
 
 fn check_strategy(s: &str) -> Result<(), String> {
-    s.parse::<StrategySpec>().map(drop).map_err(|e| e.to_string())
+    s.parse::<StrategySpec>()
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -123,13 +139,22 @@ mod tests {
                 .map(|(_, v)| OsString::from(v))
         };
         with_vars(args, lookup)
-            .map(|a| a.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" "))
+            .map(|a| {
+                a.iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .map_err(|e| e.0)
     }
 
     #[test]
     fn variables_add_flags_that_are_missing() {
-        let vars = [("DETSIM_SEEDS", "7"), ("DETSIM_WORKERS", "2"), ("DETSIM_JOBS", "1")];
+        let vars = [
+            ("DETSIM_SEEDS", "7"),
+            ("DETSIM_WORKERS", "2"),
+            ("DETSIM_JOBS", "1"),
+        ];
         assert_eq!(
             line("detsim fuzz bank", &vars).unwrap(),
             "detsim fuzz bank --seeds 7 --workers 2 --jobs 1"
@@ -142,7 +167,11 @@ mod tests {
         // Only the commands a variable applies to.
         assert_eq!(line("detsim list", &vars).unwrap(), "detsim list");
         assert_eq!(
-            line("detsim run bank", &[("DETSIM_SEED", "17"), ("DETSIM_JOBS", "2")]).unwrap(),
+            line(
+                "detsim run bank",
+                &[("DETSIM_SEED", "17"), ("DETSIM_JOBS", "2")]
+            )
+            .unwrap(),
             "detsim run bank --seed 17"
         );
         assert_eq!(
@@ -150,7 +179,11 @@ mod tests {
             "detsim replay bank --schedule x"
         );
         assert_eq!(
-            line("detsim fuzz bank", &[("DETSIM_SEED", "17"), ("DETSIM_SEEDS", "50")]).unwrap(),
+            line(
+                "detsim fuzz bank",
+                &[("DETSIM_SEED", "17"), ("DETSIM_SEEDS", "50")]
+            )
+            .unwrap(),
             "detsim fuzz bank --start 17 --seeds 1"
         );
     }
@@ -158,7 +191,10 @@ mod tests {
     #[test]
     fn a_bad_variable_is_an_error_naming_it() {
         let err = line("detsim fuzz bank", &[("DETSIM_SEEDS", "lots")]).unwrap_err();
-        assert!(err.starts_with("DETSIM_SEEDS='lots': invalid digit"), "{err}");
+        assert!(
+            err.starts_with("DETSIM_SEEDS='lots': invalid digit"),
+            "{err}"
+        );
         let err = line("detsim run bank", &[("DETSIM_WORKERS", "65536")]).unwrap_err();
         assert_eq!(err, "DETSIM_WORKERS='65536': must be from 1 to 1024");
         let err = line("detsim run bank", &[("DETSIM_STRATEGY", "pct:\u{1b}")]).unwrap_err();

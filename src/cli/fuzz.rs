@@ -132,25 +132,24 @@ fn build_campaign(
     scenario: &Scenario,
     interrupt: Arc<AtomicBool>,
 ) -> Result<Campaign> {
-    Ok(Campaign::new(
-        scenario.clone(),
-        Config::default().workers(a.workers),
+    Ok(
+        Campaign::new(scenario.clone(), Config::default().workers(a.workers))
+            .seeds(a.seeds)
+            .start(a.start)
+            .strategy(a.strategy)
+            .jobs(a.jobs)
+            .shard(a.shard)
+            .keep_going(a.keep_going)
+            .time_limit(a.time)
+            .seeds_dir(Some(a.seeds_dir.clone()))
+            .watchdog(Some(a.watchdog))
+            .isolate(
+                a.isolate
+                    .then(|| isolate_command(scenario.name()))
+                    .transpose()?,
+            )
+            .interrupt(interrupt),
     )
-    .seeds(a.seeds)
-    .start(a.start)
-    .strategy(a.strategy)
-    .jobs(a.jobs)
-    .shard(a.shard)
-    .keep_going(a.keep_going)
-    .time_limit(a.time)
-    .seeds_dir(Some(a.seeds_dir.clone()))
-    .watchdog(Some(a.watchdog))
-    .isolate(
-        a.isolate
-            .then(|| isolate_command(scenario.name()))
-            .transpose()?,
-    )
-    .interrupt(interrupt))
 }
 
 /// Runs the campaign behind a progress display (none with `--json`).

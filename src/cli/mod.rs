@@ -90,7 +90,11 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            errln!("{}: error: {}", program_name(), printable(&clap_error_line(&e)));
+            errln!(
+                "{}: error: {}",
+                program_name(),
+                printable(&clap_error_line(&e))
+            );
             return ExitCode::from(2);
         }
     };
@@ -98,7 +102,11 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(e) => {
-            errln!("{}: error: {}", program_name(), printable(&one_line_error(&e)));
+            errln!(
+                "{}: error: {}",
+                program_name(),
+                printable(&one_line_error(&e))
+            );
             ExitCode::from(2)
         }
     }
@@ -111,7 +119,12 @@ const ARG_MAX: usize = 4096;
 /// The command line, refusing an absurdly long argument up front.
 fn checked_args() -> Result<Vec<std::ffi::OsString>, InputError> {
     let args: Vec<_> = std::env::args_os().collect();
-    match args.iter().enumerate().skip(1).find(|(_, a)| a.len() > ARG_MAX) {
+    match args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| a.len() > ARG_MAX)
+    {
         Some((i, a)) => Err(InputError(format!(
             "argument {i} is {} bytes long (at most {ARG_MAX}): {}",
             a.len(),
@@ -167,10 +180,28 @@ fn clap_error_line(e: &clap::Error) -> String {
     if let Some(rest) = line.strip_prefix("error: ") {
         line = rest.to_string();
     }
+    let line = shorten_quoted(&line);
     match usage {
         Some(u) => format!("{line} (usage: {u})"),
         None => format!("{line} (see --help)"),
     }
+}
+
+/// Cuts each long `'...'` value clap echoed (see [`crate::quote::quoted`]).
+fn shorten_quoted(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('\'') {
+        let Some(len) = rest[open + 1..].find('\'') else {
+            break;
+        };
+        let inner = &rest[open + 1..open + 1 + len];
+        out.push_str(&rest[..open]);
+        out.push_str(&crate::quote::quoted(inner));
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The error and its causes on one line, leaving out a cause whose text the message
@@ -294,6 +325,18 @@ mod tests {
             invocation_for("/opt/target/bin/detsim", no),
             "/opt/target/bin/detsim"
         );
+    }
+
+    #[test]
+    fn long_values_in_clap_errors_are_cut() {
+        let long = "y".repeat(500);
+        let line = shorten_quoted(&format!("invalid value '{long}' for '--strategy <S>'"));
+        assert!(line.starts_with("invalid value 'yyyy"), "{line}");
+        assert!(
+            line.ends_with("…' (500 bytes) for '--strategy <S>'"),
+            "{line}"
+        );
+        assert_eq!(shorten_quoted("a 'b' c '"), "a 'b' c '");
     }
 
     #[test]

@@ -213,8 +213,20 @@ impl ScheduleFile {
     }
 
     /// Writes the file atomically (temp file, fsync, rename), creating its directory.
+    ///
+    /// An existing `path` that is not a regular file (a FIFO, a device such as
+    /// `/dev/null`, a directory) is an error, never replaced.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ScheduleFileError> {
         let path = path.as_ref();
+        if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(ScheduleFileError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "exists and is not a regular file; refusing to replace it",
+                ),
+            });
+        }
         write_atomic(path, self.to_text().as_bytes()).map_err(|source| ScheduleFileError::Io {
             path: path.to_path_buf(),
             source,
@@ -277,7 +289,9 @@ fn parse_header(cur: &mut Cursor<'_>) -> Result<ScheduleHeader, ScheduleFileErro
         strategy: cur.field("strategy", |v| v.parse().map_err(|e| format!("{e}")))?,
         config: cur.field("config", |v| {
             let config: Config = serde_json::from_str(v).map_err(|e| format!("{e}"))?;
-            config.validate().map_err(|e| format!("unusable config: {e}"))?;
+            config
+                .validate()
+                .map_err(|e| format!("unusable config: {e}"))?;
             Ok(config)
         })?,
         program: cur.field("program", hex16)?,

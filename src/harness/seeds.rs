@@ -290,9 +290,8 @@ fn header_line(path: &Path) -> String {
 
 /// True for cargo's test executables, named `<target>-<16 hex digits>`.
 fn is_test_binary(stem: &str) -> bool {
-    stem.rsplit_once('-').is_some_and(|(_, hash)| {
-        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Key/value pairs of one line before defaults are applied.
@@ -571,10 +570,22 @@ mod tests {
             ("seed=1 strategy=pct:0", "invalid strategy 'pct:0'"),
             ("workers=2", "missing required key 'seed'"),
             ("# detsim seeds v2", "seeds format 'v2' is not supported"),
-            ("seed=1 stratgy=pct:3", "unknown key 'stratgy' (did you mean 'strategy'?)"),
-            ("seed=1 Workers=2", "unknown key 'Workers' (did you mean 'workers'?)"),
-            ("seed=1 found_by=ci", "unknown key 'found_by': a case has the keys"),
-            ("seed=1 workers=65536", "bad workers '65536': must be from 1 to 1024"),
+            (
+                "seed=1 stratgy=pct:3",
+                "unknown key 'stratgy' (did you mean 'strategy'?)",
+            ),
+            (
+                "seed=1 Workers=2",
+                "unknown key 'Workers' (did you mean 'workers'?)",
+            ),
+            (
+                "seed=1 found_by=ci",
+                "unknown key 'found_by': a case has the keys",
+            ),
+            (
+                "seed=1 workers=65536",
+                "bad workers '65536': must be from 1 to 1024",
+            ),
         ];
         for (line, expected) in cases {
             let message = parse_line(line).unwrap_err();
@@ -592,7 +603,10 @@ mod tests {
             "seed=1 strategy=random workers=2 x-a_key=v_1  # two lines"
         );
         let parsed = parse_line(&line).unwrap().unwrap();
-        assert_eq!(parsed.extra, vec![("x-a_key".to_string(), "v_1".to_string())]);
+        assert_eq!(
+            parsed.extra,
+            vec![("x-a_key".to_string(), "v_1".to_string())]
+        );
     }
 
     #[test]

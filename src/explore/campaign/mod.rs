@@ -238,7 +238,7 @@ impl Campaign {
         let dfs = matches!(self.strategy, StrategySpec::Dfs { .. });
         if !dfs && self.start.checked_add(self.seeds - 1).is_none() {
             return invalid(format!(
-                "--start {} --seeds {} runs past the largest seed, 2^64-1 (at most {} seeds start there)",
+                "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
                 self.start,
                 self.seeds,
                 u128::from(u64::MAX - self.start) + 1
