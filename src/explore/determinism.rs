@@ -20,8 +20,8 @@ const EXPLAIN_ATTEMPTS: usize = 20;
 
 /// Sources of nondeterminism a program's own code can read, most common first in async
 /// code. Named when two runs made the same choices but a task's poll did something else.
-const LIKELY_CAUSES: &str = "an unbiased `futures::select!` / `select_all` / `select_ok` \
-(they draw from futures' own thread-local RNG, which the seed does not control: use \
+const LIKELY_CAUSES: &str = "an unbiased `futures::select!` or `stream_select!` (they \
+draw from futures' own thread-local RNG, which the seed does not control: use \
 `select_biased!`), `HashMap`/`HashSet` iteration order, `std::time`, `rand::thread_rng`, \
 or state kept across runs (statics, thread-locals)";
 
