@@ -208,7 +208,7 @@ async fn unbiased_select() {
 
 #[test]
 fn an_unbiased_select_is_caught_and_named() {
-    let s = Scenario::new("select", "unbiased select!", || unbiased_select());
+    let s = Scenario::new("select", "unbiased select!", unbiased_select);
     let leak = check_determinism(&s, &Config::default(), &StrategySpec::Random, 0..20)
         .expect_err("select! draws from a thread-local RNG");
     let text = leak.to_string();

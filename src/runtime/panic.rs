@@ -122,7 +122,12 @@ impl Drop for QuietGuard {
 /// The location recorded by the last panic on this thread (the panic a `catch_unwind`
 /// site just caught); forgets every recorded panic.
 pub(crate) fn take_location() -> Option<String> {
-    PENDING.with(|p| p.borrow_mut().drain(..).last().and_then(|r| r.location))
+    PENDING.with(|p| {
+        let mut pending = p.borrow_mut();
+        let last = pending.pop();
+        pending.clear();
+        last.and_then(|r| r.location)
+    })
 }
 
 /// The message of a panic payload.
