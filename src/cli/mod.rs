@@ -225,12 +225,22 @@ fn one_line_error(e: &anyhow::Error) -> String {
 /// works from the crate root, after any rebuild), else its path as invoked.
 pub(crate) fn program_invocation() -> String {
     let argv0 = std::env::args().next().unwrap_or_else(|| "detsim".into());
-    invocation_for(&argv0, |dir| dir.join(".fingerprint").is_dir())
+    invocation_for(
+        &argv0,
+        |dir| dir.join(".fingerprint").is_dir(),
+        |dir| dir.join("CACHEDIR.TAG").is_file(),
+    )
 }
 
 /// [`program_invocation`] for `argv0`; `is_profile_dir` says whether a directory is a
-/// cargo profile directory (`target/release`, which holds `.fingerprint/`).
-fn invocation_for(argv0: &str, is_profile_dir: impl Fn(&std::path::Path) -> bool) -> String {
+/// cargo profile directory (`target/release`, which holds `.fingerprint/`), and
+/// `is_target_root` whether it is a target directory (`target/`, or any
+/// `CARGO_TARGET_DIR`: cargo tags it with `CACHEDIR.TAG`).
+fn invocation_for(
+    argv0: &str,
+    is_profile_dir: impl Fn(&std::path::Path) -> bool,
+    is_target_root: impl Fn(&std::path::Path) -> bool,
+) -> String {
     let path = std::path::Path::new(argv0);
     let (Some(name), Some(mut dir)) = (
         path.file_name()
@@ -247,8 +257,9 @@ fn invocation_for(argv0: &str, is_profile_dir: impl Fn(&std::path::Path) -> bool
     // target/[<triple>/]<profile>
     let profile = dir.file_name().and_then(|p| p.to_str());
     let above = dir.parent();
-    let under_target =
-        |p: Option<&std::path::Path>| p.and_then(|p| p.file_name()).is_some_and(|t| t == "target");
+    let under_target = |p: Option<&std::path::Path>| {
+        p.is_some_and(|p| is_target_root(p) || p.file_name().is_some_and(|t| t == "target"))
+    };
     let triple = match above {
         _ if under_target(above) => None,
         Some(a) if under_target(a.parent()) => a.file_name().and_then(|t| t.to_str()),
@@ -317,13 +328,28 @@ mod tests {
             ("detsim", "detsim"),
             ("/my dir/detsim", "'/my dir/detsim'"),
         ];
+        let named_target = |_: &std::path::Path| false;
         for (argv0, expected) in cases {
-            assert_eq!(invocation_for(argv0, yes), expected, "{argv0}");
+            assert_eq!(
+                invocation_for(argv0, yes, named_target),
+                expected,
+                "{argv0}"
+            );
         }
         let no = |_: &std::path::Path| false;
         assert_eq!(
-            invocation_for("/opt/target/bin/detsim", no),
+            invocation_for("/opt/target/bin/detsim", no, no),
             "/opt/target/bin/detsim"
+        );
+        // CARGO_TARGET_DIR of any name, recognised by its CACHEDIR.TAG.
+        let tagged = |p: &std::path::Path| p.ends_with("/ci/tgt");
+        assert_eq!(
+            invocation_for("/ci/tgt/release/examples/user_cli", yes, tagged),
+            "cargo run --release --example user_cli --"
+        );
+        assert_eq!(
+            invocation_for("/ci/tgt/x86_64-unknown-linux-gnu/release/sim", yes, tagged),
+            "cargo run --release --target x86_64-unknown-linux-gnu --bin sim --"
         );
     }
 
