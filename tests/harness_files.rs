@@ -232,7 +232,8 @@ fn append_case_creates_the_directory_and_the_header() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
         text,
-        "# detsim seeds v1 — scenario bank (replayed first by every `detsim fuzz bank`)\n\
+        // A test binary's files are replayed by `cargo test` (a CLI's name its `fuzz`).
+        "# detsim seeds v1 — scenario bank (replayed first by every `cargo test`)\n\
          seed=1203 strategy=pct:3:160 workers=2\n"
     );
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();

@@ -133,11 +133,11 @@ pub enum ScheduleFileError {
         actual: u64,
     },
     /// The file is a schedule of another format version.
-    #[error("{}: schedule format {found} is not supported (this build reads {VERSION})", .path.display())]
+    #[error("{}: schedule format '{found}' is not supported (this build reads {VERSION})", .path.display())]
     Version {
         /// The file.
         path: PathBuf,
-        /// The version the file declares (quoted: it is untrusted text).
+        /// The version the file declares (control characters escaped, cut at 40 characters).
         found: String,
     },
     /// The file is not valid UTF-8.
@@ -281,7 +281,7 @@ fn parse_header(cur: &mut Cursor<'_>) -> Result<ScheduleHeader, ScheduleFileErro
     if found != VERSION {
         return Err(ScheduleFileError::Version {
             path: cur.path.to_path_buf(),
-            found: snippet(found),
+            found: crate::quote::printable(&found.chars().take(40).collect::<String>()),
         });
     }
     Ok(ScheduleHeader {
