@@ -132,9 +132,9 @@ fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
     })?;
     if file.header.scenario != scenario.name() {
         return Err(InputError(format!(
-            "{}: this schedule was recorded from scenario '{}', not '{}'",
+            "{}: this schedule was recorded from scenario {}, not '{}'",
             path.display(),
-            file.header.scenario,
+            crate::quote::quoted(&file.header.scenario),
             scenario.name()
         ))
         .into());
