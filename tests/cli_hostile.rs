@@ -440,3 +440,46 @@ fn random_argument_lists_never_panic() {
         "most random lists are bad input: {outcomes:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn seeds_and_schedule_paths_that_are_fifos_or_devices_are_errors_not_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in ["fifo.schedule", "seeds/bank.seeds"] {
+        std::fs::create_dir_all(d.join("seeds")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(d.join(name))
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here
+        }
+    }
+    rejected(
+        d,
+        &["replay", "bank", "--schedule", "/dev/zero"],
+        &["/dev/zero", "not a regular file"],
+    );
+    rejected(
+        d,
+        &["replay", "bank", "--schedule", "fifo.schedule"],
+        &["fifo.schedule", "not a regular file"],
+    );
+    rejected(
+        d,
+        &[
+            "shrink",
+            "bank",
+            "--schedule",
+            "/dev/zero",
+            "--out",
+            "x.schedule",
+        ],
+        &["not a regular file"],
+    );
+    rejected(
+        d,
+        &["fuzz", "bank", "--seeds", "1"],
+        &["bank.seeds", "not a regular file"],
+    );
+}

@@ -2,8 +2,11 @@
 //!
 //! - `seeds.rs` — `seeds/<scenario>.seeds`, the regression corpus.
 //! - `schedule_file.rs` — `*.schedule`, a recorded choice list with a checked header.
+//! - `regular_file.rs` — reading either only if it is a regular file (not a FIFO, a device).
+//! - `check.rs` — [`check`] and [`Check`]: detsim in a `#[test]`.
 
 mod check;
+mod regular_file;
 pub(crate) mod schedule_file;
 pub(crate) mod seeds;
 

@@ -205,10 +205,11 @@ impl ScheduleFile {
     /// Reads and parses the file at `path`.
     pub fn load(path: impl AsRef<Path>) -> Result<ScheduleFile, ScheduleFileError> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|source| ScheduleFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            super::regular_file::read_regular(path).map_err(|source| ScheduleFileError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         ScheduleFile::parse(path, &bytes)
     }
 

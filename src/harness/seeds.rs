@@ -454,7 +454,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 
 /// The file's bytes, or nothing if it does not exist.
 fn read_if_exists(path: &Path) -> Result<Vec<u8>, SeedsError> {
-    match fs::read(path) {
+    match super::regular_file::read_regular(path) {
         Ok(bytes) => Ok(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(source) => Err(SeedsError::Io {
