@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::Arc;
-use std::task::{RawWakerVTable, Waker};
+use std::task::Waker;
 
 /// `ReadySlot::home` of a task woken from outside any worker (timers, the run itself).
 pub(super) const NO_HOME: u16 = u16::MAX;
@@ -112,9 +112,6 @@ pub(super) struct Sched {
 pub(super) struct Running {
     pub(super) task: u32,
     pub(super) worker: u16,
-    /// Identity (data and vtable pointers) of the task's own waker, so a timer armed
-    /// with it can store the task id instead of a waker clone.
-    pub(super) waker: (*const (), *const RawWakerVTable),
     /// CPU time the task declared with `burn` during this poll.
     pub(super) burn: Option<u64>,
     /// The task aborted itself during this poll.
@@ -134,8 +131,8 @@ pub(super) struct Core {
     pub(super) last_polled: Cell<Option<u32>>,
     pub(super) sched: RefCell<Sched>,
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
-    // Boxed so a poll moves one pointer out of the slab and back, not the whole task.
-    pub(super) slab: RefCell<Vec<Option<Box<TaskBox>>>>,
+    // Inline (not boxed): a poll reaches the future through one pointer, not two.
+    pub(super) slab: RefCell<Vec<Option<TaskBox>>>,
     pub(super) timers: RefCell<Timers>,
     /// The deadline of the timer whose (non-task) waker is being called (see
     /// `fire_timers`): the wake it causes is recorded as that timer firing.
@@ -258,13 +255,11 @@ impl Core {
         }
     }
 
-    /// The id of the task being polled, if `waker` is that task's own waker (compared by
-    /// identity: the same data and vtable pointers; nothing is dereferenced).
+    /// The task `waker` wakes, if it is the waker of one of this run's tasks (read from
+    /// the waker's data word; nothing is dereferenced).
     #[inline]
-    pub(super) fn own_task(&self, waker: &Waker) -> Option<u32> {
-        let running = self.current.get()?;
-        let id = (waker.data(), waker.vtable() as *const _);
-        (running.waker == id).then_some(running.task)
+    pub(super) fn task_of(&self, waker: &Waker) -> Option<u32> {
+        super::waker::task_of(self.id, waker)
     }
 
     /// Marks a task runnable and records the wake (as the firing of the timer whose

@@ -129,6 +129,7 @@ impl Sim {
         }
         let id = NEXT_SIM_ID.fetch_add(1, Ordering::Relaxed);
         let core = core::Core::new(id, self.config, chooser, self.strategy);
+        let _live = waker::Registration::new(id, &core.shared);
         let _quiet = panic::QuietGuard::new();
         let result = context::enter(&core, || {
             let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);

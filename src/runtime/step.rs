@@ -15,6 +15,7 @@ use super::failure::Failure;
 use super::panic;
 use super::task::{drop_task, JoinError};
 use super::timers::TimerWaker;
+use super::waker::task_waker;
 use crate::choice::ChoiceKind;
 use crate::strategy::Candidates;
 use crate::trace::EventKind;
@@ -198,13 +199,13 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
     core.current.set(Some(Running {
         task: id,
         worker,
-        waker: (task.waker.data(), task.waker.vtable() as *const _),
         burn: None,
         abort: false,
     }));
     core.emit(EventKind::Poll);
     let result = {
-        let mut cx = Context::from_waker(&task.waker);
+        let waker = task_waker(core.id, id);
+        let mut cx = Context::from_waker(&waker);
         catch_unwind(AssertUnwindSafe(|| task.future.as_mut().poll(&mut cx)))
     };
     // What the poll asked for besides its result (burn, abort); still current, so
@@ -269,7 +270,7 @@ fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>) {
 fn panicked(
     core: &Core,
     id: u32,
-    task: Box<super::task::TaskBox>,
+    task: super::task::TaskBox,
     payload: Box<dyn std::any::Any + Send>,
 ) {
     let message = panic::message(&*payload);

@@ -2,7 +2,6 @@
 
 use super::context;
 use super::core::{Core, Status, TaskMeta, NO_HOME};
-use super::waker::task_waker;
 use crate::trace::{EventKind, TaskInfo};
 use std::borrow::Cow;
 use std::fmt;
@@ -74,10 +73,10 @@ impl<T> Completer for JoinSlot<T> {
     }
 }
 
-/// A spawned task's future with its waker and join slot, as stored in the run's slab.
+/// A spawned task's future and join slot, as stored in the run's slab. (Its waker is
+/// made from its id when needed: `waker.rs`.)
 pub(crate) struct TaskBox {
     pub(crate) future: Pin<Box<dyn Future<Output = ()>>>,
-    pub(crate) waker: Waker,
     pub(crate) join: Arc<dyn Completer>,
 }
 
@@ -201,11 +200,10 @@ where
             slot.complete(Ok(output));
         }
     };
-    core.slab.borrow_mut().push(Some(Box::new(TaskBox {
+    core.slab.borrow_mut().push(Some(TaskBox {
         future: Box::pin(body),
-        waker: task_waker(core.id, id, &core.shared),
         join: slot.clone(),
-    })));
+    }));
     let current = core.current.get();
     {
         let mut sched = core.sched.borrow_mut();
@@ -277,7 +275,7 @@ pub(crate) fn abort(core: &Core, id: u32) {
 }
 
 /// Drops a task's future (catching a panic in its `Drop`) and cancels its join handle.
-pub(crate) fn drop_task(core: &Core, id: u32, task: Box<TaskBox>) {
+pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
     let join = task.join.clone();
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(task)));
     if let Err(payload) = dropped {
