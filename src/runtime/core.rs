@@ -8,7 +8,7 @@
 //! layer, the simulated world) goes through `context.rs`, the runtime's one interface.
 
 use super::failure::{Failure, TaskRef};
-use super::task::TaskBox;
+use super::task::{FutPtr, TaskBox};
 use super::timers::{TimerWaker, Timers};
 use super::waker::Shared;
 use crate::choice::Chooser;
@@ -51,26 +51,34 @@ pub(super) struct ReadySlot {
     pub(super) pinned: bool,
 }
 
-/// The ready list as two parallel vectors: the task ids (what strategies see, as
-/// [`crate::strategy::Candidates`]) and where each is queued.
+/// The ready list as parallel vectors: the task ids (what strategies see, as
+/// [`crate::strategy::Candidates`]), where each is queued, and its future (so the step
+/// loop reaches, and prefetches, the future without going through the slab).
 #[derive(Debug, Default)]
 pub(super) struct ReadyList {
-    // invariant: `tasks.len() == slots.len()`; entry i of both describes one ready task.
+    // invariant: the three have one length; entry i of each describes one ready task,
+    // and `futures[i]` is the future of the `TaskBox` in slab slot `tasks[i]`.
     pub(super) tasks: Vec<u32>,
     pub(super) slots: Vec<ReadySlot>,
+    pub(super) futures: Vec<FutPtr>,
 }
 
 impl ReadyList {
     #[inline]
-    pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool) {
+    pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool, future: FutPtr) {
         self.tasks.push(task);
         self.slots.push(ReadySlot { home, pinned });
+        self.futures.push(future);
     }
 
     /// Removes entry `i`, moving the last entry into its place (O(1)).
     #[inline]
-    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot) {
-        (self.tasks.swap_remove(i), self.slots.swap_remove(i))
+    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot, FutPtr) {
+        (
+            self.tasks.swap_remove(i),
+            self.slots.swap_remove(i),
+            self.futures.swap_remove(i),
+        )
     }
 
     /// Removes `task`, keeping the order of the others.
@@ -78,6 +86,7 @@ impl ReadyList {
         if let Some(i) = self.tasks.iter().position(|&t| t == task) {
             self.tasks.remove(i);
             self.slots.remove(i);
+            self.futures.remove(i);
         }
     }
 
@@ -180,6 +189,7 @@ impl Core {
                 ready: ReadyList {
                     tasks: Vec::with_capacity(16),
                     slots: Vec::with_capacity(16),
+                    futures: Vec::with_capacity(16),
                 },
                 busy_until: vec![0; workers],
                 busy: 0,
@@ -289,7 +299,11 @@ impl Core {
             Status::Idle => {
                 *status = Status::Queued;
                 let home = current.map_or(NO_HOME, |r| r.worker);
-                sched.ready.push(id, home, false);
+                let future = self.slab.borrow()[id as usize]
+                    .as_ref()
+                    .expect("slab invariant: an idle task's future is in the slab")
+                    .future();
+                sched.ready.push(id, home, false, future);
                 true
             }
             Status::Running { .. } => {
