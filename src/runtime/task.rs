@@ -287,7 +287,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
         if trace.is_full() {
             let sched = core.sched.borrow();
             let meta = &sched.meta[id as usize];
-            trace.tasks.push(TaskInfo {
+            trace.add_task(TaskInfo {
                 id,
                 name: meta.name.to_string(),
                 spawned_at: super::core::fmt_location(meta.location),
