@@ -104,6 +104,9 @@ impl ReadyList {
 pub(super) struct Sched {
     /// Per task id: its status (hot: read on every wake and pick).
     pub(super) status: Vec<Status>,
+    // invariant: per task id, the future of its `TaskBox` (valid while not Done): a
+    // wake queues the task with it without borrowing the slab.
+    pub(super) futures: Vec<FutPtr>,
     /// Per task id: its name and spawn site (cold: traces and failure reports).
     pub(super) meta: Vec<TaskMeta>,
     // invariant: holds exactly the tasks whose status is Queued, each once.
@@ -185,6 +188,7 @@ impl Core {
             sched: RefCell::new(Sched {
                 // Sized for small runs: most fuzzed programs have a handful of tasks.
                 status: Vec::with_capacity(16),
+                futures: Vec::with_capacity(16),
                 meta: Vec::with_capacity(16),
                 ready: ReadyList {
                     tasks: Vec::with_capacity(16),
@@ -299,10 +303,7 @@ impl Core {
             Status::Idle => {
                 *status = Status::Queued;
                 let home = current.map_or(NO_HOME, |r| r.worker);
-                let future = self.slab.borrow()[id as usize]
-                    .as_ref()
-                    .expect("slab invariant: an idle task's future is in the slab")
-                    .future();
+                let future = sched.futures[id as usize];
                 sched.ready.push(id, home, false, future);
                 true
             }

@@ -252,6 +252,10 @@ fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
         .expect("slab invariant: a task's future is in the slab until it is Done")
 }
 
+/// Below this many ready tasks their memory stays in cache, and guessing costs more
+/// than it saves.
+const PREFETCH_MIN_READY: usize = 2048;
+
 /// Prefetches what the next two picks will probably touch, so that memory arrives
 /// while the current task runs: with many live tasks and a random pick, fetching it is
 /// most of a step's cost (two dependent cache misses: the ready entry, then the future).
@@ -267,7 +271,7 @@ fn prefetch_next(core: &Core) {
     let sched = core.sched.borrow();
     let ready = &sched.ready;
     let n = ready.len();
-    if sched.busy != 0 || n < 2 {
+    if sched.busy != 0 || n < PREFETCH_MIN_READY {
         return;
     }
     let mut chooser = core.chooser.borrow_mut();

@@ -257,6 +257,7 @@ where
         let mut sched = core.sched.borrow_mut();
         let home = current.map_or(NO_HOME, |r| r.worker);
         sched.status.push(Status::Queued);
+        sched.futures.push(future);
         sched.meta.push(TaskMeta { name, location });
         sched.ready.push(id, home, false, future);
     }
