@@ -42,6 +42,9 @@ pub struct Config {
     /// If true (the default), a panic in any task fails the run; if false, only a panic
     /// of the main task does, and others surface as [`crate::JoinError::Panic`].
     pub panic_is_failure: bool,
+    /// The fault plan of the simulated world (`None`: no injected faults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::fault::FaultPlan>,
 }
 
 impl Default for Config {
@@ -53,6 +56,7 @@ impl Default for Config {
             time_max: Duration::from_secs(24 * 3600),
             trace: TraceMode::Full,
             panic_is_failure: true,
+            faults: None,
         }
     }
 }
@@ -91,6 +95,12 @@ impl Config {
     /// Sets [`Config::panic_is_failure`].
     pub fn panic_is_failure(mut self, yes: bool) -> Self {
         self.panic_is_failure = yes;
+        self
+    }
+
+    /// Sets [`Config::faults`].
+    pub fn faults(mut self, plan: crate::fault::FaultPlan) -> Self {
+        self.faults = Some(plan);
         self
     }
 

@@ -45,6 +45,9 @@ pub mod sync;
 pub mod task;
 pub mod time;
 pub mod trace;
+mod world;
+
+pub use world::{fault, net, node};
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, TraceMode};

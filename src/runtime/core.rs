@@ -37,6 +37,8 @@ pub(crate) struct TaskMeta {
     pub(crate) status: Status,
     pub(crate) name: Cow<'static, str>,
     pub(crate) location: &'static Location<'static>,
+    /// The node the task runs on (0: the main node); inherited from its spawner.
+    pub(crate) node: u32,
 }
 
 /// A runnable task and the worker whose local queue it sits on.
@@ -104,6 +106,8 @@ pub(crate) struct Core {
     pub(crate) preemptions: Cell<u64>,
     /// The task polled most recently, across clock jumps (unlike `last_polled`).
     pub(crate) previous: Cell<Option<u32>>,
+    /// The simulated world: nodes, network, faults (`crate::world`).
+    pub(crate) world: crate::world::World,
 }
 
 impl Core {
@@ -148,6 +152,7 @@ impl Core {
             switches: Cell::new(0),
             preemptions: Cell::new(0),
             previous: Cell::new(None),
+            world: crate::world::World::new(&config),
             config,
         }
     }
@@ -203,6 +208,9 @@ impl Core {
             return;
         }
         let current = self.current.get();
+        if self.world.delay_p.get() > 0.0 && self.delay_wake(id) {
+            return;
+        }
         {
             let mut sched = self.sched.borrow_mut();
             let status = &mut sched.tasks[id as usize].status;
@@ -229,6 +237,26 @@ impl Core {
             Some(deadline_ns) => self.emit_at(Some(id), None, EventKind::TimerFire { deadline_ns }),
             None => self.emit(EventKind::Wake { target: id }),
         }
+    }
+}
+
+impl Core {
+    /// The fault plan may delay a wake-up of an idle task (not a timer's: those were
+    /// delayed when armed): it is then a timer wake later.
+    #[cold]
+    fn delay_wake(&self, id: u32) -> bool {
+        let idle = self.sched.borrow().tasks[id as usize].status == Status::Idle;
+        if !idle || self.firing.get().is_some() {
+            return false;
+        }
+        let d = crate::world::fault::delivery_delay(self);
+        if d == 0 {
+            return false;
+        }
+        let at = self.now.get() + d;
+        let waker = crate::time::timers::TimerWaker::Task(id);
+        self.timers.borrow_mut().arm(at, waker);
+        true
     }
 }
 

@@ -21,6 +21,7 @@ mod waker;
 pub use coop::{burn, yield_now, Burn, YieldNow};
 pub use failure::{Failure, Outcome, Stats, TaskRef};
 pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
+pub(crate) use task::{abort as abort_task, spawn_on};
 
 use crate::choice::{Chooser, ReplayMode, Schedule};
 use crate::config::Config;
@@ -64,6 +65,7 @@ pub struct Sim {
     config: Config,
     strategy: Box<dyn Strategy>,
     replay: Option<(Schedule, ReplayMode)>,
+    nodes: Vec<crate::world::node::NodeSpec>,
 }
 
 impl Sim {
@@ -73,7 +75,22 @@ impl Sim {
             config,
             strategy: Box::new(Random),
             replay: None,
+            nodes: Vec::new(),
         }
+    }
+
+    /// Creates a node when the run starts (after the main task `t0`), running `init()`
+    /// on it, and again on each restart. See [`crate::node`].
+    #[track_caller]
+    pub fn node<F, Fut>(mut self, builder: crate::node::Builder, init: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let location = Location::caller();
+        self.nodes
+            .push(crate::world::node::NodeSpec::new(builder, init, location));
+        self
     }
 
     /// Uses `strategy` to pick tasks.
@@ -128,6 +145,7 @@ impl Sim {
         let _quiet = panic::QuietGuard::new();
         let result = context::enter(&core, || {
             let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);
+            crate::world::start(&core, self.nodes);
             let result = step::run(&core);
             let result = result.and_then(|()| main_output(main));
             teardown(&core, result)
@@ -193,6 +211,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         choices: chooser.recorded_len() as u64,
         switches: core.switches.get(),
         preemptions: core.preemptions.get(),
+        faults: core.world.faults_injected(),
     };
     Outcome {
         seed,

@@ -83,10 +83,12 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
     }
     let now = core.now.get();
     let filtered: Vec<u32>;
-    let index = if sched.busy == 0 {
+    let index = if sched.busy == 0 && !core.world.any_paused() {
         pick(core, Candidates::new(&sched.ready, None))
     } else {
-        filtered = runnable_now(&sched.ready, &sched.busy_until, now);
+        // Tasks of a paused node are not candidates (`crate::world::node`).
+        let runnable = runnable_now(&sched.ready, &sched.busy_until, now);
+        filtered = core.world.unpaused(&sched, runnable);
         if filtered.is_empty() {
             return None;
         }
@@ -348,6 +350,10 @@ fn fire_timers(core: &Core, now: u64) {
         match waker {
             TimerWaker::Task(id) => core.wake(id),
             TimerWaker::Other(waker) => waker.wake(),
+            TimerWaker::World(action) => {
+                core.firing.set(None); // the world records its own event
+                crate::world::fire(core, action);
+            }
         }
         if let Some(deadline_ns) = core.firing.take() {
             core.emit(EventKind::TimerFire { deadline_ns });

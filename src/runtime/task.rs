@@ -228,10 +228,15 @@ where
     {
         let mut sched = core.sched.borrow_mut();
         let home = current.map_or(NO_HOME, |(_, w)| w);
+        // A task belongs to its spawner's node, unless the world spawns it on one.
+        let node = core.world.take_spawn_node().unwrap_or_else(|| {
+            current.map_or(0, |(t, _)| sched.tasks[t as usize].node)
+        });
         sched.tasks.push(TaskMeta {
             status: Status::Queued,
             name,
             location,
+            node,
         });
         sched.ready.push(Ready {
             task: id,
@@ -271,6 +276,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
                 name: meta.name.to_string(),
                 spawned_at: super::core::fmt_location(meta.location),
                 parent,
+                node: meta.node,
             });
         }
     }

@@ -82,6 +82,8 @@ impl Future for Sleep {
                     Some(id) => TimerWaker::Task(id),
                     None => TimerWaker::Other(cx.waker().clone()),
                 };
+                // The fault plan may hold the timer back (an injected delay).
+                let deadline = deadline + crate::world::fault::delivery_delay(core);
                 let key = core.timers.borrow_mut().arm(deadline, waker);
                 core.emit(EventKind::TimerSet {
                     deadline_ns: deadline,

@@ -30,6 +30,8 @@ pub(crate) enum TimerWaker {
     Task(u32),
     /// Any other waker (a combinator's, a foreign executor's).
     Other(Waker),
+    /// A world event (a packet delivery, a fault): no task, an action in `crate::world`.
+    World(u32),
 }
 
 #[derive(Debug)]

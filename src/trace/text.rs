@@ -14,15 +14,18 @@ pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
     let task = e
         .task
         .map_or("--".to_string(), |t| format!("t{t}:{}", trace.task_name(t)));
-    let _ = write!(
-        out,
-        "{:>6} {:>16} {:>3} {:<20} ",
-        e.step,
-        fmt_time(e.time_ns),
-        worker,
-        task
-    );
+    let _ = write!(out, "{:>6} {:>16} {:>3} ", e.step, fmt_time(e.time_ns), worker);
+    // The node column appears only in runs that created nodes, so single-process traces
+    // (and their snapshots) keep their form.
+    if !trace.nodes.is_empty() {
+        let node = trace
+            .event_node(e)
+            .map_or("--".to_string(), |n| format!("n{n}"));
+        let _ = write!(out, "{node:>4} ");
+    }
+    let _ = write!(out, "{task:<20} ");
     let name = |t: &u32| format!("t{t}:{}", trace.task_name(*t));
+    let node = |n: &u32| format!("n{n}:{}", trace.node_name(*n));
     let _ = match &e.kind {
         EventKind::Spawn { child } => {
             let at = trace
@@ -49,7 +52,55 @@ pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
         EventKind::Log { message } => write!(out, "log {}", message.replace('\n', " | ")),
         // One event per line, even for multi-line panic messages.
         EventKind::Failure { message } => write!(out, "FAILURE {}", message.replace('\n', " | ")),
+        EventKind::NetSend {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "send", *proto, &node(from), &node(to), *bytes),
+        EventKind::NetDeliver {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "deliver", *proto, &node(from), &node(to), *bytes),
+        EventKind::NetDrop {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "DROP", *proto, &node(from), &node(to), *bytes),
+        EventKind::NetDuplicate {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "DUPLICATE", *proto, &node(from), &node(to), *bytes),
+        EventKind::NodeCrash { node: n } => write!(out, "CRASH {}", node(n)),
+        EventKind::NodeRestart { node: n } => write!(out, "RESTART {}", node(n)),
+        EventKind::NodePause { node: n } => write!(out, "PAUSE {}", node(n)),
+        EventKind::NodeResume { node: n } => write!(out, "RESUME {}", node(n)),
+        EventKind::Partition { from, to } => {
+            write!(out, "PARTITION {} -x-> {}", node(from), node(to))
+        }
+        EventKind::Heal { from, to } => write!(out, "HEAL {} ---> {}", node(from), node(to)),
+        EventKind::Fault {
+            what,
+            node: n,
+            value,
+        } => write!(out, "FAULT {what} {} {value}", node(n)),
     };
+}
+
+fn net(
+    out: &mut String,
+    verb: &str,
+    proto: super::Proto,
+    from: &str,
+    to: &str,
+    bytes: u32,
+) -> fmt::Result {
+    write!(out, "{verb} {} {from} -> {to} {bytes}B", proto.name())
 }
 
 impl fmt::Display for Trace {
@@ -59,6 +110,9 @@ impl fmt::Display for Trace {
             "# detsim trace v1 seed={} fingerprint={:016x}",
             self.seed, self.fingerprint
         )?;
+        for n in &self.nodes {
+            writeln!(f, "# node n{} {} {}", n.id, n.name, n.ip)?;
+        }
         for t in &self.tasks {
             let parent = t.parent.map_or("-".to_string(), |p| format!("t{p}"));
             writeln!(
