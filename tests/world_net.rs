@@ -1,6 +1,6 @@
 //! The simulated network and nodes: each property on a small realistic program.
 
-use detsim::net::{self, LinkConfig, Latency, TcpListener, TcpStream, UdpSocket};
+use detsim::net::{self, Latency, LinkConfig, TcpListener, TcpStream, UdpSocket};
 use detsim::node::{self, NodeStatus};
 use detsim::{Config, Sim, TraceMode};
 use futures::{AsyncReadExt, AsyncWriteExt};
@@ -70,9 +70,16 @@ fn streams_are_ordered_and_reliable_under_loss() {
             stream_roundtrip().await
         });
         let took = out.result.unwrap_or_else(|f| panic!("seed {seed}: {f}"));
-        assert!(took > clean, "loss must delay the stream: {took:?} vs {clean:?}");
+        assert!(
+            took > clean,
+            "loss must delay the stream: {took:?} vs {clean:?}"
+        );
         assert!(out.stats.faults > 0, "seed {seed}: no loss was injected");
-        let drops = out.trace.events().filter(|e| matches!(e.kind, detsim::trace::EventKind::NetDrop { .. })).count();
+        let drops = out
+            .trace
+            .events()
+            .filter(|e| matches!(e.kind, detsim::trace::EventKind::NetDrop { .. }))
+            .count();
         assert_eq!(drops as u64, out.stats.faults);
     }
 }
@@ -111,7 +118,8 @@ fn datagram_loss_and_duplication_rates_are_within_bounds() {
     let mut total = 0u64;
     for seed in 0..5 {
         let link = LinkConfig::default().loss(loss).duplicate(dup);
-        let out = Sim::new(Config::default().seed(seed).trace(TraceMode::Off)).run(datagrams(n, link));
+        let out =
+            Sim::new(Config::default().seed(seed).trace(TraceMode::Off)).run(datagrams(n, link));
         total += out.result.unwrap() as u64;
     }
     // Expected copies per datagram (1 - loss)(1 + dup); 5 sigma of the binomial sums.
@@ -119,9 +127,16 @@ fn datagram_loss_and_duplication_rates_are_within_bounds() {
     let mean = trials * (1.0 - loss) * (1.0 + dup);
     let sigma = (trials * 0.25).sqrt() * 2.0;
     let got = total as f64;
-    assert!((got - mean).abs() < 5.0 * sigma, "received {got}, expected about {mean}");
+    assert!(
+        (got - mean).abs() < 5.0 * sigma,
+        "received {got}, expected about {mean}"
+    );
     let clean = Sim::new(Config::default().seed(9)).run(datagrams(n, LinkConfig::default()));
-    assert_eq!(clean.result.unwrap(), n, "a clean link delivers every datagram once");
+    assert_eq!(
+        clean.result.unwrap(),
+        n,
+        "a clean link delivers every datagram once"
+    );
 }
 
 #[test]
@@ -152,7 +167,10 @@ fn datagrams_reorder_with_variable_latency() {
     });
     let got = out.result.unwrap();
     assert_eq!(got.len(), 50);
-    assert!(got.windows(2).any(|w| w[0] > w[1]), "no reordering: {got:?}");
+    assert!(
+        got.windows(2).any(|w| w[0] > w[1]),
+        "no reordering: {got:?}"
+    );
 }
 
 /// main pings `peer` over UDP; returns whether the ping and the reply arrived.
@@ -175,17 +193,33 @@ async fn ping_pong(block: impl FnOnce(node::Node)) -> (bool, bool) {
     // A one-way partition peer -> main still lets main's ping through.
     s.send_to(b"ping", "peer:9").await.unwrap();
     let mut buf = [0; 4];
-    let pong = detsim::time::timeout(ms(100), s.recv_from(&mut buf)).await.is_ok();
+    let pong = detsim::time::timeout(ms(100), s.recv_from(&mut buf))
+        .await
+        .is_ok();
     (pinged.get(), pong)
 }
 
 #[test]
 fn partitions_block_both_ways_or_one_way_and_heal_restores() {
-    let run = |f: fn(node::Node)| Sim::new(Config::default().seed(2)).run(ping_pong(f)).result.unwrap();
+    let run = |f: fn(node::Node)| {
+        Sim::new(Config::default().seed(2))
+            .run(ping_pong(f))
+            .result
+            .unwrap()
+    };
     assert_eq!(run(|_| {}), (true, true));
-    assert_eq!(run(|p| net::partition(p, node::NodeId::MAIN)), (false, false));
-    assert_eq!(run(|p| net::partition_oneway(p, node::NodeId::MAIN)), (true, false));
-    assert_eq!(run(|p| net::partition_oneway(node::NodeId::MAIN, p)), (false, false));
+    assert_eq!(
+        run(|p| net::partition(p, node::NodeId::MAIN)),
+        (false, false)
+    );
+    assert_eq!(
+        run(|p| net::partition_oneway(p, node::NodeId::MAIN)),
+        (true, false)
+    );
+    assert_eq!(
+        run(|p| net::partition_oneway(node::NodeId::MAIN, p)),
+        (false, false)
+    );
     assert_eq!(
         run(|p| {
             net::partition(p, node::NodeId::MAIN);
@@ -245,7 +279,11 @@ fn crash_resets_connections_and_refuses_new_ones() {
     let (read, write, refused, bad_name) = out.result.unwrap();
     assert_eq!(read, ErrorKind::ConnectionReset);
     assert_eq!(write, ErrorKind::BrokenPipe);
-    assert_eq!(refused, ErrorKind::TimedOut, "a crashed host does not answer");
+    assert_eq!(
+        refused,
+        ErrorKind::TimedOut,
+        "a crashed host does not answer"
+    );
     assert_eq!(bad_name, ErrorKind::InvalidInput);
     let text = out.trace.to_string();
     assert!(text.contains("CRASH n1:server"), "{text}");
@@ -266,7 +304,12 @@ fn no_listener_is_refused_and_a_taken_port_is_addr_in_use() {
     let got = out.result.unwrap();
     assert_eq!(
         got,
-        (ErrorKind::ConnectionRefused, ErrorKind::AddrInUse, ErrorKind::AddrInUse, ErrorKind::AddrNotAvailable)
+        (
+            ErrorKind::ConnectionRefused,
+            ErrorKind::AddrInUse,
+            ErrorKind::AddrInUse,
+            ErrorKind::AddrNotAvailable
+        )
     );
 }
 
@@ -296,7 +339,14 @@ fn restart_reruns_init_and_pause_holds_a_node() {
         let after_resume = ticks.get();
         node::restart(n);
         detsim::time::sleep(ms(55)).await;
-        (before_pause, during_pause, after_resume, boots.get(), ticks.get(), n.incarnation())
+        (
+            before_pause,
+            during_pause,
+            after_resume,
+            boots.get(),
+            ticks.get(),
+            n.incarnation(),
+        )
     });
     let (before, during, after, boots, end, incarnation) = out.result.unwrap();
     assert_eq!(before, 10);
@@ -310,18 +360,29 @@ fn restart_reruns_init_and_pause_holds_a_node() {
 #[test]
 fn clock_skew_and_drift_show_in_system_time_not_instant() {
     let out = Sim::new(Config::default().seed(1))
-        .node(node::Builder::new("fast").clock_drift_ppm(1000).clock_skew_ns(5_000_000), || async {})
+        .node(
+            node::Builder::new("fast")
+                .clock_drift_ppm(1000)
+                .clock_skew_ns(5_000_000),
+            || async {},
+        )
         .run(async {
             detsim::time::sleep(Duration::from_secs(10)).await;
             let main = detsim::time::SystemTime::now();
             let (tx, rx) = detsim::sync::oneshot::channel();
             let tx = std::cell::RefCell::new(Some(tx));
-            node::Builder::new("probe").clock_drift_ppm(1000).clock_skew_ns(5_000_000).build(move || {
-                let tx = tx.borrow_mut().take();
-                async move {
-                    let _ = tx.unwrap().send((detsim::time::SystemTime::now(), detsim::time::Instant::now()));
-                }
-            });
+            node::Builder::new("probe")
+                .clock_drift_ppm(1000)
+                .clock_skew_ns(5_000_000)
+                .build(move || {
+                    let tx = tx.borrow_mut().take();
+                    async move {
+                        let _ = tx.unwrap().send((
+                            detsim::time::SystemTime::now(),
+                            detsim::time::Instant::now(),
+                        ));
+                    }
+                });
             let (probe, instant) = rx.await.unwrap();
             (probe.duration_since(main).unwrap(), instant.elapsed())
         });
@@ -346,19 +407,40 @@ fn same_seed_same_trace_including_network_events_and_trace_off_agrees() {
     let a = Sim::new(Config::default().seed(11)).run(program());
     let b = Sim::new(Config::default().seed(11)).run(program());
     // Event lines only: the header names where `Sim::run` was called.
-    let events = |t: &detsim::Trace| t.to_string().lines().filter(|l| !l.starts_with('#') && !l.contains("spawn t0:main")).collect::<Vec<_>>().join("\n");
-    assert!(events(&a.trace) == events(&b.trace), "same seed, different traces");
+    let events = |t: &detsim::Trace| {
+        t.to_string()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("spawn t0:main"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        events(&a.trace) == events(&b.trace),
+        "same seed, different traces"
+    );
     let text = a.trace.to_string();
-    for needle in ["send tcp", "deliver tcp", "DROP udp", "DUPLICATE udp", "# node n1 server"] {
+    for needle in [
+        "send tcp",
+        "deliver tcp",
+        "DROP udp",
+        "DUPLICATE udp",
+        "# node n1 server",
+    ] {
         assert!(text.contains(needle), "missing `{needle}`");
     }
     let off = Sim::new(Config::default().seed(11).trace(TraceMode::Off)).run(program());
     assert_eq!(off.fingerprint, a.fingerprint);
-    let other = std::thread::spawn(move || Sim::new(Config::default().seed(11)).run(program()).trace)
-        .join()
-        .unwrap();
-    assert!(events(&other) == events(&a.trace), "another thread, different trace");
+    let other =
+        std::thread::spawn(move || Sim::new(Config::default().seed(11)).run(program()).trace)
+            .join()
+            .unwrap();
+    assert!(
+        events(&other) == events(&a.trace),
+        "another thread, different trace"
+    );
     assert_eq!(other.fingerprint, a.fingerprint);
-    let replay = Sim::new(Config::default().seed(999)).replay(a.schedule.clone()).run(program());
+    let replay = Sim::new(Config::default().seed(999))
+        .replay(a.schedule.clone())
+        .run(program());
     assert_eq!(replay.fingerprint, a.fingerprint);
 }

@@ -10,7 +10,13 @@ use crate::{Config, Failure, Outcome, Scenario, TraceMode};
 use anyhow::{Context, Result};
 use std::path::Path;
 
-pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdict> {
+/// `faults`: the `--faults` file, already applied to `scenarios` (isolated child
+/// processes are given it again).
+pub(crate) fn dispatch(
+    command: Command,
+    scenarios: &[Scenario],
+    faults: Option<&Path>,
+) -> Result<Verdict> {
     match command {
         Command::List => {
             if scenarios.is_empty() {
@@ -23,7 +29,7 @@ pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdi
             Ok(Verdict::Pass)
         }
         Command::Run(a) => run(a, scenarios),
-        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios),
+        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios, faults),
         Command::Replay(a) => replay(a, scenarios),
         Command::Shrink(a) => shrink_cmd(a, scenarios),
         Command::CheckDeterminism(a) => determinism(a, scenarios),

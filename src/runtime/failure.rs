@@ -91,7 +91,9 @@ pub enum Failure {
     },
     /// After the fault plan's liveness phase began (faults stopped, partitions healed,
     /// crashed nodes restarted), the main task did not finish within the deadline.
-    #[error("liveness: the system did not converge within {within:?} after faults stopped at {since:?}")]
+    #[error(
+        "liveness: the system did not converge within {within:?} after faults stopped at {since:?}"
+    )]
     Liveness {
         /// When the liveness phase began (virtual time).
         since: Duration,

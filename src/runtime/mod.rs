@@ -20,8 +20,8 @@ mod waker;
 
 pub use coop::{burn, yield_now, Burn, YieldNow};
 pub use failure::{Failure, Outcome, Stats, TaskRef};
-pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
 pub(crate) use task::{abort as abort_task, spawn_on};
+pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
 
 use crate::choice::{Chooser, ReplayMode, Schedule};
 use crate::config::Config;
@@ -77,6 +77,14 @@ impl Sim {
             replay: None,
             nodes: Vec::new(),
         }
+    }
+
+    /// Uses `plan` unless the config already has a fault plan.
+    pub(crate) fn default_faults(mut self, plan: &crate::fault::FaultPlan) -> Self {
+        if self.config.faults.is_none() {
+            self.config.faults = Some(plan.clone());
+        }
+        self
     }
 
     /// Creates a node when the run starts (after the main task `t0`), running `init()`

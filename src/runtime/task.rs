@@ -229,9 +229,10 @@ where
         let mut sched = core.sched.borrow_mut();
         let home = current.map_or(NO_HOME, |(_, w)| w);
         // A task belongs to its spawner's node, unless the world spawns it on one.
-        let node = core.world.take_spawn_node().unwrap_or_else(|| {
-            current.map_or(0, |(t, _)| sched.tasks[t as usize].node)
-        });
+        let node = core
+            .world
+            .take_spawn_node()
+            .unwrap_or_else(|| current.map_or(0, |(t, _)| sched.tasks[t as usize].node));
         sched.tasks.push(TaskMeta {
             status: Status::Queued,
             name,

@@ -4,10 +4,16 @@
 //! - `bank.rs` — concurrent transfers; a lost update across an await.
 //! - `lost_wakeup.rs` — producer/consumer with `Notify` used wrongly: a deadlock.
 //! - `pool.rs` — CPU-bound work that starves a latency-sensitive task of workers.
+//! - `kv_replication.rs` — primary–backup store; an acknowledged write lost on failover.
+//! - `leader_election.rs` — Raft-style election; two leaders in one term.
+//! - `wire.rs` — length-prefixed messages over simulated TCP.
 
 mod bank;
+mod kv_replication;
+mod leader_election;
 mod lost_wakeup;
 mod pool;
+mod wire;
 
 use crate::Scenario;
 
@@ -25,6 +31,10 @@ pub fn builtin() -> Vec<Scenario> {
         Scenario::new("lost-wakeup-fixed", "the same queue, with notify_one, which stores a permit", || lost_wakeup::run(true)),
         Scenario::new("pool", "CPU-bound pipeline on 4 workers; burning tasks starve a heartbeat past its latency bound", || pool::run(false)),
         Scenario::new("pool-fixed", "the same pipeline, with CPU work limited to 3 of the 4 workers by a semaphore", || pool::run(true)),
+        Scenario::new("kv-replication", "primary-backup store over TCP that acknowledges before replicating; a primary crash loses an acknowledged write", || kv_replication::run(false)).with_faults(kv_replication::plan()),
+        Scenario::new("kv-replication-fixed", "the same store, replicating synchronously before acknowledging", || kv_replication::run(true)).with_faults(kv_replication::plan()),
+        Scenario::new("leader-election", "Raft-style election over UDP whose vote check uses >= for terms; two leaders in one term", || leader_election::run(false)).with_faults(leader_election::plan()),
+        Scenario::new("leader-election-fixed", "the same election with Raft's rule: a vote resets only on a newer term", || leader_election::run(true)).with_faults(leader_election::plan()),
         Scenario::new("abort-canary", "aborts the whole process on every 100th seed (run it with `fuzz --isolate`)", || async {
             crate::task::yield_now().await;
             if crate::rand::seed() % 100 == 0 {

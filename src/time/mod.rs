@@ -12,8 +12,8 @@ mod sleep;
 mod timeout;
 pub(crate) mod timers;
 
+pub use crate::world::clock::SystemTime;
 pub use instant::Instant;
 pub use interval::{interval, Interval};
-pub use crate::world::clock::SystemTime;
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, Elapsed, Timeout};

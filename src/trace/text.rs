@@ -14,7 +14,13 @@ pub(super) fn write_event(out: &mut String, trace: &Trace, e: &Event) {
     let task = e
         .task
         .map_or("--".to_string(), |t| format!("t{t}:{}", trace.task_name(t)));
-    let _ = write!(out, "{:>6} {:>16} {:>3} ", e.step, fmt_time(e.time_ns), worker);
+    let _ = write!(
+        out,
+        "{:>6} {:>16} {:>3} ",
+        e.step,
+        fmt_time(e.time_ns),
+        worker
+    );
     // The node column appears only in runs that created nodes, so single-process traces
     // (and their snapshots) keep their form.
     if !trace.nodes.is_empty() {

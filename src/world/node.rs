@@ -126,7 +126,10 @@ impl Nodes {
     }
 
     pub(crate) fn by_name(&self, name: &str) -> Option<u32> {
-        self.list.iter().position(|n| n.name == name).map(|i| i as u32)
+        self.list
+            .iter()
+            .position(|n| n.name == name)
+            .map(|i| i as u32)
     }
 
     fn paused_count(&self) -> usize {
@@ -266,12 +269,18 @@ pub(crate) struct NodeSpec {
 
 impl fmt::Debug for NodeSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NodeSpec").field("name", &self.builder.name).finish()
+        f.debug_struct("NodeSpec")
+            .field("name", &self.builder.name)
+            .finish()
     }
 }
 
 impl NodeSpec {
-    pub(crate) fn new<F, Fut>(builder: Builder, init: F, location: &'static Location<'static>) -> Self
+    pub(crate) fn new<F, Fut>(
+        builder: Builder,
+        init: F,
+        location: &'static Location<'static>,
+    ) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + 'static,
@@ -329,7 +338,13 @@ pub fn current() -> Node {
 
 /// The node called `name`, if any.
 pub fn lookup(name: &str) -> Option<Node> {
-    context::with(|core| core.world.nodes.borrow().by_name(name).map(|i| Node(NodeId(i))))
+    context::with(|core| {
+        core.world
+            .nodes
+            .borrow()
+            .by_name(name)
+            .map(|i| Node(NodeId(i)))
+    })
 }
 
 fn check(core: &Core, node: NodeId, what: &str) -> u32 {

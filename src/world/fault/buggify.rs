@@ -30,7 +30,14 @@ pub fn buggify(site: &'static str) -> bool {
         }
         let node = ctx::current_node(core);
         let value = crate::trace::fnv1a(site.as_bytes()) & 0xffff_ffff_ffff;
-        ctx::emit(core, EventKind::Fault { what: "buggify", node, value });
+        ctx::emit(
+            core,
+            EventKind::Fault {
+                what: "buggify",
+                node,
+                value,
+            },
+        );
         true
     })
 }

@@ -12,9 +12,9 @@
 
 use super::{FaultPlan, Profile, Range};
 use crate::runtime::core::Core;
+use crate::trace::EventKind;
 use crate::world::node::NodeStatus;
 use crate::world::{ctx, link, node, Action};
-use crate::trace::EventKind;
 use std::time::Duration;
 
 const MS: u64 = 1_000_000;
@@ -73,7 +73,10 @@ fn tick(core: &Core) {
         if !f.active {
             return;
         }
-        (f.plan.clone().expect("a tick runs only with a plan"), f.profile.clone())
+        (
+            f.plan.clone().expect("a tick runs only with a plan"),
+            f.profile.clone(),
+        )
     };
     let per_tick = |rate: f64| (rate * plan.tick_ms as f64 / 1000.0).min(1.0);
     if ctx::fault(core, per_tick(p.crash)) {
@@ -95,7 +98,10 @@ fn tick(core: &Core) {
 /// Nodes other than main that are up (fault targets).
 fn up_nodes(core: &Core) -> Vec<u32> {
     let nodes = core.world.nodes.borrow();
-    nodes.ids().filter(|&n| nodes.get(n).status == NodeStatus::Up).collect()
+    nodes
+        .ids()
+        .filter(|&n| nodes.get(n).status == NodeStatus::Up)
+        .collect()
 }
 
 fn duration_in(core: &Core, [lo, hi]: [u64; 2]) -> u64 {
@@ -103,7 +109,11 @@ fn duration_in(core: &Core, [lo, hi]: [u64; 2]) -> u64 {
 }
 
 fn crash_one(core: &Core, plan: &FaultPlan) {
-    let up = up_nodes(core);
+    let mut up = up_nodes(core);
+    if !plan.crash_nodes.is_empty() {
+        let nodes = core.world.nodes.borrow();
+        up.retain(|&n| plan.crash_nodes.contains(&nodes.get(n).name));
+    }
     if up.is_empty() {
         return;
     }
@@ -148,12 +158,30 @@ fn partition_one(core: &Core, plan: &FaultPlan) {
 fn loss_burst(core: &Core, plan: &FaultPlan) {
     core.world.links.borrow_mut().burst_loss = plan.burst_loss;
     let value = (plan.burst_loss * 1e6) as u64;
-    ctx::emit(core, EventKind::Fault { what: "loss_burst", node: 0, value });
+    ctx::emit(
+        core,
+        EventKind::Fault {
+            what: "loss_burst",
+            node: 0,
+            value,
+        },
+    );
     let end = |core: &Core| {
         core.world.links.borrow_mut().burst_loss = 0.0;
-        ctx::emit(core, EventKind::Fault { what: "loss_burst_end", node: 0, value: 0 });
+        ctx::emit(
+            core,
+            EventKind::Fault {
+                what: "loss_burst_end",
+                node: 0,
+                value: 0,
+            },
+        );
     };
-    ctx::arm(core, ctx::now(core) + plan.burst_ms * MS, Action::Call(Box::new(end)));
+    ctx::arm(
+        core,
+        ctx::now(core) + plan.burst_ms * MS,
+        Action::Call(Box::new(end)),
+    );
 }
 
 fn clock_jump(core: &Core, plan: &FaultPlan) {
@@ -167,7 +195,14 @@ fn clock_jump(core: &Core, plan: &FaultPlan) {
     let ns = if back { -ns } else { ns };
     crate::world::clock::jump(core, n, ns);
     let value = ns.unsigned_abs() | (back as u64) << 47;
-    ctx::emit(core, EventKind::Fault { what: "clock_jump", node: n, value });
+    ctx::emit(
+        core,
+        EventKind::Fault {
+            what: "clock_jump",
+            node: n,
+            value,
+        },
+    );
 }
 
 /// The liveness phase (rule 3).
@@ -180,11 +215,21 @@ fn liveness(core: &Core) {
     core.world.delay_p.set(0.0);
     core.world.links.borrow_mut().burst_loss = 0.0;
     let now = ctx::now(core);
-    ctx::emit(core, EventKind::Fault { what: "liveness", node: 0, value: now });
+    ctx::emit(
+        core,
+        EventKind::Fault {
+            what: "liveness",
+            node: 0,
+            value: now,
+        },
+    );
     link::heal_all_in(core);
     let crashed: Vec<u32> = {
         let nodes = core.world.nodes.borrow();
-        nodes.ids().filter(|&n| nodes.get(n).status == NodeStatus::Crashed).collect()
+        nodes
+            .ids()
+            .filter(|&n| nodes.get(n).status == NodeStatus::Crashed)
+            .collect()
     };
     for n in crashed {
         node::restart_in(core, n);

@@ -47,6 +47,8 @@ pub struct FaultPlan {
     pub link: LinkConfig,
     /// Node crashes per second.
     pub crash: Range,
+    /// Names of the nodes the plan may crash (empty: any node but main).
+    pub crash_nodes: Vec<String>,
     /// How long a crashed node stays down (ms).
     pub restart_ms: [u64; 2],
     /// Partitions (of one random pair of nodes, both ways or one way) per second.
@@ -84,6 +86,7 @@ impl Default for FaultPlan {
             tick_ms: 100,
             link: LinkConfig::default(),
             crash: [0.0; 2],
+            crash_nodes: Vec::new(),
             restart_ms: [100, 2_000],
             partition: [0.0; 2],
             heal_ms: [100, 3_000],
@@ -153,11 +156,12 @@ impl FaultPlan {
             path: name.clone(),
             message,
         })?;
-        plan.validate().map_err(|(key, message)| PlanError::Invalid {
-            path: name,
-            key,
-            message,
-        })?;
+        plan.validate()
+            .map_err(|(key, message)| PlanError::Invalid {
+                path: name,
+                key,
+                message,
+            })?;
         Ok(plan)
     }
 
@@ -184,7 +188,10 @@ impl FaultPlan {
         super::check_probability("burst_loss", self.burst_loss).map_err(owned)?;
         for (key, [lo, hi]) in [("restart_ms", self.restart_ms), ("heal_ms", self.heal_ms)] {
             if lo > hi {
-                return Err((key.into(), format!("[{lo}, {hi}]: the lower bound is above the upper")));
+                return Err((
+                    key.into(),
+                    format!("[{lo}, {hi}]: the lower bound is above the upper"),
+                ));
             }
         }
         if self.tick_ms == 0 {
@@ -203,11 +210,18 @@ fn owned((k, m): (&'static str, String)) -> (String, String) {
 fn check_range(key: &str, [lo, hi]: Range, max: f64) -> Result<(), (String, String)> {
     let ok = |v: f64| v.is_finite() && (0.0..=max).contains(&v);
     if !ok(lo) || !ok(hi) {
-        let bound = if max == 1.0 { "between 0 and 1" } else { "finite and not negative" };
+        let bound = if max == 1.0 {
+            "between 0 and 1"
+        } else {
+            "finite and not negative"
+        };
         return Err((key.into(), format!("[{lo}, {hi}]: values must be {bound}")));
     }
     if lo > hi {
-        return Err((key.into(), format!("[{lo}, {hi}]: the lower bound is above the upper")));
+        return Err((
+            key.into(),
+            format!("[{lo}, {hi}]: the lower bound is above the upper"),
+        ));
     }
     Ok(())
 }

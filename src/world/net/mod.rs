@@ -14,8 +14,8 @@ pub(crate) mod tcp;
 pub(crate) mod udp;
 
 pub use super::link::{
-    clog, heal, heal_all, partition, partition_oneway, set_default_link, set_link, unclog,
-    Latency, LinkConfig,
+    clog, heal, heal_all, partition, partition_oneway, set_default_link, set_link, unclog, Latency,
+    LinkConfig,
 };
 pub use addr::ToSocketAddr;
 pub use tcp::{TcpListener, TcpStream};

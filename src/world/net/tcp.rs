@@ -157,7 +157,12 @@ fn send(core: &Core, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
 
 fn hold(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
     let now = ctx::now(core);
-    let timeout = core.world.links.borrow().config(from_node, to_node).stream_timeout_ms;
+    let timeout = core
+        .world
+        .links
+        .borrow()
+        .config(from_node, to_node)
+        .stream_timeout_ms;
     let (conn, to) = (seg.conn, seg.to);
     let arm = {
         let mut net = core.world.net.borrow_mut();
@@ -175,7 +180,15 @@ fn hold(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
     };
     if let Some(since) = arm {
         let at = now.saturating_add(timeout.saturating_mul(1_000_000));
-        ctx::arm(core, at, Action::Stall { conn, end: to, since });
+        ctx::arm(
+            core,
+            at,
+            Action::Stall {
+                conn,
+                end: to,
+                since,
+            },
+        );
     }
 }
 
@@ -201,7 +214,11 @@ fn transit_time(core: &Core, from: u32, to: u32, bytes: u32) -> u64 {
     let (latency, loss, rto_ms) = {
         let links = core.world.links.borrow();
         let c = links.config(from, to);
-        (c.latency.clone(), link::loss(&links, from, to), c.retransmit_ms)
+        (
+            c.latency.clone(),
+            link::loss(&links, from, to),
+            c.retransmit_ms,
+        )
     };
     let mut delay = latency.sample(core) + super::super::fault::delivery_delay(core);
     let mut rto = rto_ms.saturating_mul(1_000_000);
@@ -211,7 +228,15 @@ fn transit_time(core: &Core, from: u32, to: u32, bytes: u32) -> u64 {
             break;
         }
         let proto = Proto::Tcp;
-        ctx::emit(core, EventKind::NetDrop { proto, from, to, bytes });
+        ctx::emit(
+            core,
+            EventKind::NetDrop {
+                proto,
+                from,
+                to,
+                bytes,
+            },
+        );
         delay = delay.saturating_add(rto);
         rto = rto.saturating_mul(2);
     }
@@ -232,14 +257,37 @@ pub(crate) fn deliver(core: &Core, seg: Segment) {
         return accept_syn(core, seg, from_node, to_node);
     }
     if !open {
-        ctx::emit(core, EventKind::NetDrop { proto, from: from_node, to: to_node, bytes });
-        if matches!(seg.kind, Kind::Data | Kind::SynAck) && core.world.nodes.borrow().is_up(to_node) {
+        ctx::emit(
+            core,
+            EventKind::NetDrop {
+                proto,
+                from: from_node,
+                to: to_node,
+                bytes,
+            },
+        );
+        if matches!(seg.kind, Kind::Data | Kind::SynAck) && core.world.nodes.borrow().is_up(to_node)
+        {
             // Data to a closed socket of a live host is answered with a reset.
-            send(core, seg.conn, seg.to, Kind::Rst(io::ErrorKind::ConnectionReset), Vec::new());
+            send(
+                core,
+                seg.conn,
+                seg.to,
+                Kind::Rst(io::ErrorKind::ConnectionReset),
+                Vec::new(),
+            );
         }
         return;
     }
-    ctx::emit(core, EventKind::NetDeliver { proto, from: from_node, to: to_node, bytes });
+    ctx::emit(
+        core,
+        EventKind::NetDeliver {
+            proto,
+            from: from_node,
+            to: to_node,
+            bytes,
+        },
+    );
     let mut wakers = Vec::new();
     {
         let mut net = core.world.net.borrow_mut();
@@ -265,10 +313,26 @@ fn accept_syn(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
     let client_open = core.world.net.borrow().tcp.conns[seg.conn as usize].ends[0].open;
     if !client_open || !core.world.nodes.borrow().is_up(to_node) {
         // No one to answer: the connecting side times out (its stall is armed).
-        ctx::emit(core, EventKind::NetDrop { proto, from: from_node, to: to_node, bytes: 0 });
+        ctx::emit(
+            core,
+            EventKind::NetDrop {
+                proto,
+                from: from_node,
+                to: to_node,
+                bytes: 0,
+            },
+        );
         return;
     }
-    ctx::emit(core, EventKind::NetDeliver { proto, from: from_node, to: to_node, bytes: 0 });
+    ctx::emit(
+        core,
+        EventKind::NetDeliver {
+            proto,
+            from: from_node,
+            to: to_node,
+            bytes: 0,
+        },
+    );
     let mut wakers = Vec::new();
     let accepted = {
         let mut net = core.world.net.borrow_mut();
@@ -277,7 +341,9 @@ fn accept_syn(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
         let client = tcp.conns[seg.conn as usize].ends[0].addr;
         match tcp.by_port.get(&(to_node, port)).copied() {
             Some(l) => {
-                let l = tcp.listeners[l as usize].as_mut().expect("by_port names live listeners");
+                let l = tcp.listeners[l as usize]
+                    .as_mut()
+                    .expect("by_port names live listeners");
                 l.backlog.push_back((seg.conn, client));
                 if let Some(w) = l.waker.take() {
                     wakers.push(w);
@@ -319,7 +385,14 @@ pub(crate) fn stall_timeout(core: &Core, conn: u32, end: u8, since: u64) {
             e.wake(&mut wakers);
         }
     }
-    ctx::emit(core, EventKind::Fault { what: "stream_timeout", node: 0, value: conn as u64 });
+    ctx::emit(
+        core,
+        EventKind::Fault {
+            what: "stream_timeout",
+            node: 0,
+            value: conn as u64,
+        },
+    );
     wake_all(wakers);
 }
 
@@ -474,7 +547,10 @@ impl TcpListener {
             let mut net = core.world.net.borrow_mut();
             let tcp = &mut net.tcp;
             let Some(Some(l)) = tcp.listeners.get_mut(self.id as usize) else {
-                let e = io::Error::new(io::ErrorKind::NotConnected, "listener closed (node crashed)");
+                let e = io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "listener closed (node crashed)",
+                );
                 return Poll::Ready(Err(e));
             };
             match l.backlog.pop_front() {
@@ -502,7 +578,11 @@ impl Drop for TcpListener {
             let pending: Vec<u32> = {
                 let mut net = core.world.net.borrow_mut();
                 let tcp = &mut net.tcp;
-                let Some(l) = tcp.listeners.get_mut(self.id as usize).and_then(Option::take) else {
+                let Some(l) = tcp
+                    .listeners
+                    .get_mut(self.id as usize)
+                    .and_then(Option::take)
+                else {
                     return;
                 };
                 tcp.by_port.remove(&(l.node, l.addr.port()));
@@ -569,16 +649,32 @@ fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<(u32, SocketAddr)>
         let mut net = core.world.net.borrow_mut();
         let conns = &mut net.tcp.conns;
         conns.push(Conn {
-            ends: [End::new(node, local, true), End::new(remote, remote_addr, false)],
+            ends: [
+                End::new(node, local, true),
+                End::new(remote, remote_addr, false),
+            ],
         });
         conns.len() as u32 - 1
     };
     // The connect timeout: cancelled by the SYN-ACK or RST (both clear the stall).
     let now = ctx::now(core);
-    let timeout = core.world.links.borrow().config(node, remote).stream_timeout_ms;
+    let timeout = core
+        .world
+        .links
+        .borrow()
+        .config(node, remote)
+        .stream_timeout_ms;
     core.world.net.borrow_mut().tcp.conns[conn as usize].ends[0].stall_since = Some(now);
     let at = now.saturating_add(timeout.saturating_mul(1_000_000));
-    ctx::arm(core, at, Action::Stall { conn, end: 0, since: now });
+    ctx::arm(
+        core,
+        at,
+        Action::Stall {
+            conn,
+            end: 0,
+            since: now,
+        },
+    );
     send(core, conn, 0, Kind::Syn, Vec::new());
     Ok((conn, local))
 }
@@ -610,7 +706,14 @@ impl Connecting {
 impl Drop for Connecting {
     fn drop(&mut self) {
         if !self.done {
-            context::try_with(|core| close(core, self.conn, 0, Kind::Rst(io::ErrorKind::ConnectionReset)));
+            context::try_with(|core| {
+                close(
+                    core,
+                    self.conn,
+                    0,
+                    Kind::Rst(io::ErrorKind::ConnectionReset),
+                )
+            });
         }
     }
 }
@@ -656,7 +759,11 @@ impl Drop for TcpStream {
 }
 
 impl AsyncRead for TcpStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         context::with(|core| {
             let mut net = core.world.net.borrow_mut();
             let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
@@ -682,7 +789,11 @@ impl AsyncRead for TcpStream {
 }
 
 impl AsyncWrite for TcpStream {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         context::with(|core| {
             {
                 let net = core.world.net.borrow();

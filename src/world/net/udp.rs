@@ -135,10 +135,19 @@ impl UdpSocket {
     }
 
     /// Polls for a datagram.
-    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> {
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         context::with(|core| {
             let mut net = core.world.net.borrow_mut();
-            let Some(s) = net.udp.by_port.get_mut(&(self.node, self.addr.port())).filter(|s| s.id == self.id) else {
+            let Some(s) = net
+                .udp
+                .by_port
+                .get_mut(&(self.node, self.addr.port()))
+                .filter(|s| s.id == self.id)
+            else {
                 let e = io::Error::new(io::ErrorKind::NotConnected, "socket closed (node crashed)");
                 return Poll::Ready(Err(e));
             };
@@ -171,17 +180,37 @@ impl Drop for UdpSocket {
 
 fn send(core: &Core, d: Datagram) {
     let (from, to, bytes, proto) = (d.from_node, d.to_node, d.data.len() as u32, Proto::Udp);
-    ctx::emit(core, EventKind::NetSend { proto, from, to, bytes });
+    ctx::emit(
+        core,
+        EventKind::NetSend {
+            proto,
+            from,
+            to,
+            bytes,
+        },
+    );
     let (latency, loss, dup, blocked) = {
         let links = core.world.links.borrow();
         let c = links.config(from, to);
         let same = from == to;
-        let loss = if same { 0.0 } else { link::loss(&links, from, to) };
+        let loss = if same {
+            0.0
+        } else {
+            link::loss(&links, from, to)
+        };
         let dup = if same { 0.0 } else { c.duplicate };
         (c.latency.clone(), loss, dup, links.is_blocked(from, to))
     };
     if blocked || ctx::fault(core, loss) {
-        ctx::emit(core, EventKind::NetDrop { proto, from, to, bytes });
+        ctx::emit(
+            core,
+            EventKind::NetDrop {
+                proto,
+                from,
+                to,
+                bytes,
+            },
+        );
         return;
     }
     let now = ctx::now(core);
@@ -190,7 +219,15 @@ fn send(core: &Core, d: Datagram) {
         false => latency.sample(core) + super::super::fault::delivery_delay(core),
     };
     if ctx::fault(core, dup) {
-        ctx::emit(core, EventKind::NetDuplicate { proto, from, to, bytes });
+        ctx::emit(
+            core,
+            EventKind::NetDuplicate {
+                proto,
+                from,
+                to,
+                bytes,
+            },
+        );
         let copy = Datagram {
             data: d.data.clone(),
             ..d
@@ -217,11 +254,27 @@ pub(crate) fn deliver(core: &Core, d: Datagram) {
     };
     match waker {
         Some(w) => {
-            ctx::emit(core, EventKind::NetDeliver { proto, from, to, bytes });
+            ctx::emit(
+                core,
+                EventKind::NetDeliver {
+                    proto,
+                    from,
+                    to,
+                    bytes,
+                },
+            );
             if let Some(w) = w {
                 w.wake();
             }
         }
-        None => ctx::emit(core, EventKind::NetDrop { proto, from, to, bytes }),
+        None => ctx::emit(
+            core,
+            EventKind::NetDrop {
+                proto,
+                from,
+                to,
+                bytes,
+            },
+        ),
     }
 }
