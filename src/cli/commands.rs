@@ -299,8 +299,12 @@ fn print_shrunk(scenario: &str, what: &str, shrunk: &Shrunk, a: &ShrinkArgs) {
         shrunk.attempts
     );
     let (b, f) = (shrunk.before, shrunk.after);
+    let faults = match (b.faults, f.faults) {
+        (0, 0) => String::new(),
+        (b, f) => format!(", faults {b} -> {f}"),
+    };
     outln!(
-        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}",
+        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}{faults}",
         b.steps,
         f.steps,
         b.choices,

@@ -169,7 +169,11 @@ impl LinkConfig {
 
     /// Checks every field; the error names the field.
     pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
-        self.latency.validate()?;
+        self.latency.validate().map_err(|(k, m)| match k {
+            "max_us" => ("latency.max_us", m),
+            "tail_max_us" => ("latency.tail_max_us", m),
+            _ => ("latency.tail", m),
+        })?;
         super::fault::check_probability("loss", self.loss)?;
         super::fault::check_probability("duplicate", self.duplicate)
     }

@@ -150,7 +150,7 @@ impl FaultPlan {
         let is_json = path.extension().is_some_and(|e| e == "json");
         let plan: FaultPlan = match is_json {
             true => serde_json::from_str(&text).map_err(|e| e.to_string()),
-            false => toml::from_str(&text).map_err(|e| e.to_string().trim().replace('\n', " ")),
+            false => toml::from_str(&text).map_err(|e| toml_message(&text, &e)),
         }
         .map_err(|message| PlanError::Parse {
             path: name.clone(),
@@ -201,6 +201,16 @@ impl FaultPlan {
             .validate()
             .map_err(|(k, m)| (format!("link.{k}"), m))
     }
+}
+
+/// A TOML error on one line: `line N: message (at `text of the line`)`.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let source = text.lines().nth(line - 1).unwrap_or("").trim();
+    format!("line {line}: {} (at `{source}`)", e.message())
 }
 
 fn owned((k, m): (&'static str, String)) -> (String, String) {
