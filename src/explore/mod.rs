@@ -1,8 +1,8 @@
 //! Exploring interleavings: scheduling strategies, campaigns, shrinking.
 //!
-//! - `strategy.rs` — the [`Strategy`] trait and the [`Candidates`] it picks from.
+//! - `strategy.rs` — re-exports the [`Strategy`] trait, the [`Candidates`] it picks from
+//!   and [`Random`] (uniform choice), which live below the runtime (`src/strategy.rs`).
 //! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
-//! - `random.rs` — [`Random`], uniform choice.
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
 //! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
@@ -19,7 +19,6 @@ mod dfs;
 mod inflight;
 mod isolate;
 mod pct;
-mod random;
 mod report;
 mod shrink;
 mod spec;
@@ -32,8 +31,7 @@ pub use determinism::{check_determinism, Nondeterminism};
 pub use dfs::Dfs;
 pub use isolate::{Isolate, RunSummary};
 pub use pct::Pct;
-pub use random::Random;
 pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
 pub use shrink::{measure, shrink, Measure, NotFailing, Shrunk};
 pub use spec::{SpecError, StrategySpec};
-pub use strategy::{Candidates, Strategy};
+pub use strategy::{Candidates, Random, Strategy};

@@ -1,31 +1,34 @@
 //! One simulation run: [`Sim`] and the machinery behind it.
 //!
-//! - `core.rs` — [`core::Core`], the state of a run (tasks, ready list, workers, clock).
-//! - `context.rs` — the scoped thread-local through which tasks reach their run.
+//! - `context.rs` — the runtime's one interface for the layers above it (time, rand,
+//!   the tracing layer, the world): now, timers, choices, events, spawning.
+//! - `core.rs` — `Core`, the state of a run (tasks, ready list, workers, clock); its
+//!   fields are private to this module.
 //! - `step.rs` — the step loop: pick, poll, advance time, detect the end.
 //! - `task.rs` — spawning, [`JoinHandle`], aborting.
 //! - `coop.rs` — [`yield_now`] and [`burn`].
 //! - `waker.rs` — task wakers and foreign-thread wake detection.
 //! - `failure.rs` — [`Outcome`], [`Failure`], [`Stats`].
 //! - `panic.rs` — capturing task panics quietly.
+//! - `timers.rs` — the run's timers: deadline buckets over a slab of slots.
 
 pub(crate) mod context;
 mod coop;
-pub(crate) mod core;
+mod core;
 mod failure;
 mod panic;
 mod step;
 mod task;
+mod timers;
 mod waker;
 
 pub use coop::{burn, yield_now, Burn, YieldNow};
 pub use failure::{Failure, Outcome, Stats, TaskRef};
-pub(crate) use task::{abort as abort_task, spawn_on};
 pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
 
 use crate::choice::{Chooser, ReplayMode, Schedule};
 use crate::config::Config;
-use crate::explore::{Random, Strategy};
+use crate::strategy::{Random, Strategy};
 use std::borrow::Cow;
 use std::future::Future;
 use std::panic::Location;
@@ -153,7 +156,7 @@ impl Sim {
         let _quiet = panic::QuietGuard::new();
         let result = context::enter(&core, || {
             let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);
-            crate::world::start(&core, self.nodes);
+            crate::world::start(self.nodes);
             let result = step::run(&core);
             let result = result.and_then(|()| main_output(main));
             teardown(&core, result)
@@ -185,7 +188,7 @@ fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failu
     for id in 0..count as u32 {
         let task = core.slab.borrow_mut()[id as usize].take();
         if let Some(task) = task {
-            core.sched.borrow_mut().tasks[id as usize].status = core::Status::Done;
+            core.sched.borrow_mut().status[id as usize] = core::Status::Done;
             task::drop_task(core, id, task);
         }
     }
@@ -214,7 +217,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
     let stats = Stats {
         steps: core.step.get(),
         elapsed: Duration::from_nanos(core.now.get()),
-        tasks_spawned: core.sched.borrow().tasks.len() as u64,
+        tasks_spawned: core.sched.borrow().status.len() as u64,
         timers_fired: core.timers_fired.get(),
         choices: chooser.recorded_len() as u64,
         switches: core.switches.get(),

@@ -1,7 +1,7 @@
 //! Spawning tasks and joining them: [`spawn`], [`JoinHandle`], [`JoinError`].
 
 use super::context;
-use super::core::{Core, Ready, Status, TaskMeta, NO_HOME};
+use super::core::{Core, Status, TaskMeta, NO_HOME};
 use super::waker::task_waker;
 use crate::trace::{EventKind, TaskInfo};
 use std::borrow::Cow;
@@ -12,22 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-/// Identifies a task within its run (`t0` is the main task).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskId(pub(crate) u32);
-
-impl TaskId {
-    /// The numeric id.
-    pub fn as_u32(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t{}", self.0)
-    }
-}
+pub use crate::task_id::TaskId;
 
 /// Why awaiting a [`JoinHandle`] gave no value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -180,8 +165,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let location = Location::caller();
-    context::with(|core| spawn_on(core, Cow::Borrowed("task"), location, future))
+    context::spawn(Cow::Borrowed("task"), Location::caller(), future)
 }
 
 /// Spawns a named task; the name shows in traces and failure reports.
@@ -191,9 +175,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let location = Location::caller();
-    let name = name.into();
-    context::with(|core| spawn_on(core, name, location, future))
+    context::spawn(name.into(), Location::caller(), future)
 }
 
 pub(crate) fn spawn_on<F>(
@@ -211,7 +193,7 @@ where
         finished: false,
         waiter: None,
     })));
-    let id = core.sched.borrow().tasks.len() as u32;
+    let id = core.sched.borrow().status.len() as u32;
     let body = {
         let slot = slot.clone();
         async move {
@@ -227,25 +209,21 @@ where
     let current = core.current.get();
     {
         let mut sched = core.sched.borrow_mut();
-        let home = current.map_or(NO_HOME, |(_, w)| w);
+        let home = current.map_or(NO_HOME, |r| r.worker);
         // A task belongs to its spawner's node, unless the world spawns it on one.
         let node = core
             .world
             .take_spawn_node()
-            .unwrap_or_else(|| current.map_or(0, |(t, _)| sched.tasks[t as usize].node));
-        sched.tasks.push(TaskMeta {
-            status: Status::Queued,
+            .unwrap_or_else(|| current.map_or(0, |r| sched.meta[r.task as usize].node));
+        sched.status.push(Status::Queued);
+        sched.meta.push(TaskMeta {
             name,
             location,
             node,
         });
-        sched.ready.push(Ready {
-            task: id,
-            home,
-            pinned: false,
-        });
+        sched.ready.push(id, home, false);
     }
-    record_spawn(core, id, current.map(|(t, _)| t));
+    record_spawn(core, id, current.map(|r| r.task));
     JoinHandle {
         id,
         sim: core.id,
@@ -261,17 +239,17 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
         // site is wherever `Sim::run` was called, which is not part of the program.
         let identity = {
             let sched = core.sched.borrow();
-            let meta = &sched.tasks[id as usize];
+            let meta = &sched.meta[id as usize];
             let site = match parent {
                 Some(_) => (meta.location.line() as u64) << 32 | meta.location.column() as u64,
                 None => 0,
             };
-            crate::trace::fnv1a(meta.name.as_bytes()) ^ site
+            crate::hash::fnv1a(meta.name.as_bytes()) ^ site
         };
         trace.mix(identity);
         if trace.is_full() {
             let sched = core.sched.borrow();
-            let meta = &sched.tasks[id as usize];
+            let meta = &sched.meta[id as usize];
             trace.tasks.push(TaskInfo {
                 id,
                 name: meta.name.to_string(),
@@ -290,17 +268,17 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).
 pub(crate) fn abort(core: &Core, id: u32) {
-    let status = core.sched.borrow().tasks[id as usize].status;
+    let status = core.sched.borrow().status[id as usize];
     match status {
         Status::Done => return,
         Status::Running { .. } => {
-            core.abort_current.set(true);
+            core.update_running(|r| r.abort = true);
             return;
         }
-        Status::Queued => core.sched.borrow_mut().ready.retain(|r| r.task != id),
+        Status::Queued => core.sched.borrow_mut().ready.remove_task(id),
         Status::Idle => {}
     }
-    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    core.sched.borrow_mut().status[id as usize] = Status::Done;
     core.emit(EventKind::Abort { target: id });
     let task = core.slab.borrow_mut()[id as usize].take();
     if let Some(task) = task {
@@ -324,5 +302,5 @@ pub(crate) fn drop_task(core: &Core, id: u32, task: Box<TaskBox>) {
 
 /// The id of the task being polled.
 pub fn current_id() -> Option<TaskId> {
-    context::try_with(|core| core.current.get().map(|(t, _)| TaskId(t))).flatten()
+    context::current_task()
 }

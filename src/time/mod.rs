@@ -4,13 +4,14 @@
 //! - `sleep.rs` — [`sleep`], [`sleep_until`].
 //! - `timeout.rs` — [`timeout`].
 //! - `interval.rs` — [`interval`].
-//! - `timers.rs` — the run's timer heap (internal).
+//!
+//! Everything here is built on the runtime's interface (`runtime::context`: `now`,
+//! `arm_timer`, `poll_timer`, `cancel_timer`); the timers themselves live in the runtime.
 
 mod instant;
 mod interval;
 mod sleep;
 mod timeout;
-pub(crate) mod timers;
 
 pub use crate::world::clock::SystemTime;
 pub use instant::Instant;

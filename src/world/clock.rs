@@ -8,7 +8,7 @@
 
 use super::ctx;
 use crate::runtime::context;
-use crate::runtime::core::Core;
+use crate::world::World;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Virtual time zero on every wall clock: 2025-01-01T00:00:00Z. Fixed, so traces and
@@ -43,15 +43,15 @@ impl SystemTime {
 
     /// The wall-clock time on the calling task's node.
     pub fn now() -> std::time::SystemTime {
-        context::with(|core| wall_clock(core, ctx::current_node(core)))
+        context::world(|w| wall_clock(w, ctx::current_node()))
     }
 }
 
 /// Node `n`'s wall clock now.
-pub(crate) fn wall_clock(core: &Core, n: u32) -> std::time::SystemTime {
-    let now = ctx::now(core) as i128;
+pub(crate) fn wall_clock(w: &World, n: u32) -> std::time::SystemTime {
+    let now = ctx::now() as i128;
     let (offset, drift) = {
-        let nodes = core.world.nodes.borrow();
+        let nodes = w.nodes.borrow();
         let s = nodes.get(n);
         (s.clock_offset_ns as i128, s.clock_drift_ppm as i128)
     };
@@ -60,8 +60,8 @@ pub(crate) fn wall_clock(core: &Core, n: u32) -> std::time::SystemTime {
 }
 
 /// Moves node `n`'s wall clock by `ns` (fault plan clock jumps).
-pub(crate) fn jump(core: &Core, n: u32, ns: i64) {
-    let mut nodes = core.world.nodes.borrow_mut();
+pub(crate) fn jump(w: &World, n: u32, ns: i64) {
+    let mut nodes = w.nodes.borrow_mut();
     let s = nodes.get_mut(n);
     s.clock_offset_ns = s.clock_offset_ns.saturating_add(ns);
 }

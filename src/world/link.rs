@@ -9,8 +9,8 @@
 use super::ctx;
 use super::node::NodeId;
 use crate::runtime::context;
-use crate::runtime::core::Core;
 use crate::trace::EventKind;
+use crate::world::World;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -87,12 +87,12 @@ impl Latency {
     }
 
     /// Draws one latency in ns (recorded choices; 0 is the fastest).
-    pub(crate) fn sample(&self, core: &Core) -> u64 {
+    pub(crate) fn sample(&self, w: &World) -> u64 {
         const US: u64 = 1_000;
         match *self {
             Latency::Fixed { us } => us * US,
             Latency::Uniform { min_us, max_us } => {
-                (min_us + ctx::extra(core, max_us.saturating_sub(min_us))) * US
+                (min_us + ctx::extra(max_us.saturating_sub(min_us))) * US
             }
             Latency::LongTail {
                 min_us,
@@ -100,10 +100,10 @@ impl Latency {
                 tail,
                 tail_max_us,
             } => {
-                let base = min_us + ctx::extra(core, max_us.saturating_sub(min_us));
-                let slow = ctx::fault(core, tail);
+                let base = min_us + ctx::extra(max_us.saturating_sub(min_us));
+                let slow = ctx::fault(w, tail);
                 let extra = match slow {
-                    true => ctx::extra(core, tail_max_us.saturating_sub(base)),
+                    true => ctx::extra(tail_max_us.saturating_sub(base)),
                     false => 0,
                 };
                 (base + extra) * US
@@ -221,19 +221,13 @@ pub(crate) fn loss(links: &Links, from: u32, to: u32) -> f64 {
 
 /// Sets the configuration of every link without an override.
 pub fn set_default_link(config: LinkConfig) {
-    context::with(|core| core.world.links.borrow_mut().set_default(config));
+    context::world(|w| w.links.borrow_mut().set_default(config));
 }
 
 /// Sets the configuration of the link from `from` to `to` (one direction).
 pub fn set_link(from: impl Into<NodeId>, to: impl Into<NodeId>, config: LinkConfig) {
     let (from, to) = (from.into().0, to.into().0);
-    context::with(|core| {
-        core.world
-            .links
-            .borrow_mut()
-            .overrides
-            .insert((from, to), config)
-    });
+    context::world(|w| w.links.borrow_mut().overrides.insert((from, to), config));
 }
 
 /// Blocks traffic between `a` and `b`, both ways.
@@ -246,67 +240,67 @@ pub fn partition(a: impl Into<NodeId>, b: impl Into<NodeId>) {
 /// Blocks traffic from `from` to `to` only.
 pub fn partition_oneway(from: impl Into<NodeId>, to: impl Into<NodeId>) {
     let (from, to) = (from.into().0, to.into().0);
-    context::with(|core| block(core, from, to));
+    context::world(|w| block(w, from, to));
 }
 
 /// Lets traffic between `a` and `b` flow again, both ways.
 pub fn heal(a: impl Into<NodeId>, b: impl Into<NodeId>) {
     let (a, b) = (a.into().0, b.into().0);
-    context::with(|core| {
-        unblock(core, a, b);
-        unblock(core, b, a);
+    context::world(|w| {
+        unblock(w, a, b);
+        unblock(w, b, a);
     });
 }
 
 /// Heals every partition and unclogs every node.
 pub fn heal_all() {
-    context::with(heal_all_in);
+    context::world(heal_all_in);
 }
 
-pub(crate) fn heal_all_in(core: &Core) {
+pub(crate) fn heal_all_in(w: &World) {
     let (pairs, clogged): (Vec<_>, Vec<_>) = {
-        let links = core.world.links.borrow();
+        let links = w.links.borrow();
         let pairs = links.blocked.iter().copied().collect();
         (pairs, links.clogged.iter().copied().collect())
     };
     for (from, to) in pairs {
-        unblock(core, from, to);
+        unblock(w, from, to);
     }
     for n in clogged {
-        set_clog(core, n, false);
+        set_clog(w, n, false);
     }
 }
 
 /// Blocks every link into and out of `node` (it looks hung to everyone else).
 pub fn clog(node: impl Into<NodeId>) {
     let n = node.into().0;
-    context::with(|core| set_clog(core, n, true));
+    context::world(|w| set_clog(w, n, true));
 }
 
 /// Undoes [`clog`].
 pub fn unclog(node: impl Into<NodeId>) {
     let n = node.into().0;
-    context::with(|core| set_clog(core, n, false));
+    context::world(|w| set_clog(w, n, false));
 }
 
-pub(crate) fn block(core: &Core, from: u32, to: u32) {
-    if from == to || !core.world.links.borrow_mut().blocked.insert((from, to)) {
+pub(crate) fn block(w: &World, from: u32, to: u32) {
+    if from == to || !w.links.borrow_mut().blocked.insert((from, to)) {
         return;
     }
-    ctx::emit(core, EventKind::Partition { from, to });
+    ctx::emit(EventKind::Partition { from, to });
 }
 
-pub(crate) fn unblock(core: &Core, from: u32, to: u32) {
-    if !core.world.links.borrow_mut().blocked.remove(&(from, to)) {
+pub(crate) fn unblock(w: &World, from: u32, to: u32) {
+    if !w.links.borrow_mut().blocked.remove(&(from, to)) {
         return;
     }
-    ctx::emit(core, EventKind::Heal { from, to });
-    super::net::tcp::release_held(core);
+    ctx::emit(EventKind::Heal { from, to });
+    super::net::tcp::release_held(w);
 }
 
-fn set_clog(core: &Core, n: u32, on: bool) {
+fn set_clog(w: &World, n: u32, on: bool) {
     let changed = {
-        let mut links = core.world.links.borrow_mut();
+        let mut links = w.links.borrow_mut();
         match on {
             true => links.clogged.insert(n),
             false => links.clogged.remove(&n),
@@ -328,8 +322,8 @@ fn set_clog(core: &Core, n: u32, on: bool) {
             value: 0,
         },
     };
-    ctx::emit(core, kind);
+    ctx::emit(kind);
     if !on {
-        super::net::tcp::release_held(core);
+        super::net::tcp::release_held(w);
     }
 }

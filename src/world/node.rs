@@ -15,8 +15,8 @@
 
 use super::ctx;
 use crate::runtime::context;
-use crate::runtime::core::Core;
 use crate::trace::{EventKind, NodeInfo};
+use crate::world::World;
 use futures::future::LocalBoxFuture;
 use std::fmt;
 use std::future::Future;
@@ -209,19 +209,19 @@ impl Builder {
     {
         let location = Location::caller();
         let init: Init = Rc::new(move || Box::pin(init()));
-        context::with(|core| Node(create(core, self, init, location)))
+        context::world(|w| Node(create(w, self, init, location)))
     }
 }
 
 /// Creates a node (in the run of `core`) and spawns its init task.
 pub(crate) fn create(
-    core: &Core,
+    w: &World,
     b: Builder,
     init: Init,
     location: &'static Location<'static>,
 ) -> NodeId {
     let id = {
-        let mut nodes = core.world.nodes.borrow_mut();
+        let mut nodes = w.nodes.borrow_mut();
         let id = nodes.len() as u32;
         nodes.list.push(NodeState {
             name: b.name.clone(),
@@ -236,27 +236,24 @@ pub(crate) fn create(
         });
         id
     };
-    let ip = core.world.nodes.borrow().get(id).ip.to_string();
-    ctx::record_node(
-        core,
-        NodeInfo {
-            id,
-            name: b.name,
-            ip,
-        },
-    );
-    spawn_init(core, id);
+    let ip = w.nodes.borrow().get(id).ip.to_string();
+    ctx::record_node(NodeInfo {
+        id,
+        name: b.name,
+        ip,
+    });
+    spawn_init(w, id);
     NodeId(id)
 }
 
-fn spawn_init(core: &Core, id: u32) {
+fn spawn_init(w: &World, id: u32) {
     let (init, name, location) = {
-        let nodes = core.world.nodes.borrow();
+        let nodes = w.nodes.borrow();
         let n = nodes.get(id);
         (n.init.clone(), n.name.clone(), n.location)
     };
     if let Some(init) = init {
-        ctx::spawn_on(core, id, name.into(), location, init());
+        ctx::spawn_on(id, name.into(), location, init());
     }
 }
 
@@ -293,10 +290,10 @@ impl NodeSpec {
         }
     }
 
-    pub(crate) fn create(self, core: &Core) -> NodeId {
+    pub(crate) fn create(self, w: &World) -> NodeId {
         let init = self.init;
         let init: Init = Rc::new(move || init());
-        create(core, self.builder, init, self.location)
+        create(w, self.builder, init, self.location)
     }
 }
 
@@ -312,49 +309,43 @@ impl Node {
 
     /// Its name.
     pub fn name(&self) -> String {
-        context::with(|core| core.world.nodes.borrow().get(self.0 .0).name.clone())
+        context::world(|w| w.nodes.borrow().get(self.0 .0).name.clone())
     }
 
     /// Its IP address.
     pub fn ip(&self) -> IpAddr {
-        context::with(|core| core.world.nodes.borrow().get(self.0 .0).ip)
+        context::world(|w| w.nodes.borrow().get(self.0 .0).ip)
     }
 
     /// Up, paused or crashed.
     pub fn status(&self) -> NodeStatus {
-        context::with(|core| core.world.nodes.borrow().get(self.0 .0).status)
+        context::world(|w| w.nodes.borrow().get(self.0 .0).status)
     }
 
     /// How many times it crashed.
     pub fn incarnation(&self) -> u32 {
-        context::with(|core| core.world.nodes.borrow().get(self.0 .0).incarnation)
+        context::world(|w| w.nodes.borrow().get(self.0 .0).incarnation)
     }
 }
 
 /// The node of the calling task.
 pub fn current() -> Node {
-    Node(NodeId(context::with(ctx::current_node)))
+    Node(NodeId(ctx::current_node()))
 }
 
 /// The node called `name`, if any.
 pub fn lookup(name: &str) -> Option<Node> {
-    context::with(|core| {
-        core.world
-            .nodes
-            .borrow()
-            .by_name(name)
-            .map(|i| Node(NodeId(i)))
-    })
+    context::world(|w| w.nodes.borrow().by_name(name).map(|i| Node(NodeId(i))))
 }
 
-fn check(core: &Core, node: NodeId, what: &str) -> u32 {
+fn check(w: &World, node: NodeId, what: &str) -> u32 {
     let n = node.0;
     assert!(
         n != 0,
         "detsim::node::{what}: the main node n0 (the test body) cannot be {what}ed"
     );
     assert!(
-        (n as usize) < core.world.nodes.borrow().len(),
+        (n as usize) < w.nodes.borrow().len(),
         "detsim::node::{what}: no node {node} in this run"
     );
     n
@@ -363,15 +354,15 @@ fn check(core: &Core, node: NodeId, what: &str) -> u32 {
 /// Crashes `node` (see the module docs). A no-op on a crashed node.
 pub fn crash(node: impl Into<NodeId>) {
     let node = node.into();
-    context::with(|core| {
-        let n = check(core, node, "crash");
-        crash_in(core, n);
+    context::world(|w| {
+        let n = check(w, node, "crash");
+        crash_in(w, n);
     });
 }
 
-pub(crate) fn crash_in(core: &Core, n: u32) {
+pub(crate) fn crash_in(w: &World, n: u32) {
     {
-        let mut nodes = core.world.nodes.borrow_mut();
+        let mut nodes = w.nodes.borrow_mut();
         let state = nodes.get_mut(n);
         if state.status == NodeStatus::Crashed {
             return;
@@ -379,50 +370,50 @@ pub(crate) fn crash_in(core: &Core, n: u32) {
         state.status = NodeStatus::Crashed;
         state.incarnation += 1;
         let paused = nodes.paused_count();
-        core.world.set_paused_count(paused);
+        w.set_paused_count(paused);
     }
-    ctx::emit(core, EventKind::NodeCrash { node: n });
-    super::net::crash(core, n);
-    ctx::drop_tasks(core, n);
+    ctx::emit(EventKind::NodeCrash { node: n });
+    super::net::crash(w, n);
+    ctx::drop_tasks(n);
 }
 
 /// Restarts `node`: crashes it if it is running, then spawns its init future again.
 pub fn restart(node: impl Into<NodeId>) {
     let node = node.into();
-    context::with(|core| {
-        let n = check(core, node, "restart");
-        restart_in(core, n);
+    context::world(|w| {
+        let n = check(w, node, "restart");
+        restart_in(w, n);
     });
 }
 
-pub(crate) fn restart_in(core: &Core, n: u32) {
-    crash_in(core, n);
-    core.world.nodes.borrow_mut().get_mut(n).status = NodeStatus::Up;
-    ctx::emit(core, EventKind::NodeRestart { node: n });
-    spawn_init(core, n);
+pub(crate) fn restart_in(w: &World, n: u32) {
+    crash_in(w, n);
+    w.nodes.borrow_mut().get_mut(n).status = NodeStatus::Up;
+    ctx::emit(EventKind::NodeRestart { node: n });
+    spawn_init(w, n);
 }
 
 /// Pauses `node`: its tasks are not polled until [`resume`]. A no-op unless it is up.
 pub fn pause(node: impl Into<NodeId>) {
     let node = node.into();
-    context::with(|core| {
-        let n = check(core, node, "pause");
-        set_paused(core, n, true);
+    context::world(|w| {
+        let n = check(w, node, "pause");
+        set_paused(w, n, true);
     });
 }
 
 /// Resumes a paused `node`.
 pub fn resume(node: impl Into<NodeId>) {
     let node = node.into();
-    context::with(|core| {
-        let n = check(core, node, "resume");
-        set_paused(core, n, false);
+    context::world(|w| {
+        let n = check(w, node, "resume");
+        set_paused(w, n, false);
     });
 }
 
-pub(crate) fn set_paused(core: &Core, n: u32, pause: bool) {
+pub(crate) fn set_paused(w: &World, n: u32, pause: bool) {
     let changed = {
-        let mut nodes = core.world.nodes.borrow_mut();
+        let mut nodes = w.nodes.borrow_mut();
         let state = nodes.get_mut(n);
         let (from, to) = match pause {
             true => (NodeStatus::Up, NodeStatus::Paused),
@@ -433,7 +424,7 @@ pub(crate) fn set_paused(core: &Core, n: u32, pause: bool) {
             state.status = to;
         }
         let paused = nodes.paused_count();
-        core.world.set_paused_count(paused);
+        w.set_paused_count(paused);
         changed
     };
     if changed {
@@ -441,7 +432,7 @@ pub(crate) fn set_paused(core: &Core, n: u32, pause: bool) {
             true => EventKind::NodePause { node: n },
             false => EventKind::NodeResume { node: n },
         };
-        ctx::emit(core, kind);
+        ctx::emit(kind);
     }
 }
 

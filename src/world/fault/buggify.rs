@@ -11,33 +11,30 @@ use crate::world::ctx;
 /// 0 = disabled), and an enabled site fires with the seed's `buggify` probability (a
 /// recorded choice, 0 = no).
 pub fn buggify(site: &'static str) -> bool {
-    context::with(|core| {
+    context::world(|w| {
         let p = {
-            let f = core.world.faults.borrow();
+            let f = w.faults.borrow();
             if !f.active || f.profile.buggify <= 0.0 {
                 return false;
             }
             f.profile.buggify
         };
-        let known = core.world.faults.borrow().sites.get(site).copied();
+        let known = w.faults.borrow().sites.get(site).copied();
         let enabled = known.unwrap_or_else(|| {
-            let on = ctx::choose(core, 2) == 1;
-            core.world.faults.borrow_mut().sites.insert(site, on);
+            let on = ctx::choose(2) == 1;
+            w.faults.borrow_mut().sites.insert(site, on);
             on
         });
-        if !enabled || !ctx::fault(core, p) {
+        if !enabled || !ctx::fault(w, p) {
             return false;
         }
-        let node = ctx::current_node(core);
-        let value = crate::trace::fnv1a(site.as_bytes()) & 0xffff_ffff_ffff;
-        ctx::emit(
-            core,
-            EventKind::Fault {
-                what: "buggify",
-                node,
-                value,
-            },
-        );
+        let node = ctx::current_node();
+        let value = crate::hash::fnv1a(site.as_bytes()) & 0xffff_ffff_ffff;
+        ctx::emit(EventKind::Fault {
+            what: "buggify",
+            node,
+            value,
+        });
         true
     })
 }

@@ -18,7 +18,7 @@ pub use buggify::buggify;
 pub use plan::{FaultPlan, PlanError, Range};
 
 use super::ctx;
-use crate::runtime::core::Core;
+use crate::world::World;
 use std::collections::BTreeMap;
 
 /// The rates a seed runs with (drawn from the plan's ranges at the start of the run).
@@ -56,32 +56,34 @@ impl FaultState {
 
 /// An injected extra delay (ns) for a message delivery, timer or wake-up: 0 unless the
 /// profile's delay probability fires (a recorded choice).
-pub(crate) fn delivery_delay(core: &Core) -> u64 {
-    let p = core.world.delay_p.get();
+pub(crate) fn injected_delay(w: &World) -> u64 {
+    let p = w.delay_p.get();
     if p <= 0.0 {
         return 0;
     }
-    if !ctx::fault(core, p) {
+    if !ctx::fault(w, p) {
         return 0;
     }
-    let max = core
-        .world
+    let max = w
         .faults
         .borrow()
         .plan
         .as_ref()
         .map_or(0, |p| p.delay_max_ms)
         .saturating_mul(1_000_000);
-    let d = 1 + ctx::extra(core, max.saturating_sub(1));
-    ctx::emit(
-        core,
-        crate::trace::EventKind::Fault {
-            what: "delay",
-            node: ctx::current_node(core),
-            value: d,
-        },
-    );
+    let d = 1 + ctx::extra(max.saturating_sub(1));
+    ctx::emit(crate::trace::EventKind::Fault {
+        what: "delay",
+        node: ctx::current_node(),
+        value: d,
+    });
     d
+}
+
+/// An injected delay (ns) for a timer being armed by the current task (see
+/// [`injected_delay`]).
+pub(crate) fn timer_delay() -> u64 {
+    crate::runtime::context::world(injected_delay)
 }
 
 /// Checks a probability; the error names `key`.

@@ -72,8 +72,8 @@ fn resolve_host(host: &str) -> io::Result<IpAddr> {
     if host == "localhost" {
         return Ok(IpAddr::from([127, 0, 0, 1]));
     }
-    context::with(|core| {
-        let nodes = core.world.nodes.borrow();
+    context::world(|w| {
+        let nodes = w.nodes.borrow();
         let n = nodes.by_name(host).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -21,7 +21,7 @@ pub use addr::ToSocketAddr;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 
-use crate::runtime::core::Core;
+use crate::world::World;
 use std::io;
 use std::net::SocketAddr;
 
@@ -33,16 +33,16 @@ pub(crate) struct Net {
 }
 
 /// Closes everything of crashed node `n`: listeners, sockets; resets its connections.
-pub(crate) fn crash(core: &Core, n: u32) {
-    udp::crash(core, n);
-    tcp::crash(core, n);
+pub(crate) fn crash(w: &World, n: u32) {
+    udp::crash(w, n);
+    tcp::crash(w, n);
 }
 
 /// Resolves the local address to bind on the calling node: (node, port); port 0 picks
 /// an ephemeral port.
-fn local_node_addr(core: &Core, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
-    let node = super::ctx::current_node(core);
-    let nodes = core.world.nodes.borrow();
+fn local_node_addr(w: &World, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
+    let node = super::ctx::current_node();
+    let nodes = w.nodes.borrow();
     let ip = nodes.get(node).ip;
     let ok = addr.ip().is_unspecified() || addr.ip().is_loopback() || addr.ip() == ip;
     if !ok {
@@ -55,8 +55,8 @@ fn local_node_addr(core: &Core, addr: SocketAddr) -> io::Result<(u32, SocketAddr
 }
 
 /// An ephemeral port on node `n` not in use by `in_use`.
-fn ephemeral_port(core: &Core, n: u32, in_use: impl Fn(u16) -> bool) -> io::Result<u16> {
-    let mut nodes = core.world.nodes.borrow_mut();
+fn ephemeral_port(w: &World, n: u32, in_use: impl Fn(u16) -> bool) -> io::Result<u16> {
+    let mut nodes = w.nodes.borrow_mut();
     let state = nodes.get_mut(n);
     for _ in 0..16_384 {
         let p = state.next_port;
@@ -72,15 +72,11 @@ fn ephemeral_port(core: &Core, n: u32, in_use: impl Fn(u16) -> bool) -> io::Resu
 }
 
 /// The node with `addr`'s IP, as seen from node `asking`.
-fn node_of(core: &Core, addr: SocketAddr, asking: u32) -> io::Result<u32> {
-    core.world
-        .nodes
-        .borrow()
-        .by_ip(addr.ip(), asking)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::HostUnreachable,
-                format!("no node has address {}", addr.ip()),
-            )
-        })
+fn node_of(w: &World, addr: SocketAddr, asking: u32) -> io::Result<u32> {
+    w.nodes.borrow().by_ip(addr.ip(), asking).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::HostUnreachable,
+            format!("no node has address {}", addr.ip()),
+        )
+    })
 }

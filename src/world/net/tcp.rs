@@ -14,9 +14,8 @@
 //! 4. **Crash resets.** A crashed node's ends close at once; the peer gets an RST after
 //!    one latency (reads: `ConnectionReset`, writes: `BrokenPipe`).
 
-use super::super::{ctx, link, Action};
+use super::super::{ctx, link, World};
 use crate::runtime::context;
-use crate::runtime::core::Core;
 use crate::trace::{EventKind, Proto};
 use futures::io::{AsyncRead, AsyncWrite};
 use std::collections::{BTreeMap, VecDeque};
@@ -126,46 +125,42 @@ fn wake_all(wakers: Vec<Waker>) {
 }
 
 /// Sends a segment from end `from` of `conn` (held if the link is blocked).
-fn send(core: &Core, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
+fn send(w: &World, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
     let to = 1 - from;
     let (from_node, to_node) = {
-        let net = core.world.net.borrow();
+        let net = w.net.borrow();
         let c = &net.tcp.conns[conn as usize];
         (c.ends[from as usize].node, c.ends[to as usize].node)
     };
-    ctx::emit(
-        core,
-        EventKind::NetSend {
-            proto: Proto::Tcp,
-            from: from_node,
-            to: to_node,
-            bytes: data.len() as u32,
-        },
-    );
+    ctx::emit(EventKind::NetSend {
+        proto: Proto::Tcp,
+        from: from_node,
+        to: to_node,
+        bytes: data.len() as u32,
+    });
     let seg = Segment {
         conn,
         to,
         kind,
         data,
     };
-    if core.world.links.borrow().is_blocked(from_node, to_node) {
-        hold(core, seg, from_node, to_node);
+    if w.links.borrow().is_blocked(from_node, to_node) {
+        hold(w, seg, from_node, to_node);
     } else {
-        schedule(core, seg, from_node, to_node);
+        schedule(w, seg, from_node, to_node);
     }
 }
 
-fn hold(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
-    let now = ctx::now(core);
-    let timeout = core
-        .world
+fn hold(w: &World, seg: Segment, from_node: u32, to_node: u32) {
+    let now = ctx::now();
+    let timeout = w
         .links
         .borrow()
         .config(from_node, to_node)
         .stream_timeout_ms;
     let (conn, to) = (seg.conn, seg.to);
     let arm = {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let tcp = &mut net.tcp;
         let end = &mut tcp.conns[conn as usize].ends[to as usize];
         if end.held.is_empty() {
@@ -180,39 +175,31 @@ fn hold(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
     };
     if let Some(since) = arm {
         let at = now.saturating_add(timeout.saturating_mul(1_000_000));
-        ctx::arm(
-            core,
-            at,
-            Action::Stall {
-                conn,
-                end: to,
-                since,
-            },
-        );
+        ctx::arm(at, move |w| stall_timeout(w, conn, to, since));
     }
 }
 
 /// Schedules a segment's delivery (invariants 1 and 2).
-fn schedule(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
-    let now = ctx::now(core);
+fn schedule(w: &World, seg: Segment, from_node: u32, to_node: u32) {
+    let now = ctx::now();
     let delay = match from_node == to_node {
         true => 0,
-        false => transit_time(core, from_node, to_node, seg.data.len() as u32),
+        false => transit_time(w, from_node, to_node, seg.data.len() as u32),
     };
     let at = {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let end = &mut net.tcp.conns[seg.conn as usize].ends[seg.to as usize];
         let at = (now + delay).max(end.last_delivery + 1);
         end.last_delivery = at;
         at
     };
-    ctx::arm(core, at, Action::Segment(seg));
+    ctx::arm(at, move |w| deliver(w, seg));
 }
 
 /// Latency plus retransmission delays for one segment (recorded choices).
-fn transit_time(core: &Core, from: u32, to: u32, bytes: u32) -> u64 {
+fn transit_time(w: &World, from: u32, to: u32, bytes: u32) -> u64 {
     let (latency, loss, rto_ms) = {
-        let links = core.world.links.borrow();
+        let links = w.links.borrow();
         let c = links.config(from, to);
         (
             c.latency.clone(),
@@ -220,23 +207,20 @@ fn transit_time(core: &Core, from: u32, to: u32, bytes: u32) -> u64 {
             c.retransmit_ms,
         )
     };
-    let mut delay = latency.sample(core) + super::super::fault::delivery_delay(core);
+    let mut delay = latency.sample(w) + super::super::fault::injected_delay(w);
     let mut rto = rto_ms.saturating_mul(1_000_000);
     // Bounded: a stream is delayed by loss, never hung by it.
     for _ in 0..8 {
-        if !ctx::fault(core, loss) {
+        if !ctx::fault(w, loss) {
             break;
         }
         let proto = Proto::Tcp;
-        ctx::emit(
-            core,
-            EventKind::NetDrop {
-                proto,
-                from,
-                to,
-                bytes,
-            },
-        );
+        ctx::emit(EventKind::NetDrop {
+            proto,
+            from,
+            to,
+            bytes,
+        });
         delay = delay.saturating_add(rto);
         rto = rto.saturating_mul(2);
     }
@@ -244,9 +228,9 @@ fn transit_time(core: &Core, from: u32, to: u32, bytes: u32) -> u64 {
 }
 
 /// A segment arrives (a world event).
-pub(crate) fn deliver(core: &Core, seg: Segment) {
+pub(crate) fn deliver(w: &World, seg: Segment) {
     let (from_node, to_node, open) = {
-        let net = core.world.net.borrow();
+        let net = w.net.borrow();
         let c = &net.tcp.conns[seg.conn as usize];
         let to = &c.ends[seg.to as usize];
         (c.ends[1 - seg.to as usize].node, to.node, to.open)
@@ -254,23 +238,19 @@ pub(crate) fn deliver(core: &Core, seg: Segment) {
     let bytes = seg.data.len() as u32;
     let proto = Proto::Tcp;
     if seg.kind == Kind::Syn {
-        return accept_syn(core, seg, from_node, to_node);
+        return accept_syn(w, seg, from_node, to_node);
     }
     if !open {
-        ctx::emit(
-            core,
-            EventKind::NetDrop {
-                proto,
-                from: from_node,
-                to: to_node,
-                bytes,
-            },
-        );
-        if matches!(seg.kind, Kind::Data | Kind::SynAck) && core.world.nodes.borrow().is_up(to_node)
-        {
+        ctx::emit(EventKind::NetDrop {
+            proto,
+            from: from_node,
+            to: to_node,
+            bytes,
+        });
+        if matches!(seg.kind, Kind::Data | Kind::SynAck) && w.nodes.borrow().is_up(to_node) {
             // Data to a closed socket of a live host is answered with a reset.
             send(
-                core,
+                w,
                 seg.conn,
                 seg.to,
                 Kind::Rst(io::ErrorKind::ConnectionReset),
@@ -279,18 +259,15 @@ pub(crate) fn deliver(core: &Core, seg: Segment) {
         }
         return;
     }
-    ctx::emit(
-        core,
-        EventKind::NetDeliver {
-            proto,
-            from: from_node,
-            to: to_node,
-            bytes,
-        },
-    );
+    ctx::emit(EventKind::NetDeliver {
+        proto,
+        from: from_node,
+        to: to_node,
+        bytes,
+    });
     let mut wakers = Vec::new();
     {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let end = &mut net.tcp.conns[seg.conn as usize].ends[seg.to as usize];
         match seg.kind {
             Kind::Data => end.rx.extend(seg.data.iter()),
@@ -308,34 +285,28 @@ pub(crate) fn deliver(core: &Core, seg: Segment) {
 }
 
 /// A SYN reaches the listening side: queue the connection, or refuse it.
-fn accept_syn(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
+fn accept_syn(w: &World, seg: Segment, from_node: u32, to_node: u32) {
     let proto = Proto::Tcp;
-    let client_open = core.world.net.borrow().tcp.conns[seg.conn as usize].ends[0].open;
-    if !client_open || !core.world.nodes.borrow().is_up(to_node) {
+    let client_open = w.net.borrow().tcp.conns[seg.conn as usize].ends[0].open;
+    if !client_open || !w.nodes.borrow().is_up(to_node) {
         // No one to answer: the connecting side times out (its stall is armed).
-        ctx::emit(
-            core,
-            EventKind::NetDrop {
-                proto,
-                from: from_node,
-                to: to_node,
-                bytes: 0,
-            },
-        );
-        return;
-    }
-    ctx::emit(
-        core,
-        EventKind::NetDeliver {
+        ctx::emit(EventKind::NetDrop {
             proto,
             from: from_node,
             to: to_node,
             bytes: 0,
-        },
-    );
+        });
+        return;
+    }
+    ctx::emit(EventKind::NetDeliver {
+        proto,
+        from: from_node,
+        to: to_node,
+        bytes: 0,
+    });
     let mut wakers = Vec::new();
     let accepted = {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let tcp = &mut net.tcp;
         let port = tcp.conns[seg.conn as usize].ends[1].addr.port();
         let client = tcp.conns[seg.conn as usize].ends[0].addr;
@@ -360,14 +331,14 @@ fn accept_syn(core: &Core, seg: Segment, from_node: u32, to_node: u32) {
         true => Kind::SynAck,
         false => Kind::Rst(io::ErrorKind::ConnectionRefused),
     };
-    send(core, seg.conn, 1, answer, Vec::new());
+    send(w, seg.conn, 1, answer, Vec::new());
 }
 
 /// A stall's timeout fires: fail the connection unless the stall ended meanwhile.
-pub(crate) fn stall_timeout(core: &Core, conn: u32, end: u8, since: u64) {
+pub(crate) fn stall_timeout(w: &World, conn: u32, end: u8, since: u64) {
     let mut wakers = Vec::new();
     {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let tcp = &mut net.tcp;
         let c = &mut tcp.conns[conn as usize];
         if c.ends[end as usize].stall_since != Some(since) {
@@ -385,25 +356,22 @@ pub(crate) fn stall_timeout(core: &Core, conn: u32, end: u8, since: u64) {
             e.wake(&mut wakers);
         }
     }
-    ctx::emit(
-        core,
-        EventKind::Fault {
-            what: "stream_timeout",
-            node: 0,
-            value: conn as u64,
-        },
-    );
+    ctx::emit(EventKind::Fault {
+        what: "stream_timeout",
+        node: 0,
+        value: conn as u64,
+    });
     wake_all(wakers);
 }
 
 /// After a heal or unclog: schedules held segments whose link is open again, in order.
-pub(crate) fn release_held(core: &Core) {
-    if core.world.net.borrow().tcp.held == 0 {
+pub(crate) fn release_held(w: &World) {
+    if w.net.borrow().tcp.held == 0 {
         return;
     }
     let ready: Vec<(Segment, u32, u32)> = {
-        let links = core.world.links.borrow();
-        let mut net = core.world.net.borrow_mut();
+        let links = w.links.borrow();
+        let mut net = w.net.borrow_mut();
         let tcp = &mut net.tcp;
         let mut out = Vec::new();
         for c in &mut tcp.conns {
@@ -421,16 +389,16 @@ pub(crate) fn release_held(core: &Core) {
         out
     };
     for (seg, from, to) in ready {
-        schedule(core, seg, from, to);
+        schedule(w, seg, from, to);
     }
 }
 
 /// Node `n` crashed: close its listeners and ends; reset their peers (invariant 4).
-pub(crate) fn crash(core: &Core, n: u32) {
+pub(crate) fn crash(w: &World, n: u32) {
     let mut resets = Vec::new();
     let mut dropped = Vec::new();
     {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let tcp = &mut net.tcp;
         tcp.by_port.retain(|&(node, _), _| node != n);
         for l in tcp.listeners.iter_mut() {
@@ -462,8 +430,8 @@ pub(crate) fn crash(core: &Core, n: u32) {
             kind: Kind::Rst(io::ErrorKind::ConnectionReset),
             data: Vec::new(),
         };
-        let to_node = core.world.net.borrow().tcp.conns[conn as usize].ends[1 - from as usize].node;
-        schedule(core, seg, n, to_node);
+        let to_node = w.net.borrow().tcp.conns[conn as usize].ends[1 - from as usize].node;
+        schedule(w, seg, n, to_node);
     }
 }
 
@@ -504,14 +472,14 @@ impl TcpListener {
     /// picks a free port). `AddrInUse` if the port is taken on that node.
     pub async fn bind(addr: impl super::ToSocketAddr) -> io::Result<TcpListener> {
         let addr = addr.to_socket_addr()?;
-        context::with(|core| {
-            let (node, mut addr) = super::local_node_addr(core, addr)?;
+        context::world(|w| {
+            let (node, mut addr) = super::local_node_addr(w, addr)?;
             if addr.port() == 0 {
-                let net = core.world.net.borrow();
-                let port = super::ephemeral_port(core, node, |p| net.tcp.port_in_use(node, p))?;
+                let net = w.net.borrow();
+                let port = super::ephemeral_port(w, node, |p| net.tcp.port_in_use(node, p))?;
                 addr.set_port(port);
             }
-            let mut net = core.world.net.borrow_mut();
+            let mut net = w.net.borrow_mut();
             let tcp = &mut net.tcp;
             if tcp.by_port.contains_key(&(node, addr.port())) {
                 return Err(io::Error::new(
@@ -543,8 +511,8 @@ impl TcpListener {
 
     /// Polls for the next connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        context::with(|core| {
-            let mut net = core.world.net.borrow_mut();
+        context::world(|w| {
+            let mut net = w.net.borrow_mut();
             let tcp = &mut net.tcp;
             let Some(Some(l)) = tcp.listeners.get_mut(self.id as usize) else {
                 let e = io::Error::new(
@@ -574,9 +542,9 @@ impl TcpListener {
 
 impl Drop for TcpListener {
     fn drop(&mut self) {
-        context::try_with(|core| {
+        context::try_world(|w| {
             let pending: Vec<u32> = {
-                let mut net = core.world.net.borrow_mut();
+                let mut net = w.net.borrow_mut();
                 let tcp = &mut net.tcp;
                 let Some(l) = tcp
                     .listeners
@@ -589,7 +557,7 @@ impl Drop for TcpListener {
                 l.backlog.iter().map(|(c, _)| *c).collect()
             };
             for conn in pending {
-                close(core, conn, 1, Kind::Rst(io::ErrorKind::ConnectionReset));
+                close(w, conn, 1, Kind::Rst(io::ErrorKind::ConnectionReset));
             }
         });
     }
@@ -613,7 +581,7 @@ impl TcpStream {
     /// through (partition, crashed host) within the link's stream timeout.
     pub async fn connect(addr: impl super::ToSocketAddr) -> io::Result<TcpStream> {
         let addr = addr.to_socket_addr()?;
-        let (conn, local) = context::with(|core| start_connect(core, addr))?;
+        let (conn, local) = context::world(|w| start_connect(w, addr))?;
         let mut pending = Connecting { conn, done: false };
         futures::future::poll_fn(|cx| pending.poll_connect(cx)).await?;
         pending.done = true;
@@ -636,17 +604,17 @@ impl TcpStream {
     }
 }
 
-fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
-    let node = ctx::current_node(core);
-    let remote = super::node_of(core, addr, node)?;
+fn start_connect(w: &World, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
+    let node = ctx::current_node();
+    let remote = super::node_of(w, addr, node)?;
     let local = {
-        let net = core.world.net.borrow();
-        let port = super::ephemeral_port(core, node, |p| net.tcp.port_in_use(node, p))?;
-        SocketAddr::new(core.world.nodes.borrow().get(node).ip, port)
+        let net = w.net.borrow();
+        let port = super::ephemeral_port(w, node, |p| net.tcp.port_in_use(node, p))?;
+        SocketAddr::new(w.nodes.borrow().get(node).ip, port)
     };
-    let remote_addr = SocketAddr::new(core.world.nodes.borrow().get(remote).ip, addr.port());
+    let remote_addr = SocketAddr::new(w.nodes.borrow().get(remote).ip, addr.port());
     let conn = {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let conns = &mut net.tcp.conns;
         conns.push(Conn {
             ends: [
@@ -657,25 +625,12 @@ fn start_connect(core: &Core, addr: SocketAddr) -> io::Result<(u32, SocketAddr)>
         conns.len() as u32 - 1
     };
     // The connect timeout: cancelled by the SYN-ACK or RST (both clear the stall).
-    let now = ctx::now(core);
-    let timeout = core
-        .world
-        .links
-        .borrow()
-        .config(node, remote)
-        .stream_timeout_ms;
-    core.world.net.borrow_mut().tcp.conns[conn as usize].ends[0].stall_since = Some(now);
+    let now = ctx::now();
+    let timeout = w.links.borrow().config(node, remote).stream_timeout_ms;
+    w.net.borrow_mut().tcp.conns[conn as usize].ends[0].stall_since = Some(now);
     let at = now.saturating_add(timeout.saturating_mul(1_000_000));
-    ctx::arm(
-        core,
-        at,
-        Action::Stall {
-            conn,
-            end: 0,
-            since: now,
-        },
-    );
-    send(core, conn, 0, Kind::Syn, Vec::new());
+    ctx::arm(at, move |w| stall_timeout(w, conn, 0, now));
+    send(w, conn, 0, Kind::Syn, Vec::new());
     Ok((conn, local))
 }
 
@@ -687,8 +642,8 @@ struct Connecting {
 
 impl Connecting {
     fn poll_connect(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        context::with(|core| {
-            let mut net = core.world.net.borrow_mut();
+        context::world(|w| {
+            let mut net = w.net.borrow_mut();
             let end = &mut net.tcp.conns[self.conn as usize].ends[0];
             if let Some(kind) = end.error {
                 end.stall_since = None;
@@ -706,13 +661,8 @@ impl Connecting {
 impl Drop for Connecting {
     fn drop(&mut self) {
         if !self.done {
-            context::try_with(|core| {
-                close(
-                    core,
-                    self.conn,
-                    0,
-                    Kind::Rst(io::ErrorKind::ConnectionReset),
-                )
+            context::try_world(|w| {
+                close(w, self.conn, 0, Kind::Rst(io::ErrorKind::ConnectionReset))
             });
         }
     }
@@ -730,12 +680,12 @@ fn error(kind: io::ErrorKind, op: &str) -> io::Error {
 }
 
 /// Closes end `end` of `conn` (owner dropped it): tells the peer with `how`.
-fn close(core: &Core, conn: u32, end: u8, how: Kind) {
-    if ctx::closed(core) {
+fn close(w: &World, conn: u32, end: u8, how: Kind) {
+    if ctx::closed() {
         return;
     }
     let notify = {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         let c = &mut net.tcp.conns[conn as usize];
         let e = &mut c.ends[end as usize];
         if !e.open {
@@ -748,13 +698,13 @@ fn close(core: &Core, conn: u32, end: u8, how: Kind) {
         notify && (end == 1 || e.established)
     };
     if notify {
-        send(core, conn, end, how, Vec::new());
+        send(w, conn, end, how, Vec::new());
     }
 }
 
 impl Drop for TcpStream {
     fn drop(&mut self) {
-        context::try_with(|core| close(core, self.conn, self.end, Kind::Fin));
+        context::try_world(|w| close(w, self.conn, self.end, Kind::Fin));
     }
 }
 
@@ -764,8 +714,8 @@ impl AsyncRead for TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        context::with(|core| {
-            let mut net = core.world.net.borrow_mut();
+        context::world(|w| {
+            let mut net = w.net.borrow_mut();
             let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
             if !end.rx.is_empty() {
                 let n = buf.len().min(end.rx.len());
@@ -794,9 +744,9 @@ impl AsyncWrite for TcpStream {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        context::with(|core| {
+        context::world(|w| {
             {
-                let net = core.world.net.borrow();
+                let net = w.net.borrow();
                 let end = &net.tcp.conns[self.conn as usize].ends[self.end as usize];
                 match end.error {
                     Some(io::ErrorKind::TimedOut) => {
@@ -810,7 +760,7 @@ impl AsyncWrite for TcpStream {
                 }
             }
             if !buf.is_empty() {
-                send(core, self.conn, self.end, Kind::Data, buf.to_vec());
+                send(w, self.conn, self.end, Kind::Data, buf.to_vec());
             }
             Poll::Ready(Ok(buf.len()))
         })
@@ -821,16 +771,16 @@ impl AsyncWrite for TcpStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        context::with(|core| {
+        context::world(|w| {
             let send_fin = {
-                let mut net = core.world.net.borrow_mut();
+                let mut net = w.net.borrow_mut();
                 let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
                 let first = !end.write_closed && end.error.is_none();
                 end.write_closed = true;
                 first
             };
             if send_fin {
-                send(core, self.conn, self.end, Kind::Fin, Vec::new());
+                send(w, self.conn, self.end, Kind::Fin, Vec::new());
             }
             Poll::Ready(Ok(()))
         })

@@ -6,9 +6,8 @@
 //! A blocked link (partition, clog) drops datagrams. A receiver keeps at most
 //! [`QUEUE_MAX`] unread datagrams; more are dropped, as a full socket buffer would.
 
-use super::super::{ctx, link, Action};
+use super::super::{ctx, link, World};
 use crate::runtime::context;
-use crate::runtime::core::Core;
 use crate::trace::{EventKind, Proto};
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -41,8 +40,8 @@ pub(crate) struct UdpState {
 }
 
 /// Node `n` crashed: its sockets are gone.
-pub(crate) fn crash(core: &Core, n: u32) {
-    let mut net = core.world.net.borrow_mut();
+pub(crate) fn crash(w: &World, n: u32) {
+    let mut net = w.net.borrow_mut();
     net.udp.by_port.retain(|&(node, _), _| node != n);
 }
 
@@ -78,14 +77,14 @@ impl UdpSocket {
     /// Binds `addr` on the calling task's node (port 0 picks a free port).
     pub async fn bind(addr: impl super::ToSocketAddr) -> io::Result<UdpSocket> {
         let addr = addr.to_socket_addr()?;
-        context::with(|core| {
-            let (node, mut addr) = super::local_node_addr(core, addr)?;
+        context::world(|w| {
+            let (node, mut addr) = super::local_node_addr(w, addr)?;
             if addr.port() == 0 {
-                let net = core.world.net.borrow();
+                let net = w.net.borrow();
                 let used = |p| net.udp.by_port.contains_key(&(node, p));
-                addr.set_port(super::ephemeral_port(core, node, used)?);
+                addr.set_port(super::ephemeral_port(w, node, used)?);
             }
-            let mut net = core.world.net.borrow_mut();
+            let mut net = w.net.borrow_mut();
             let udp = &mut net.udp;
             if udp.by_port.contains_key(&(node, addr.port())) {
                 return Err(io::Error::new(
@@ -114,8 +113,8 @@ impl UdpSocket {
     /// in the network). Sending to an address no node has is `HostUnreachable`.
     pub async fn send_to(&self, buf: &[u8], target: impl super::ToSocketAddr) -> io::Result<usize> {
         let target = target.to_socket_addr()?;
-        context::with(|core| {
-            let to_node = super::node_of(core, target, self.node)?;
+        context::world(|w| {
+            let to_node = super::node_of(w, target, self.node)?;
             let d = Datagram {
                 from_node: self.node,
                 from: self.addr,
@@ -123,7 +122,7 @@ impl UdpSocket {
                 port: target.port(),
                 data: buf.to_vec(),
             };
-            send(core, d);
+            send(w, d);
             Ok(buf.len())
         })
     }
@@ -140,8 +139,8 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        context::with(|core| {
-            let mut net = core.world.net.borrow_mut();
+        context::world(|w| {
+            let mut net = w.net.borrow_mut();
             let Some(s) = net
                 .udp
                 .by_port
@@ -168,8 +167,8 @@ impl UdpSocket {
 
 impl Drop for UdpSocket {
     fn drop(&mut self) {
-        context::try_with(|core| {
-            let mut net = core.world.net.borrow_mut();
+        context::try_world(|w| {
+            let mut net = w.net.borrow_mut();
             let key = (self.node, self.addr.port());
             if net.udp.by_port.get(&key).is_some_and(|s| s.id == self.id) {
                 net.udp.by_port.remove(&key);
@@ -178,19 +177,16 @@ impl Drop for UdpSocket {
     }
 }
 
-fn send(core: &Core, d: Datagram) {
+fn send(w: &World, d: Datagram) {
     let (from, to, bytes, proto) = (d.from_node, d.to_node, d.data.len() as u32, Proto::Udp);
-    ctx::emit(
-        core,
-        EventKind::NetSend {
-            proto,
-            from,
-            to,
-            bytes,
-        },
-    );
+    ctx::emit(EventKind::NetSend {
+        proto,
+        from,
+        to,
+        bytes,
+    });
     let (latency, loss, dup, blocked) = {
-        let links = core.world.links.borrow();
+        let links = w.links.borrow();
         let c = links.config(from, to);
         let same = from == to;
         let loss = if same {
@@ -201,49 +197,43 @@ fn send(core: &Core, d: Datagram) {
         let dup = if same { 0.0 } else { c.duplicate };
         (c.latency.clone(), loss, dup, links.is_blocked(from, to))
     };
-    if blocked || ctx::fault(core, loss) {
-        ctx::emit(
-            core,
-            EventKind::NetDrop {
-                proto,
-                from,
-                to,
-                bytes,
-            },
-        );
+    if blocked || ctx::fault(w, loss) {
+        ctx::emit(EventKind::NetDrop {
+            proto,
+            from,
+            to,
+            bytes,
+        });
         return;
     }
-    let now = ctx::now(core);
-    let transit = |core: &Core| match from == to {
+    let now = ctx::now();
+    let transit = |w: &World| match from == to {
         true => 0,
-        false => latency.sample(core) + super::super::fault::delivery_delay(core),
+        false => latency.sample(w) + super::super::fault::injected_delay(w),
     };
-    if ctx::fault(core, dup) {
-        ctx::emit(
-            core,
-            EventKind::NetDuplicate {
-                proto,
-                from,
-                to,
-                bytes,
-            },
-        );
+    if ctx::fault(w, dup) {
+        ctx::emit(EventKind::NetDuplicate {
+            proto,
+            from,
+            to,
+            bytes,
+        });
         let copy = Datagram {
             data: d.data.clone(),
             ..d
         };
-        let at = now + transit(core);
-        ctx::arm(core, at, Action::Datagram(copy));
+        let at = now + transit(w);
+        ctx::arm(at, move |w| deliver(w, copy));
     }
-    let at = now + transit(core);
-    ctx::arm(core, at, Action::Datagram(d));
+    let at = now + transit(w);
+    ctx::arm(at, move |w| deliver(w, d));
 }
 
 /// A datagram arrives (a world event).
-pub(crate) fn deliver(core: &Core, d: Datagram) {
+pub(crate) fn deliver(w: &World, d: Datagram) {
     let (proto, from, to, bytes) = (Proto::Udp, d.from_node, d.to_node, d.data.len() as u32);
     let waker = {
-        let mut net = core.world.net.borrow_mut();
+        let mut net = w.net.borrow_mut();
         match net.udp.by_port.get_mut(&(d.to_node, d.port)) {
             Some(s) if s.queue.len() < QUEUE_MAX => {
                 s.queue.push_back((d.data, d.from));
@@ -254,27 +244,21 @@ pub(crate) fn deliver(core: &Core, d: Datagram) {
     };
     match waker {
         Some(w) => {
-            ctx::emit(
-                core,
-                EventKind::NetDeliver {
-                    proto,
-                    from,
-                    to,
-                    bytes,
-                },
-            );
-            if let Some(w) = w {
-                w.wake();
-            }
-        }
-        None => ctx::emit(
-            core,
-            EventKind::NetDrop {
+            ctx::emit(EventKind::NetDeliver {
                 proto,
                 from,
                 to,
                 bytes,
-            },
-        ),
+            });
+            if let Some(w) = w {
+                w.wake();
+            }
+        }
+        None => ctx::emit(EventKind::NetDrop {
+            proto,
+            from,
+            to,
+            bytes,
+        }),
     }
 }

@@ -24,14 +24,28 @@ pub(crate) struct TimerKey {
 
 /// Whom a timer wakes. Most timers are armed by a task for itself, so those store the
 /// task id: no waker clone when armed, a direct wake when fired.
-#[derive(Debug)]
 pub(crate) enum TimerWaker {
     /// The task with this id, armed from its own poll with its own waker.
     Task(u32),
     /// Any other waker (a combinator's, a foreign executor's).
     Other(Waker),
-    /// A world event (a packet delivery, a fault): no task, an action in `crate::world`.
-    World(u32),
+    /// A world event: an action run by the step loop, outside any task.
+    Action(Box<dyn FnOnce()>),
+    /// A world event armed with `arm_detached`: nobody holds its key, so its slot is
+    /// freed when it comes due; it records no event of its own (the world records what
+    /// it does: a delivery, a fault).
+    World(Box<dyn FnOnce()>),
+}
+
+impl std::fmt::Debug for TimerWaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimerWaker::Task(id) => write!(f, "Task(t{id})"),
+            TimerWaker::Other(w) => write!(f, "Other({w:?})"),
+            TimerWaker::Action(_) => write!(f, "Action"),
+            TimerWaker::World(_) => write!(f, "World"),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -86,6 +100,12 @@ impl Timers {
         key
     }
 
+    /// Arms a timer nobody will poll or release (a world event): its slot is freed
+    /// when it comes due.
+    pub(crate) fn arm_detached(&mut self, deadline: u64, waker: TimerWaker) {
+        self.arm(deadline, waker);
+    }
+
     /// True if the timer fired; otherwise refreshes its waker (`own`: the polling task's
     /// id if `waker` is that task's own waker).
     pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker, own: Option<u32>) -> bool {
@@ -95,6 +115,7 @@ impl Timers {
             SlotState::Fired => true,
             SlotState::Armed { waker: w } => {
                 match (own, &*w) {
+                    (_, TimerWaker::Action(_)) => {}
                     (Some(id), TimerWaker::Task(t)) if *t == id => {}
                     (Some(id), _) => *w = TimerWaker::Task(id),
                     (None, TimerWaker::Other(o)) if o.will_wake(waker) => {}
@@ -158,6 +179,12 @@ impl Timers {
                     std::mem::replace(&mut s.state, SlotState::Fired)
                 {
                     self.armed -= 1;
+                    if matches!(waker, TimerWaker::World(_)) {
+                        // Detached: no key will release it.
+                        s.state = SlotState::Free;
+                        s.generation = s.generation.wrapping_add(1);
+                        self.free.push(slot);
+                    }
                     due.push((deadline, waker));
                 }
             }
