@@ -21,9 +21,9 @@ pub(crate) fn now() -> u64 {
 }
 
 /// Schedules `action` to run on the world at virtual time `at` (a timer without a
-/// waker; same-instant order is the `Timer` choice).
+/// waker; same-instant order is the `Timer` choice). `at` is never in the past: every
+/// caller adds a delay to `now()`.
 pub(crate) fn arm(at: u64, action: impl FnOnce(&World) + 'static) {
-    let at = at.max(now());
     context::arm_world(at, Box::new(move || context::world(action)));
 }
 

@@ -719,9 +719,11 @@ impl AsyncRead for TcpStream {
             let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
             if !end.rx.is_empty() {
                 let n = buf.len().min(end.rx.len());
-                for (dst, src) in buf[..n].iter_mut().zip(end.rx.drain(..n)) {
-                    *dst = src;
-                }
+                let (a, b) = end.rx.as_slices();
+                let from_a = n.min(a.len());
+                buf[..from_a].copy_from_slice(&a[..from_a]);
+                buf[from_a..n].copy_from_slice(&b[..n - from_a]);
+                end.rx.drain(..n);
                 return Poll::Ready(Ok(n));
             }
             if let Some(kind) = end.error {
