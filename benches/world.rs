@@ -8,7 +8,8 @@
 //!   no loss). `Config::default()` (4 workers, random strategy), seed 1, trace off and
 //!   full. Rate: round trips/s of wall time, including building and dropping the `Sim`.
 //! - **Gossip.** N nodes; every 100 ms each sends 64 bytes to 3 seeded peers over UDP,
-//!   for 60 s of virtual time (N = 50, 100, 200). Rate: messages/s.
+//!   for 60 s of virtual time (N = 50, 100, 200). Rate: messages/s. The TCP variant
+//!   opens a connection to a peer on first use and keeps it.
 
 // Benchmarks time the runs from outside.
 #![allow(clippy::disallowed_methods)]
@@ -83,6 +84,47 @@ pub fn gossip(nodes: u32, trace: TraceMode) -> u64 {
     nodes as u64 * 600 * 3
 }
 
+/// Gossip over TCP (a connection per peer, opened on first use and kept): returns the
+/// number of messages sent.
+pub fn gossip_tcp(nodes: u32, trace: TraceMode) -> u64 {
+    let out = Sim::new(Config::default().seed(1).trace(trace)).run(async move {
+        for i in 0..nodes {
+            node::Builder::new(format!("g{i}")).build(move || async move {
+                let listener = TcpListener::bind("0.0.0.0:7").await.unwrap();
+                detsim::spawn(async move {
+                    loop {
+                        let (mut s, _) = listener.accept().await.unwrap();
+                        detsim::spawn(async move {
+                            let mut buf = [0u8; 64];
+                            while s.read_exact(&mut buf).await.is_ok() {}
+                        });
+                    }
+                });
+                let mut peers: std::collections::BTreeMap<u32, TcpStream> = Default::default();
+                let mut tick = detsim::time::interval(Duration::from_millis(100));
+                loop {
+                    tick.tick().await;
+                    for _ in 0..3 {
+                        let peer = detsim::rand::gen_range(0..nodes);
+                        if let std::collections::btree_map::Entry::Vacant(e) = peers.entry(peer) {
+                            e.insert(TcpStream::connect(format!("g{peer}:7")).await.unwrap());
+                        }
+                        peers
+                            .get_mut(&peer)
+                            .unwrap()
+                            .write_all(&[1u8; 64])
+                            .await
+                            .unwrap();
+                    }
+                }
+            });
+        }
+        detsim::time::sleep(Duration::from_secs(60)).await;
+    });
+    out.result.unwrap();
+    nodes as u64 * 600 * 3
+}
+
 fn bench_w5(c: &mut Criterion) {
     let mut g = c.benchmark_group("W5 tcp round trips");
     g.throughput(Throughput::Elements(ROUND_TRIPS));
@@ -97,7 +139,18 @@ fn bench_gossip(c: &mut Criterion) {
     g.sample_size(10);
     for n in [50u32, 100, 200] {
         g.throughput(Throughput::Elements(n as u64 * 1800));
-        g.bench_function(format!("{n} nodes"), |b| b.iter(|| gossip(n, TraceMode::Off)));
+        g.bench_function(format!("{n} nodes"), |b| {
+            b.iter(|| gossip(n, TraceMode::Off))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("gossip tcp 60s");
+    g.sample_size(10);
+    for n in [50u32, 100, 200] {
+        g.throughput(Throughput::Elements(n as u64 * 1800));
+        g.bench_function(format!("{n} nodes"), |b| {
+            b.iter(|| gossip_tcp(n, TraceMode::Off))
+        });
     }
     g.finish();
 }

@@ -18,6 +18,7 @@ use crate::runtime::context;
 use crate::trace::{EventKind, NodeInfo};
 use crate::world::World;
 use futures::future::LocalBoxFuture;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -74,9 +75,13 @@ pub(crate) struct NodeState {
     pub(crate) next_port: u16,
 }
 
-/// Every node of a run, by id.
+/// Every node of a run, by id, with indexes by IP and name (lookups are per message,
+/// so they must not cost O(nodes)).
 pub(crate) struct Nodes {
     list: Vec<NodeState>,
+    by_ip: BTreeMap<IpAddr, u32>,
+    // invariant: the first node with each name (names should be unique).
+    by_name: BTreeMap<String, u32>,
 }
 
 impl Nodes {
@@ -93,6 +98,8 @@ impl Nodes {
                 location: Location::caller(),
                 next_port: 49152,
             }],
+            by_ip: BTreeMap::from([(ip_of(0), 0)]),
+            by_name: BTreeMap::from([("main".to_string(), 0)]),
         }
     }
 
@@ -122,14 +129,19 @@ impl Nodes {
         if ip.is_loopback() {
             return Some(asking);
         }
-        self.list.iter().position(|n| n.ip == ip).map(|i| i as u32)
+        self.by_ip.get(&ip).copied()
     }
 
     pub(crate) fn by_name(&self, name: &str) -> Option<u32> {
-        self.list
-            .iter()
-            .position(|n| n.name == name)
-            .map(|i| i as u32)
+        self.by_name.get(name).copied()
+    }
+
+    fn push(&mut self, state: NodeState) -> u32 {
+        let id = self.list.len() as u32;
+        self.by_ip.entry(state.ip).or_insert(id);
+        self.by_name.entry(state.name.clone()).or_insert(id);
+        self.list.push(state);
+        id
     }
 
     fn paused_count(&self) -> usize {
@@ -223,7 +235,7 @@ pub(crate) fn create(
     let id = {
         let mut nodes = w.nodes.borrow_mut();
         let id = nodes.len() as u32;
-        nodes.list.push(NodeState {
+        nodes.push(NodeState {
             name: b.name.clone(),
             ip: b.ip.unwrap_or_else(|| ip_of(id)),
             status: NodeStatus::Up,

@@ -18,7 +18,7 @@ use super::super::{ctx, link, World};
 use crate::runtime::context;
 use crate::trace::{EventKind, Proto};
 use futures::io::{AsyncRead, AsyncWrite};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -106,15 +106,24 @@ pub(crate) struct TcpState {
     conns: Vec<Conn>,
     /// Number of ends with held segments (heal checks nothing when 0).
     held: usize,
+    // invariant: (node, port) of every open connecting-side end.
+    client_ports: BTreeSet<(u32, u16)>,
 }
 
 impl TcpState {
     fn port_in_use(&self, node: u32, port: u16) -> bool {
-        self.by_port.contains_key(&(node, port))
-            || self
-                .conns
-                .iter()
-                .any(|c| c.ends[0].open && c.ends[0].node == node && c.ends[0].addr.port() == port)
+        self.by_port.contains_key(&(node, port)) || self.client_ports.contains(&(node, port))
+    }
+
+    /// Marks end `end` of `conn` closed (keeping `client_ports` in step).
+    fn close_end(&mut self, conn: u32, end: usize) {
+        let e = &mut self.conns[conn as usize].ends[end];
+        e.open = false;
+        e.rx = VecDeque::new();
+        e.waker = None;
+        if end == 0 {
+            self.client_ports.remove(&(e.node, e.addr.port()));
+        }
     }
 }
 
@@ -406,19 +415,17 @@ pub(crate) fn crash(w: &World, n: u32) {
                 dropped.push(l.take());
             }
         }
-        for (id, c) in tcp.conns.iter_mut().enumerate() {
+        for id in 0..tcp.conns.len() as u32 {
             for i in 0..2 {
+                let c = &tcp.conns[id as usize];
                 if c.ends[i].node != n || !c.ends[i].open {
                     continue;
                 }
-                let e = &mut c.ends[i];
-                e.open = false;
-                e.rx = VecDeque::new();
-                e.waker = None;
                 let peer = &c.ends[1 - i];
                 if peer.open && peer.node != n {
-                    resets.push((id as u32, i as u8));
+                    resets.push((id, i as u8));
                 }
+                tcp.close_end(id, i);
             }
         }
     }
@@ -615,14 +622,15 @@ fn start_connect(w: &World, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
     let remote_addr = SocketAddr::new(w.nodes.borrow().get(remote).ip, addr.port());
     let conn = {
         let mut net = w.net.borrow_mut();
-        let conns = &mut net.tcp.conns;
-        conns.push(Conn {
+        let tcp = &mut net.tcp;
+        tcp.client_ports.insert((node, local.port()));
+        tcp.conns.push(Conn {
             ends: [
                 End::new(node, local, true),
                 End::new(remote, remote_addr, false),
             ],
         });
-        conns.len() as u32 - 1
+        tcp.conns.len() as u32 - 1
     };
     // The connect timeout: cancelled by the SYN-ACK or RST (both clear the stall).
     let now = ctx::now();
@@ -686,16 +694,15 @@ fn close(w: &World, conn: u32, end: u8, how: Kind) {
     }
     let notify = {
         let mut net = w.net.borrow_mut();
-        let c = &mut net.tcp.conns[conn as usize];
-        let e = &mut c.ends[end as usize];
+        let tcp = &mut net.tcp;
+        let e = &mut tcp.conns[conn as usize].ends[end as usize];
         if !e.open {
             return;
         }
-        e.open = false;
-        e.rx = VecDeque::new();
-        let notify = e.error.is_none() && !e.write_closed;
+        let notify = e.error.is_none() && !e.write_closed && (end == 1 || e.established);
         e.write_closed = true;
-        notify && (end == 1 || e.established)
+        tcp.close_end(conn, end as usize);
+        notify
     };
     if notify {
         send(w, conn, end, how, Vec::new());
