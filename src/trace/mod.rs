@@ -5,6 +5,8 @@
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
+//! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
+//! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -19,11 +21,13 @@ mod compact;
 mod event;
 mod html;
 mod text;
+mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, NodeInfo, Proto, TaskInfo};
 pub use html::to_html;
+pub use view::TraceView;
 
 use crate::config::TraceMode;
 use compact::RawEvent;
