@@ -444,3 +444,35 @@ fn same_seed_same_trace_including_network_events_and_trace_off_agrees() {
         .run(program());
     assert_eq!(replay.fingerprint, a.fingerprint);
 }
+
+/// The README's example, verbatim in substance.
+#[test]
+fn the_readme_example_runs_as_described() {
+    let out = Sim::new(Config::default().seed(3)).run(async {
+        net::set_default_link(
+            LinkConfig::default()
+                .latency(Latency::uniform(ms(1), ms(5)))
+                .loss(0.1),
+        );
+        let server = node::Builder::new("server").build(|| async {
+            let l = TcpListener::bind("0.0.0.0:80").await.unwrap();
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut b = [0; 4];
+            s.read_exact(&mut b).await.unwrap();
+            s.write_all(&b).await.unwrap();
+            futures::future::pending::<()>().await;
+        });
+        let mut s = TcpStream::connect("server:80").await.unwrap();
+        s.write_all(b"ping").await.unwrap();
+        let mut b = [0; 4];
+        s.read_exact(&mut b).await.unwrap();
+        node::crash(server);
+        s.read(&mut b).await.unwrap_err().kind()
+    });
+    assert_eq!(out.result.unwrap(), ErrorKind::ConnectionReset);
+    let view = out.trace.view().world_only().to_string();
+    assert!(
+        view.contains("CRASH n1:server") && !view.contains(" poll"),
+        "{view}"
+    );
+}
