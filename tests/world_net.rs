@@ -227,7 +227,7 @@ fn partitions_block_both_ways_or_one_way_and_heal_restores() {
         }),
         (true, true)
     );
-    assert_eq!(run(|p| net::clog(p)), (false, false));
+    assert_eq!(run(net::clog), (false, false));
 }
 
 #[test]
