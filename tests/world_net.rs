@@ -476,3 +476,31 @@ fn the_readme_example_runs_as_described() {
         "{view}"
     );
 }
+
+#[test]
+fn chrome_and_html_show_world_events() {
+    let out = Sim::new(Config::default().seed(5)).run(async {
+        let server = echo_server();
+        detsim::time::sleep(ms(1)).await;
+        let mut s = TcpStream::connect("server:80").await.unwrap();
+        s.write_all(b"x").await.unwrap();
+        net::partition(server, node::NodeId::MAIN);
+        net::heal(server, node::NodeId::MAIN);
+        node::crash(server);
+    });
+    out.result.unwrap();
+    let chrome = detsim::trace::to_chrome_json(&out.trace);
+    let v: serde_json::Value = serde_json::from_str(&chrome).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let on_node = |name: &str| events.iter().any(|e| e["pid"] == 2 && e["name"] == name);
+    for name in ["net_send", "net_deliver", "partition", "heal", "node_crash"] {
+        assert!(on_node(name), "no {name} on a node track");
+    }
+    assert!(events
+        .iter()
+        .any(|e| e["ph"] == "M" && e["args"]["name"] == "n1 server"));
+    let html = detsim::trace::to_html(&out.trace);
+    assert!(
+        html.contains("CRASH n1 server at") && html.contains("PARTITION n1 server -x-&gt; n0 main")
+    );
+}

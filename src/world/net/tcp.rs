@@ -736,6 +736,10 @@ impl AsyncRead for TcpStream {
             if let Some(kind) = end.error {
                 return Poll::Ready(Err(error(kind, "read")));
             }
+            if !end.open {
+                let e = io::Error::new(io::ErrorKind::NotConnected, "read: the node crashed");
+                return Poll::Ready(Err(e));
+            }
             if end.fin || buf.is_empty() {
                 return Poll::Ready(Ok(0));
             }
@@ -762,7 +766,8 @@ impl AsyncWrite for TcpStream {
                         return Poll::Ready(Err(error(io::ErrorKind::TimedOut, "write")))
                     }
                     Some(_) => return Poll::Ready(Err(error(io::ErrorKind::BrokenPipe, "write"))),
-                    None if end.write_closed => {
+                    // Closed: shut down for writing, or its node crashed mid-poll.
+                    None if end.write_closed || !end.open => {
                         return Poll::Ready(Err(error(io::ErrorKind::BrokenPipe, "write")))
                     }
                     None => {}
