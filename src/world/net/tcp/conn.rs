@@ -1,31 +1,14 @@
-//! Streams: [`TcpListener`] and [`TcpStream`] (reliable, ordered, never hung forever).
-//!
-//! A connection is two *ends* (0: the connecting side, 1: the accepted side). Every
-//! message between them — connection set-up (SYN, SYN-ACK), data, FIN, RST — is a
-//! segment scheduled as a world event. Invariants:
-//! 1. **Order.** Segments to one end are delivered at strictly increasing times:
-//!    `max(previous delivery + 1 ns, now + latency + retransmissions)`, so no two share
-//!    an instant and the `Timer` choice can never reorder a stream.
-//! 2. **Loss is delay.** Each lost transmission (a recorded choice, 0 = delivered) adds
-//!    the retransmission timeout, doubling, and shows as a `DROP` event.
-//! 3. **Partitions hold, then fail.** A segment sent over a blocked link waits in its
-//!    end's `held` queue until the link heals; if it is still held after the link's
-//!    `stream_timeout_ms`, both ends fail with `TimedOut`.
-//! 4. **Crash resets.** A crashed node's ends close at once; the peer gets an RST after
-//!    one latency (reads: `ConnectionReset`, writes: `BrokenPipe`).
+//! A connection's state and protocol: segments, delivery, stalls, resets (see `mod.rs`).
 
-use super::super::{ctx, link, World};
-use crate::runtime::context;
 use crate::trace::{EventKind, Proto};
-use futures::io::{AsyncRead, AsyncWrite};
+use crate::world::{ctx, link, World};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Syn,
     SynAck,
     Data,
@@ -35,35 +18,35 @@ enum Kind {
 
 /// A message to one end of a connection.
 pub(crate) struct Segment {
-    conn: u32,
-    to: u8,
-    kind: Kind,
-    data: Vec<u8>,
+    pub(super) conn: u32,
+    pub(super) to: u8,
+    pub(super) kind: Kind,
+    pub(super) data: Vec<u8>,
 }
 
-struct End {
-    node: u32,
-    addr: SocketAddr,
-    rx: VecDeque<u8>,
+pub(super) struct End {
+    pub(super) node: u32,
+    pub(super) addr: SocketAddr,
+    pub(super) rx: VecDeque<u8>,
     /// The peer's FIN arrived: reads past `rx` return 0.
-    fin: bool,
-    error: Option<io::ErrorKind>,
+    pub(super) fin: bool,
+    pub(super) error: Option<io::ErrorKind>,
     /// The reader's (or connecting task's) waker.
-    waker: Option<Waker>,
+    pub(super) waker: Option<Waker>,
     // invariant: the delivery time of the last segment scheduled to this end.
-    last_delivery: u64,
+    pub(super) last_delivery: u64,
     /// Segments to this end held by a partition, in order.
-    held: VecDeque<Segment>,
+    pub(super) held: VecDeque<Segment>,
     /// When the current stall began (a `Stall` action checks it is unchanged).
-    stall_since: Option<u64>,
-    established: bool,
-    write_closed: bool,
+    pub(super) stall_since: Option<u64>,
+    pub(super) established: bool,
+    pub(super) write_closed: bool,
     /// False once its owner dropped it or its node crashed.
-    open: bool,
+    pub(super) open: bool,
 }
 
 impl End {
-    fn new(node: u32, addr: SocketAddr, open: bool) -> Self {
+    pub(super) fn new(node: u32, addr: SocketAddr, open: bool) -> Self {
         End {
             node,
             addr,
@@ -80,43 +63,43 @@ impl End {
         }
     }
 
-    fn wake(&mut self, wakers: &mut Vec<Waker>) {
+    pub(super) fn wake(&mut self, wakers: &mut Vec<Waker>) {
         if let Some(w) = self.waker.take() {
             wakers.push(w);
         }
     }
 }
 
-struct Conn {
-    ends: [End; 2],
+pub(super) struct Conn {
+    pub(super) ends: [End; 2],
 }
 
-struct Listener {
-    node: u32,
-    addr: SocketAddr,
-    backlog: VecDeque<(u32, SocketAddr)>,
-    waker: Option<Waker>,
+pub(super) struct Listener {
+    pub(super) node: u32,
+    pub(super) addr: SocketAddr,
+    pub(super) backlog: VecDeque<(u32, SocketAddr)>,
+    pub(super) waker: Option<Waker>,
 }
 
 /// Streams state of a run.
 #[derive(Default)]
 pub(crate) struct TcpState {
-    listeners: Vec<Option<Listener>>,
-    by_port: BTreeMap<(u32, u16), u32>,
-    conns: Vec<Conn>,
+    pub(super) listeners: Vec<Option<Listener>>,
+    pub(super) by_port: BTreeMap<(u32, u16), u32>,
+    pub(super) conns: Vec<Conn>,
     /// Number of ends with held segments (heal checks nothing when 0).
-    held: usize,
+    pub(super) held: usize,
     // invariant: (node, port) of every open connecting-side end.
-    client_ports: BTreeSet<(u32, u16)>,
+    pub(super) client_ports: BTreeSet<(u32, u16)>,
 }
 
 impl TcpState {
-    fn port_in_use(&self, node: u32, port: u16) -> bool {
+    pub(super) fn port_in_use(&self, node: u32, port: u16) -> bool {
         self.by_port.contains_key(&(node, port)) || self.client_ports.contains(&(node, port))
     }
 
     /// Marks end `end` of `conn` closed (keeping `client_ports` in step).
-    fn close_end(&mut self, conn: u32, end: usize) {
+    pub(super) fn close_end(&mut self, conn: u32, end: usize) {
         let e = &mut self.conns[conn as usize].ends[end];
         e.open = false;
         e.rx = VecDeque::new();
@@ -127,14 +110,14 @@ impl TcpState {
     }
 }
 
-fn wake_all(wakers: Vec<Waker>) {
+pub(super) fn wake_all(wakers: Vec<Waker>) {
     for w in wakers {
         w.wake();
     }
 }
 
 /// Sends a segment from end `from` of `conn` (held if the link is blocked).
-fn send(w: &World, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
+pub(super) fn send(w: &World, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
     let to = 1 - from;
     let (from_node, to_node) = {
         let net = w.net.borrow();
@@ -216,7 +199,7 @@ fn transit_time(w: &World, from: u32, to: u32, bytes: u32) -> u64 {
             c.retransmit_ms,
         )
     };
-    let mut delay = latency.sample(w) + super::super::fault::injected_delay(w);
+    let mut delay = latency.sample(w) + crate::world::fault::injected_delay(w);
     let mut rto = rto_ms.saturating_mul(1_000_000);
     // Bounded: a stream is delayed by loss, never hung by it.
     for _ in 0..8 {
@@ -442,181 +425,14 @@ pub(crate) fn crash(w: &World, n: u32) {
     }
 }
 
-/// A socket listening for connections.
-///
-/// ```
-/// use detsim::{Config, Sim, node, net::{TcpListener, TcpStream}};
-/// use futures::{AsyncReadExt, AsyncWriteExt};
-/// let out = Sim::new(Config::default().seed(1)).run(async {
-///     node::Builder::new("server").build(|| async {
-///         let listener = TcpListener::bind("0.0.0.0:80").await.unwrap();
-///         loop {
-///             let (mut s, _) = listener.accept().await.unwrap();
-///             detsim::spawn(async move {
-///                 let mut buf = [0; 5];
-///                 s.read_exact(&mut buf).await.unwrap();
-///                 s.write_all(&buf).await.unwrap();
-///             });
-///         }
-///     });
-///     detsim::time::sleep(std::time::Duration::from_millis(1)).await;
-///     let mut s = TcpStream::connect("server:80").await.unwrap();
-///     s.write_all(b"hello").await.unwrap();
-///     let mut buf = [0; 5];
-///     s.read_exact(&mut buf).await.unwrap();
-///     buf
-/// });
-/// assert_eq!(&out.result.unwrap(), b"hello");
-/// ```
-#[derive(Debug)]
-pub struct TcpListener {
-    id: u32,
-    addr: SocketAddr,
-}
-
-impl TcpListener {
-    /// Listens on `addr` of the calling task's node (`0.0.0.0:port`, `ip:port`; port 0
-    /// picks a free port). `AddrInUse` if the port is taken on that node.
-    pub async fn bind(addr: impl super::ToSocketAddr) -> io::Result<TcpListener> {
-        let addr = addr.to_socket_addr()?;
-        context::world(|w| {
-            let (node, mut addr) = super::local_node_addr(w, addr)?;
-            if addr.port() == 0 {
-                let net = w.net.borrow();
-                let port = super::ephemeral_port(w, node, |p| net.tcp.port_in_use(node, p))?;
-                addr.set_port(port);
-            }
-            let mut net = w.net.borrow_mut();
-            let tcp = &mut net.tcp;
-            if tcp.by_port.contains_key(&(node, addr.port())) {
-                return Err(io::Error::new(
-                    io::ErrorKind::AddrInUse,
-                    format!("address {addr} is already in use"),
-                ));
-            }
-            let id = tcp.listeners.len() as u32;
-            tcp.listeners.push(Some(Listener {
-                node,
-                addr,
-                backlog: VecDeque::new(),
-                waker: None,
-            }));
-            tcp.by_port.insert((node, addr.port()), id);
-            Ok(TcpListener { id, addr })
-        })
-    }
-
-    /// The address it listens on.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.addr)
-    }
-
-    /// Waits for the next connection.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        futures::future::poll_fn(|cx| self.poll_accept(cx)).await
-    }
-
-    /// Polls for the next connection.
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        context::world(|w| {
-            let mut net = w.net.borrow_mut();
-            let tcp = &mut net.tcp;
-            let Some(Some(l)) = tcp.listeners.get_mut(self.id as usize) else {
-                let e = io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "listener closed (node crashed)",
-                );
-                return Poll::Ready(Err(e));
-            };
-            match l.backlog.pop_front() {
-                Some((conn, peer)) => Poll::Ready(Ok((
-                    TcpStream {
-                        conn,
-                        end: 1,
-                        local: l.addr,
-                        peer,
-                    },
-                    peer,
-                ))),
-                None => {
-                    l.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
-        })
-    }
-}
-
-impl Drop for TcpListener {
-    fn drop(&mut self) {
-        context::try_world(|w| {
-            let pending: Vec<u32> = {
-                let mut net = w.net.borrow_mut();
-                let tcp = &mut net.tcp;
-                let Some(l) = tcp
-                    .listeners
-                    .get_mut(self.id as usize)
-                    .and_then(Option::take)
-                else {
-                    return;
-                };
-                tcp.by_port.remove(&(l.node, l.addr.port()));
-                l.backlog.iter().map(|(c, _)| *c).collect()
-            };
-            for conn in pending {
-                close(w, conn, 1, Kind::Rst(io::ErrorKind::ConnectionReset));
-            }
-        });
-    }
-}
-
-/// One end of a connection: `futures::io::{AsyncRead, AsyncWrite}`.
-///
-/// Writes never block (the send buffer is unbounded) and return once the bytes are
-/// scheduled; reads wait for delivered bytes. Dropping it (or `close`) sends a FIN.
-#[derive(Debug)]
-pub struct TcpStream {
-    conn: u32,
-    end: u8,
-    local: SocketAddr,
-    peer: SocketAddr,
-}
-
-impl TcpStream {
-    /// Connects from the calling task's node to `addr` (`"node-name:port"` works).
-    /// `ConnectionRefused` if nothing listens there, `TimedOut` if the SYN cannot get
-    /// through (partition, crashed host) within the link's stream timeout.
-    pub async fn connect(addr: impl super::ToSocketAddr) -> io::Result<TcpStream> {
-        let addr = addr.to_socket_addr()?;
-        let (conn, local) = context::world(|w| start_connect(w, addr))?;
-        let mut pending = Connecting { conn, done: false };
-        futures::future::poll_fn(|cx| pending.poll_connect(cx)).await?;
-        pending.done = true;
-        Ok(TcpStream {
-            conn,
-            end: 0,
-            local,
-            peer: addr,
-        })
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
-    }
-
-    /// The other end's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.peer)
-    }
-}
-
-fn start_connect(w: &World, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
+/// Opens a connection from the calling node to `addr`: a new conn, its connect
+/// timeout armed, its SYN sent.
+pub(super) fn start_connect(w: &World, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
     let node = ctx::current_node();
-    let remote = super::node_of(w, addr, node)?;
+    let remote = super::super::node_of(w, addr, node)?;
     let local = {
         let net = w.net.borrow();
-        let port = super::ephemeral_port(w, node, |p| net.tcp.port_in_use(node, p))?;
+        let port = super::super::ephemeral_port(w, node, |p| net.tcp.port_in_use(node, p))?;
         SocketAddr::new(w.nodes.borrow().get(node).ip, port)
     };
     let remote_addr = SocketAddr::new(w.nodes.borrow().get(remote).ip, addr.port());
@@ -642,53 +458,8 @@ fn start_connect(w: &World, addr: SocketAddr) -> io::Result<(u32, SocketAddr)> {
     Ok((conn, local))
 }
 
-/// A connection attempt; closes its end if dropped before it completes.
-struct Connecting {
-    conn: u32,
-    done: bool,
-}
-
-impl Connecting {
-    fn poll_connect(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        context::world(|w| {
-            let mut net = w.net.borrow_mut();
-            let end = &mut net.tcp.conns[self.conn as usize].ends[0];
-            if let Some(kind) = end.error {
-                end.stall_since = None;
-                return Poll::Ready(Err(error(kind, "connect")));
-            }
-            if end.established {
-                return Poll::Ready(Ok(()));
-            }
-            end.waker = Some(cx.waker().clone());
-            Poll::Pending
-        })
-    }
-}
-
-impl Drop for Connecting {
-    fn drop(&mut self) {
-        if !self.done {
-            context::try_world(|w| {
-                close(w, self.conn, 0, Kind::Rst(io::ErrorKind::ConnectionReset))
-            });
-        }
-    }
-}
-
-fn error(kind: io::ErrorKind, op: &str) -> io::Error {
-    let what = match kind {
-        io::ErrorKind::ConnectionRefused => "connection refused",
-        io::ErrorKind::ConnectionReset => "connection reset by peer",
-        io::ErrorKind::TimedOut => "connection timed out",
-        io::ErrorKind::BrokenPipe => "broken pipe",
-        _ => "network error",
-    };
-    io::Error::new(kind, format!("{op}: {what}"))
-}
-
 /// Closes end `end` of `conn` (owner dropped it): tells the peer with `how`.
-fn close(w: &World, conn: u32, end: u8, how: Kind) {
+pub(super) fn close(w: &World, conn: u32, end: u8, how: Kind) {
     if ctx::closed() {
         return;
     }
@@ -709,94 +480,13 @@ fn close(w: &World, conn: u32, end: u8, how: Kind) {
     }
 }
 
-impl Drop for TcpStream {
-    fn drop(&mut self) {
-        context::try_world(|w| close(w, self.conn, self.end, Kind::Fin));
-    }
-}
-
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        context::world(|w| {
-            let mut net = w.net.borrow_mut();
-            let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
-            if !end.rx.is_empty() {
-                let n = buf.len().min(end.rx.len());
-                let (a, b) = end.rx.as_slices();
-                let from_a = n.min(a.len());
-                buf[..from_a].copy_from_slice(&a[..from_a]);
-                buf[from_a..n].copy_from_slice(&b[..n - from_a]);
-                end.rx.drain(..n);
-                return Poll::Ready(Ok(n));
-            }
-            if let Some(kind) = end.error {
-                return Poll::Ready(Err(error(kind, "read")));
-            }
-            if !end.open {
-                let e = io::Error::new(io::ErrorKind::NotConnected, "read: the node crashed");
-                return Poll::Ready(Err(e));
-            }
-            if end.fin || buf.is_empty() {
-                return Poll::Ready(Ok(0));
-            }
-            if !end.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                end.waker = Some(cx.waker().clone());
-            }
-            Poll::Pending
-        })
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        context::world(|w| {
-            {
-                let net = w.net.borrow();
-                let end = &net.tcp.conns[self.conn as usize].ends[self.end as usize];
-                match end.error {
-                    Some(io::ErrorKind::TimedOut) => {
-                        return Poll::Ready(Err(error(io::ErrorKind::TimedOut, "write")))
-                    }
-                    Some(_) => return Poll::Ready(Err(error(io::ErrorKind::BrokenPipe, "write"))),
-                    // Closed: shut down for writing, or its node crashed mid-poll.
-                    None if end.write_closed || !end.open => {
-                        return Poll::Ready(Err(error(io::ErrorKind::BrokenPipe, "write")))
-                    }
-                    None => {}
-                }
-            }
-            if !buf.is_empty() {
-                send(w, self.conn, self.end, Kind::Data, buf.to_vec());
-            }
-            Poll::Ready(Ok(buf.len()))
-        })
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        context::world(|w| {
-            let send_fin = {
-                let mut net = w.net.borrow_mut();
-                let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
-                let first = !end.write_closed && end.error.is_none();
-                end.write_closed = true;
-                first
-            };
-            if send_fin {
-                send(w, self.conn, self.end, Kind::Fin, Vec::new());
-            }
-            Poll::Ready(Ok(()))
-        })
-    }
+pub(super) fn error(kind: io::ErrorKind, op: &str) -> io::Error {
+    let what = match kind {
+        io::ErrorKind::ConnectionRefused => "connection refused",
+        io::ErrorKind::ConnectionReset => "connection reset by peer",
+        io::ErrorKind::TimedOut => "connection timed out",
+        io::ErrorKind::BrokenPipe => "broken pipe",
+        _ => "network error",
+    };
+    io::Error::new(kind, format!("{op}: {what}"))
 }
