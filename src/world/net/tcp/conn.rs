@@ -1,5 +1,6 @@
 //! A connection's state and protocol: segments, delivery, stalls, resets (see `mod.rs`).
 
+use super::bytes::ByteQueue;
 use crate::trace::{EventKind, Proto};
 use crate::world::{ctx, link, World};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -27,7 +28,7 @@ pub(crate) struct Segment {
 pub(super) struct End {
     pub(super) node: u32,
     pub(super) addr: SocketAddr,
-    pub(super) rx: VecDeque<u8>,
+    pub(super) rx: ByteQueue,
     /// The peer's FIN arrived: reads past `rx` return 0.
     pub(super) fin: bool,
     pub(super) error: Option<io::ErrorKind>,
@@ -35,6 +36,11 @@ pub(super) struct End {
     pub(super) waker: Option<Waker>,
     // invariant: the delivery time of the last segment scheduled to this end.
     pub(super) last_delivery: u64,
+    /// Bytes of the segments scheduled to this end and not yet delivered, in order, and
+    /// each segment's kind and length: deliveries to one end happen in scheduling order
+    /// (invariant 1), so the next delivery is always the front (no buffer per segment).
+    pub(super) transit: ByteQueue,
+    pub(super) in_flight: VecDeque<(Kind, u32)>,
     /// Segments to this end held by a partition, in order.
     pub(super) held: VecDeque<Segment>,
     /// When the current stall began (a `Stall` action checks it is unchanged).
@@ -50,11 +56,13 @@ impl End {
         End {
             node,
             addr,
-            rx: VecDeque::new(),
+            rx: ByteQueue::default(),
             fin: false,
             error: None,
             waker: None,
             last_delivery: 0,
+            transit: ByteQueue::default(),
+            in_flight: VecDeque::new(),
             held: VecDeque::new(),
             stall_since: None,
             established: false,
@@ -102,7 +110,7 @@ impl TcpState {
     pub(super) fn close_end(&mut self, conn: u32, end: usize) {
         let e = &mut self.conns[conn as usize].ends[end];
         e.open = false;
-        e.rx = VecDeque::new();
+        e.rx.clear();
         e.waker = None;
         if end == 0 {
             self.client_ports.remove(&(e.node, e.addr.port()));
@@ -117,7 +125,7 @@ pub(super) fn wake_all(wakers: Vec<Waker>) {
 }
 
 /// Sends a segment from end `from` of `conn` (held if the link is blocked).
-pub(super) fn send(w: &World, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
+pub(super) fn send(w: &World, conn: u32, from: u8, kind: Kind, data: &[u8]) {
     let to = 1 - from;
     let (from_node, to_node) = {
         let net = w.net.borrow();
@@ -130,16 +138,21 @@ pub(super) fn send(w: &World, conn: u32, from: u8, kind: Kind, data: Vec<u8>) {
         to: to_node,
         bytes: data.len() as u32,
     });
-    let seg = Segment {
-        conn,
-        to,
-        kind,
-        data,
-    };
     if w.links.borrow().is_blocked(from_node, to_node) {
-        hold(w, seg, from_node, to_node);
+        let data = data.to_vec();
+        hold(
+            w,
+            Segment {
+                conn,
+                to,
+                kind,
+                data,
+            },
+            from_node,
+            to_node,
+        );
     } else {
-        schedule(w, seg, from_node, to_node);
+        schedule(w, conn, to, kind, data, (from_node, to_node));
     }
 }
 
@@ -172,20 +185,23 @@ fn hold(w: &World, seg: Segment, from_node: u32, to_node: u32) {
 }
 
 /// Schedules a segment's delivery (invariants 1 and 2).
-fn schedule(w: &World, seg: Segment, from_node: u32, to_node: u32) {
+fn schedule(w: &World, conn: u32, to: u8, kind: Kind, data: &[u8], nodes: (u32, u32)) {
     let now = ctx::now();
+    let (from_node, to_node) = nodes;
     let delay = match from_node == to_node {
         true => 0,
-        false => transit_time(w, from_node, to_node, seg.data.len() as u32),
+        false => transit_time(w, from_node, to_node, data.len() as u32),
     };
     let at = {
         let mut net = w.net.borrow_mut();
-        let end = &mut net.tcp.conns[seg.conn as usize].ends[seg.to as usize];
+        let end = &mut net.tcp.conns[conn as usize].ends[to as usize];
         let at = (now + delay).max(end.last_delivery + 1);
         end.last_delivery = at;
+        end.transit.push(data);
+        end.in_flight.push_back((kind, data.len() as u32));
         at
     };
-    ctx::arm(at, move |w| deliver(w, seg));
+    ctx::arm(at, move |w| deliver(w, conn, to));
 }
 
 /// Latency plus retransmission delays for one segment (recorded choices).
@@ -220,49 +236,53 @@ fn transit_time(w: &World, from: u32, to: u32, bytes: u32) -> u64 {
 }
 
 /// A segment arrives (a world event).
-pub(crate) fn deliver(w: &World, seg: Segment) {
-    let (from_node, to_node, open) = {
-        let net = w.net.borrow();
-        let c = &net.tcp.conns[seg.conn as usize];
-        let to = &c.ends[seg.to as usize];
-        (c.ends[1 - seg.to as usize].node, to.node, to.open)
+pub(crate) fn deliver(w: &World, conn: u32, to: u8) {
+    let (from_node, to_node, open, kind, len) = {
+        let mut net = w.net.borrow_mut();
+        let c = &mut net.tcp.conns[conn as usize];
+        let from_node = c.ends[1 - to as usize].node;
+        let end = &mut c.ends[to as usize];
+        let (kind, len) = end
+            .in_flight
+            .pop_front()
+            .expect("a delivery per scheduled segment");
+        if !end.open || kind != Kind::Data {
+            end.transit.skip(len as usize);
+        }
+        (from_node, end.node, end.open, kind, len)
     };
-    let bytes = seg.data.len() as u32;
     let proto = Proto::Tcp;
-    if seg.kind == Kind::Syn {
-        return accept_syn(w, seg, from_node, to_node);
+    let (from, bytes) = (from_node, len);
+    if kind == Kind::Syn {
+        return accept_syn(w, conn, from_node, to_node);
     }
     if !open {
         ctx::emit(EventKind::NetDrop {
             proto,
-            from: from_node,
+            from,
             to: to_node,
             bytes,
         });
-        if matches!(seg.kind, Kind::Data | Kind::SynAck) && w.nodes.borrow().is_up(to_node) {
+        if matches!(kind, Kind::Data | Kind::SynAck) && w.nodes.borrow().is_up(to_node) {
             // Data to a closed socket of a live host is answered with a reset.
-            send(
-                w,
-                seg.conn,
-                seg.to,
-                Kind::Rst(io::ErrorKind::ConnectionReset),
-                Vec::new(),
-            );
+            send(w, conn, to, Kind::Rst(io::ErrorKind::ConnectionReset), &[]);
         }
         return;
     }
     ctx::emit(EventKind::NetDeliver {
         proto,
-        from: from_node,
+        from,
         to: to_node,
         bytes,
     });
-    let mut wakers = Vec::new();
-    {
+    let waker = {
         let mut net = w.net.borrow_mut();
-        let end = &mut net.tcp.conns[seg.conn as usize].ends[seg.to as usize];
-        match seg.kind {
-            Kind::Data => end.rx.extend(seg.data.iter()),
+        let end = &mut net.tcp.conns[conn as usize].ends[to as usize];
+        match kind {
+            Kind::Data => {
+                let End { rx, transit, .. } = end;
+                transit.move_to(rx, len as usize);
+            }
             Kind::Fin => end.fin = true,
             Kind::Rst(kind) => end.error = end.error.or(Some(kind)),
             Kind::SynAck => {
@@ -271,15 +291,17 @@ pub(crate) fn deliver(w: &World, seg: Segment) {
             }
             Kind::Syn => unreachable!("handled above"),
         }
-        end.wake(&mut wakers);
+        end.waker.take()
+    };
+    if let Some(waker) = waker {
+        waker.wake();
     }
-    wake_all(wakers);
 }
 
 /// A SYN reaches the listening side: queue the connection, or refuse it.
-fn accept_syn(w: &World, seg: Segment, from_node: u32, to_node: u32) {
+fn accept_syn(w: &World, conn: u32, from_node: u32, to_node: u32) {
     let proto = Proto::Tcp;
-    let client_open = w.net.borrow().tcp.conns[seg.conn as usize].ends[0].open;
+    let client_open = w.net.borrow().tcp.conns[conn as usize].ends[0].open;
     if !client_open || !w.nodes.borrow().is_up(to_node) {
         // No one to answer: the connecting side times out (its stall is armed).
         ctx::emit(EventKind::NetDrop {
@@ -300,19 +322,19 @@ fn accept_syn(w: &World, seg: Segment, from_node: u32, to_node: u32) {
     let accepted = {
         let mut net = w.net.borrow_mut();
         let tcp = &mut net.tcp;
-        let port = tcp.conns[seg.conn as usize].ends[1].addr.port();
-        let client = tcp.conns[seg.conn as usize].ends[0].addr;
+        let port = tcp.conns[conn as usize].ends[1].addr.port();
+        let client = tcp.conns[conn as usize].ends[0].addr;
         match tcp.by_port.get(&(to_node, port)).copied() {
             Some(l) => {
                 let l = tcp.listeners[l as usize]
                     .as_mut()
                     .expect("by_port names live listeners");
-                l.backlog.push_back((seg.conn, client));
+                l.backlog.push_back((conn, client));
                 if let Some(w) = l.waker.take() {
                     wakers.push(w);
                 }
-                tcp.conns[seg.conn as usize].ends[1].open = true;
-                tcp.conns[seg.conn as usize].ends[1].established = true;
+                tcp.conns[conn as usize].ends[1].open = true;
+                tcp.conns[conn as usize].ends[1].established = true;
                 true
             }
             None => false,
@@ -323,7 +345,7 @@ fn accept_syn(w: &World, seg: Segment, from_node: u32, to_node: u32) {
         true => Kind::SynAck,
         false => Kind::Rst(io::ErrorKind::ConnectionRefused),
     };
-    send(w, seg.conn, 1, answer, Vec::new());
+    send(w, conn, 1, answer, &[]);
 }
 
 /// A stall's timeout fires: fail the connection unless the stall ended meanwhile.
@@ -381,7 +403,7 @@ pub(crate) fn release_held(w: &World) {
         out
     };
     for (seg, from, to) in ready {
-        schedule(w, seg, from, to);
+        schedule(w, seg.conn, seg.to, seg.kind, &seg.data, (from, to));
     }
 }
 
@@ -414,14 +436,9 @@ pub(crate) fn crash(w: &World, n: u32) {
     }
     drop(dropped);
     for (conn, from) in resets {
-        let seg = Segment {
-            conn,
-            to: 1 - from,
-            kind: Kind::Rst(io::ErrorKind::ConnectionReset),
-            data: Vec::new(),
-        };
         let to_node = w.net.borrow().tcp.conns[conn as usize].ends[1 - from as usize].node;
-        schedule(w, seg, n, to_node);
+        let rst = Kind::Rst(io::ErrorKind::ConnectionReset);
+        schedule(w, conn, 1 - from, rst, &[], (n, to_node));
     }
 }
 
@@ -454,7 +471,7 @@ pub(super) fn start_connect(w: &World, addr: SocketAddr) -> io::Result<(u32, Soc
     w.net.borrow_mut().tcp.conns[conn as usize].ends[0].stall_since = Some(now);
     let at = now.saturating_add(timeout.saturating_mul(1_000_000));
     ctx::arm(at, move |w| stall_timeout(w, conn, 0, now));
-    send(w, conn, 0, Kind::Syn, Vec::new());
+    send(w, conn, 0, Kind::Syn, &[]);
     Ok((conn, local))
 }
 
@@ -476,7 +493,7 @@ pub(super) fn close(w: &World, conn: u32, end: u8, how: Kind) {
         notify
     };
     if notify {
-        send(w, conn, end, how, Vec::new());
+        send(w, conn, end, how, &[]);
     }
 }
 

@@ -13,10 +13,12 @@
 //!    `stream_timeout_ms`, both ends fail with `TimedOut`.
 //! 4. **Crash resets.** A crashed node's ends close at once; the peer gets an RST after
 //!    one latency (reads: `ConnectionReset`, writes: `BrokenPipe`).
+//! - `bytes.rs` — a byte FIFO for receive buffers and bytes in transit.
 //! - `conn.rs` — connection state and the protocol (send, hold, deliver, stall, reset).
 //! - `listener.rs` — [`TcpListener`].
 //! - `stream.rs` — [`TcpStream`].
 
+mod bytes;
 mod conn;
 mod listener;
 mod stream;

@@ -99,12 +99,7 @@ impl AsyncRead for TcpStream {
             let mut net = w.net.borrow_mut();
             let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
             if !end.rx.is_empty() {
-                let n = buf.len().min(end.rx.len());
-                let (a, b) = end.rx.as_slices();
-                let from_a = n.min(a.len());
-                buf[..from_a].copy_from_slice(&a[..from_a]);
-                buf[from_a..n].copy_from_slice(&b[..n - from_a]);
-                end.rx.drain(..n);
+                let n = end.rx.pop_into(buf);
                 return Poll::Ready(Ok(n));
             }
             if let Some(kind) = end.error {
@@ -148,7 +143,7 @@ impl AsyncWrite for TcpStream {
                 }
             }
             if !buf.is_empty() {
-                send(w, self.conn, self.end, Kind::Data, buf.to_vec());
+                send(w, self.conn, self.end, Kind::Data, buf);
             }
             Poll::Ready(Ok(buf.len()))
         })
@@ -168,7 +163,7 @@ impl AsyncWrite for TcpStream {
                 first
             };
             if send_fin {
-                send(w, self.conn, self.end, Kind::Fin, Vec::new());
+                send(w, self.conn, self.end, Kind::Fin, &[]);
             }
             Poll::Ready(Ok(()))
         })
