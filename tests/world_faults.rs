@@ -239,3 +239,12 @@ fn a_shrunk_kv_replication_failure_keeps_only_the_fault_it_needs() {
     );
     assert!(replayed.trace.to_string().contains("CRASH n2:primary"));
 }
+
+#[test]
+fn an_invalid_plan_in_code_is_a_config_failure_not_a_panic() {
+    let mut plan = FaultPlan::default();
+    plan.restart_ms = [2_000, 100];
+    let out = Sim::new(Config::default().faults(plan)).run(async {});
+    let failure = out.result.unwrap_err().to_string();
+    assert!(failure.contains("restart_ms"), "{failure}");
+}
