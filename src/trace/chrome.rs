@@ -1,4 +1,6 @@
-//! Chrome trace-event JSON (opens in Perfetto / `chrome://tracing`): one track per worker.
+//! Chrome trace-event JSON (opens in Perfetto / `chrome://tracing`): one track per worker
+//! (process 1) and, in runs with nodes, one track per node (process 2) carrying the
+//! node's network and fault events as instants with their endpoints and sizes.
 //!
 //! Polls take no virtual time, so each poll is drawn as a 1 µs slice at its virtual
 //! time plus its step (in ns) — enough to keep polls at the same instant apart and in
@@ -25,6 +27,14 @@ pub fn to_chrome_json(trace: &Trace) -> String {
         events.push(json!({"ph": "M", "name": "thread_name", "pid": 1, "tid": w, "args": {"name": format!("worker {w}")}}));
     }
     events.push(json!({"ph": "M", "name": "process_name", "pid": 1, "args": {"name": format!("detsim seed {}", trace.seed)}}));
+    if !trace.nodes.is_empty() {
+        events
+            .push(json!({"ph": "M", "name": "process_name", "pid": 2, "args": {"name": "nodes"}}));
+        events.push(json!({"ph": "M", "name": "thread_name", "pid": 2, "tid": 0, "args": {"name": "n0 main"}}));
+        for n in &trace.nodes {
+            events.push(json!({"ph": "M", "name": "thread_name", "pid": 2, "tid": n.id, "args": {"name": format!("n{} {}", n.id, n.name)}}));
+        }
+    }
     for e in trace.events() {
         let ts = e.time_ns as f64 / 1000.0 + e.step as f64 / 1000.0;
         let tid = e.worker.map_or(workers as u64, u64::from);
@@ -37,6 +47,12 @@ pub fn to_chrome_json(trace: &Trace) -> String {
             EventKind::Failure { message } => events.push(json!({"ph": "i", "s": "g", "name": "FAILURE", "pid": 1, "tid": tid, "ts": ts, "args": {"message": message}})),
             EventKind::TimerFire { .. } | EventKind::Log { .. } | EventKind::Choice { .. } => {
                 events.push(json!({"ph": "i", "s": "t", "name": format!("{:?}", e.kind), "pid": 1, "tid": tid, "ts": ts}))
+            }
+            kind if super::view::is_world(kind) => {
+                let node = trace.event_node(&e).unwrap_or(0);
+                let args = serde_json::to_value(kind).expect("EventKind serialises");
+                let name = args["event"].as_str().unwrap_or("world").to_string();
+                events.push(json!({"ph": "i", "s": "t", "name": name, "pid": 2, "tid": node, "ts": ts, "args": args}));
             }
             _ => {}
         }
