@@ -3,9 +3,10 @@
 //! - `event.rs` — the event types (serde-able).
 //! - `compact.rs` — how a full trace stores them (32 bytes each).
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
-//! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
-//! - `html.rs` — a self-contained HTML timeline.
-//! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
+//! - `chrome.rs` — Chrome trace-event JSON (Perfetto): a track per worker and per node,
+//!   messages as flow arrows.
+//! - `html/` — a self-contained HTML timeline (canvas, zoom, lanes per worker and node,
+//!   wake and message arrows, the failure marked, an event list).
 //! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
