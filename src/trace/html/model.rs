@@ -13,7 +13,8 @@
 //! - the failure (its event, message and task).
 //!
 //! Events carry no message id, so a delivery is paired with the oldest undelivered send
-//! of the same protocol, endpoints and size (FIFO). That is exact for one stream per node
+//! of the same protocol, endpoints and size (FIFO); a delivery with no send (the reset
+//! a crash sends its peers) starts at the sender's crash. That is exact for one stream per node
 //! pair (segments arrive in order); reordered datagrams of equal size are drawn as if
 //! delivered in order. Everything refers to events by their index in `ev`, whose
 //! columns give step, time, worker, task and node.
@@ -415,6 +416,8 @@ impl Builder<'_> {
         let mut flight: Vec<InFlight> = Vec::new();
         // Open regions: (node, kind, peer, from event).
         let mut open: Vec<(u32, Region, u32, usize)> = Vec::new();
+        // Crashes so far: (node, event).
+        let mut crashed: Vec<(u32, usize)> = Vec::new();
         for (i, e) in self.events.iter().enumerate() {
             match e.kind {
                 EventKind::NetSend {
@@ -454,6 +457,10 @@ impl Builder<'_> {
                     if let Some(p) = flight.iter().position(|f| f.key == key) {
                         let send = flight.remove(p).ev as usize;
                         self.message(Arrow::Message, send, from, i, to);
+                    } else if let Some(&(_, crash)) = crashed.iter().rev().find(|c| c.0 == from) {
+                        // A crash resets its connections without a send: the reset
+                        // comes from the crash.
+                        self.message(Arrow::Message, crash, from, i, to);
                     }
                 }
                 EventKind::NetDrop {
@@ -479,6 +486,7 @@ impl Builder<'_> {
                 }
                 EventKind::NodeCrash { node } => {
                     self.mark(node, i, Mark::Crash);
+                    crashed.push((node, i));
                     open.push((node, Region::Down, 0, i));
                 }
                 EventKind::NodeRestart { node } => {

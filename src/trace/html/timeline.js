@@ -154,6 +154,7 @@
       var y = laneY(l);
       ctx.fillStyle = lanes[l].kind === 'node' ? (l % 2 ? '#f3f7fb' : '#e9f0f7') : (l % 2 ? '#fafafa' : '#f2f2f2');
       ctx.fillRect(GUTTER, y, W - GUTTER, laneH[l]);
+      ctx.fillStyle = '#d4d4d4'; ctx.fillRect(GUTTER, y + laneH[l] - 1, W - GUTTER, 1);
     }
   }
 
@@ -200,7 +201,7 @@
 
   function markXY(m) {
     var l = D.marks.lane[m], ev = D.marks.ev[m];
-    return [xOf(ev) + 2, laneY(l) + laneH[l] - 12, l, ev];
+    return [xOf(ev) + 2, laneY(l) + Math.round(laneH[l] * 0.62), l, ev];
   }
   function drawMarks(W) {
     ctx.font = '11px sans-serif'; ctx.textAlign = 'center';
@@ -215,14 +216,14 @@
         ctx.fillRect(p[0] - 1, laneY(p[2]), 2, laneH[p[2]]);
         ctx.font = 'bold 10px sans-serif'; ctx.fillText(MARKS[kind][0], p[0], laneY(p[2]) + 10); ctx.font = '11px sans-serif';
       }
-      ctx.fillText(MARKS[kind][1], p[0], p[1] + 8);
+      ctx.fillText(MARKS[kind][1], p[0], p[1] + 4);
       stats.marks++;
     }
     ctx.textAlign = 'left';
   }
 
   function arrowEnd(lane, ev, kind) {
-    var y = lanes[lane].kind === 'node' ? (kind === 0 || kind === 3 ? laneY(lane) + 10 : laneY(lane) + laneH[lane] - 8) : laneY(lane) + laneH[lane] / 2;
+    var y = lanes[lane].kind === 'node' ? (kind === 0 || kind === 3 ? laneY(lane) + 10 : laneY(lane) + Math.round(laneH[lane] * 0.62)) : laneY(lane) + laneH[lane] / 2;
     return [xOf(ev) + 2, y];
   }
   function drawArrows(W) {
@@ -334,7 +335,7 @@
     var ms = marksOfLane[l], best = null, bd = 7;
     for (var i = 0; i < ms.length; i++) {
       var p = markXY(ms[i]), d = Math.abs(p[0] - x);
-      if (d < bd && Math.abs(p[1] + 4 - y) < 14) { bd = d; best = { mark: ms[i], ev: p[3] }; }
+      if (d < bd && Math.abs(p[1] - y) < 12) { bd = d; best = { mark: ms[i], ev: p[3] }; }
     }
     if (best) return best;
     var bs = barsOfLane[l], sw = V.mode === 'time' ? PW - 1 : Math.max(V.k - 1, 2);
