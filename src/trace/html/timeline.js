@@ -125,7 +125,7 @@
   function redraw() { if (!pending) { pending = true; requestAnimationFrame(function () { pending = false; draw(); }); } }
 
   function draw() {
-    var W = width(), H = height();
+    var W = width(), H = height(), started = performance.now();
     stats = { lanes: lanes.length, bars: 0, marks: 0, arrows: 0, regions: 0, failure: 0 };
     ctx.clearRect(0, 0, W, H);
     ctx.save();
@@ -140,13 +140,15 @@
     ctx.restore();
     drawGutter(H);
     drawAxis(W);
+    stats.drawMs = Math.round(performance.now() - started);
     var s = $('tl-status');
     Object.keys(stats).forEach(function (k) { s.setAttribute('data-' + k, stats[k]); });
     s.setAttribute('data-mode', V.mode);
     s.textContent = 'drawn';
-    $('tl-range').textContent = V.mode === 'time'
-      ? 'view ' + fmtNs(V.u0) + ' \u2013 ' + fmtNs(V.u0 + (W - GUTTER) / V.k)
-      : 'view steps ' + Math.floor(V.u0) + ' \u2013 ' + Math.ceil(V.u0 + (W - GUTTER) / V.k);
+    $('tl-range').textContent = (V.mode === 'time'
+      ? 'view ' + fmtNs(Math.max(V.u0, 0)) + ' \u2013 ' + fmtNs(V.u0 + (W - GUTTER) / V.k)
+      : 'view steps ' + Math.max(Math.floor(V.u0), 0) + ' \u2013 ' + Math.ceil(V.u0 + (W - GUTTER) / V.k)) +
+      (stats.arrowsHidden ? ' \u2014 zoom in to see ' + stats.arrowsHidden : '');
   }
 
   function drawLaneBacks(W) {
@@ -173,7 +175,7 @@
   }
 
   function drawBars(W) {
-    var B = D.bars, n = B.ev.length, lastX = new Float64Array(lanes.length).fill(-1e9);
+    var B = D.bars, n = B.ev.length, lastX = new Float64Array(lanes.length).fill(-1e9), lastEnd = new Float64Array(lanes.length).fill(-1e9);
     var sw = V.mode === 'time' ? PW - 1 : Math.max(V.k - 1, 2);
     for (var b = 0; b < n; b++) {
       var ev = B.ev[b], l = B.lane[b], x0 = xOf(ev), x1;
@@ -183,9 +185,11 @@
       var y = laneY(l), h = lanes[l].kind === 'node' ? Math.round(laneH[l] * 0.35) : laneH[l] - 6;
       if (y + h < AXIS || y > height()) continue;
       var t = B.task[b];
-      // Several bars in one pixel column: draw once (the failing task always).
-      if (x1 - x0 < 1.5 && Math.floor(x0) === lastX[l] && t !== failTask) continue;
-      lastX[l] = Math.floor(x0);
+      // Bars starting in one pixel column and ending inside what is drawn already:
+      // draw the first only (and the failing task's always), so a zoomed-out view of
+      // a huge trace costs one bar per pixel column and lane.
+      if (Math.floor(x0) <= lastX[l] && x1 <= lastEnd[l] + 1 && t !== failTask) continue;
+      lastX[l] = Math.floor(x0); lastEnd[l] = Math.max(lastEnd[l], x1);
       ctx.globalAlpha = V.focus >= 0 && t !== V.focus ? 0.2 : 1;
       if (B.burn[b]) {
         ctx.fillStyle = colour(t); ctx.fillRect(x0, y + 3 + h / 2 - 3, x1 - x0, 6);
@@ -226,14 +230,27 @@
     var y = lanes[lane].kind === 'node' ? (kind === 0 || kind === 3 ? laneY(lane) + 10 : laneY(lane) + Math.round(laneH[lane] * 0.62)) : laneY(lane) + laneH[lane] / 2;
     return [xOf(ev) + 2, y];
   }
+  // Too many arrows in view are a smear, and slow: above MAX_ARROWS of a kind (wakes and
+  // timers, or messages) in view, that kind is left out until the user zooms in.
+  var MAX_ARROWS = 3000;
   function drawArrows(W) {
-    var A = D.arrows, drawn = 0;
+    var A = D.arrows, drawn = 0, inView = [0, 0], visible = [];
     for (var a = 0; a < A.kind.length; a++) {
       var kind = A.kind[a];
       if (kind === 0 || kind === 3 ? !V.wakes : !V.msgs) continue;
+      var x0 = xOf(A.from_ev[a]), x1 = xOf(A.to_ev[a]);
+      if (Math.max(x0, x1) < GUTTER || Math.min(x0, x1) > W) continue;
+      inView[kind === 0 || kind === 3 ? 0 : 1]++;
+      visible.push(a);
+    }
+    var hidden = [];
+    if (inView[0] > MAX_ARROWS) hidden.push(inView[0] + ' wake/timer arrows');
+    if (inView[1] > MAX_ARROWS) hidden.push(inView[1] + ' message arrows');
+    stats.arrowsHidden = hidden.length ? hidden.join(', ') : '';
+    for (var j = 0; j < visible.length; j++) {
+      a = visible[j]; kind = A.kind[a];
+      if (inView[kind === 0 || kind === 3 ? 0 : 1] > MAX_ARROWS) continue;
       var p = arrowEnd(A.from_lane[a], A.from_ev[a], kind), q = arrowEnd(A.to_lane[a], A.to_ev[a], kind);
-      if (Math.max(p[0], q[0]) < GUTTER || Math.min(p[0], q[0]) > W) continue;
-      if (drawn > 20000) { stats.arrowsCapped = 1; break; }
       var sel = V.sel >= 0 && (A.from_ev[a] === V.sel || A.to_ev[a] === V.sel);
       ctx.strokeStyle = ctx.fillStyle = ARROWS[kind];
       ctx.lineWidth = sel ? 2.5 : kind === 0 || kind === 3 ? 1 : 1.4;
@@ -531,4 +548,5 @@
 
   $('tl-axis').textContent = 'axis: ' + (V.mode === 'time' ? 'time' : 'steps');
   resize(); layoutLanes(); fit(); renderList(); draw();
+  $('tl-status').setAttribute('data-ready-ms', Math.round(performance.now()));
 })();
