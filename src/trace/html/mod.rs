@@ -13,6 +13,7 @@
 
 mod model;
 
+pub(crate) use model::pair_messages;
 use model::Model;
 
 use super::Trace;

@@ -265,12 +265,6 @@ struct Builder<'a> {
     regions: Regions,
 }
 
-/// A send still in flight, for pairing: its event and key.
-struct InFlight {
-    ev: u32,
-    key: (Proto, u32, u32, u32),
-    step: u64,
-}
 
 impl Builder<'_> {
     /// The lane of node `n` (nodes follow the workers).
@@ -413,80 +407,24 @@ impl Builder<'_> {
 
     /// Marks, message arrows and regions for the world events.
     fn world(&mut self) {
-        let mut flight: Vec<InFlight> = Vec::new();
+        for m in pair_messages(self.events) {
+            let kind = if m.dropped {
+                Arrow::Dropped
+            } else {
+                Arrow::Message
+            };
+            self.message(kind, m.from_ev, m.from_node, m.to_ev, m.to_node);
+        }
         // Open regions: (node, kind, peer, from event).
         let mut open: Vec<(u32, Region, u32, usize)> = Vec::new();
-        // Crashes so far: (node, event).
-        let mut crashed: Vec<(u32, usize)> = Vec::new();
         for (i, e) in self.events.iter().enumerate() {
             match e.kind {
-                EventKind::NetSend {
-                    proto,
-                    from,
-                    to,
-                    bytes,
-                } => {
-                    self.mark(from, i, Mark::Send);
-                    flight.push(InFlight {
-                        ev: i as u32,
-                        key: (proto, from, to, bytes),
-                        step: e.step,
-                    });
-                }
-                EventKind::NetDuplicate {
-                    proto,
-                    from,
-                    to,
-                    bytes,
-                } => {
-                    self.mark(to, i, Mark::Duplicate);
-                    let key = (proto, from, to, bytes);
-                    if let Some(f) = flight.iter().rev().find(|f| f.key == key) {
-                        let (ev, step) = (f.ev, f.step);
-                        flight.push(InFlight { ev, key, step });
-                    }
-                }
-                EventKind::NetDeliver {
-                    proto,
-                    from,
-                    to,
-                    bytes,
-                } => {
-                    self.mark(to, i, Mark::Deliver);
-                    let key = (proto, from, to, bytes);
-                    if let Some(p) = flight.iter().position(|f| f.key == key) {
-                        let send = flight.remove(p).ev as usize;
-                        self.message(Arrow::Message, send, from, i, to);
-                    } else if let Some(&(_, crash)) = crashed.iter().rev().find(|c| c.0 == from) {
-                        // A crash resets its connections without a send: the reset
-                        // comes from the crash.
-                        self.message(Arrow::Message, crash, from, i, to);
-                    }
-                }
-                EventKind::NetDrop {
-                    proto,
-                    from,
-                    to,
-                    bytes,
-                } => {
-                    self.mark(to, i, Mark::Drop);
-                    let key = (proto, from, to, bytes);
-                    // Dropped as it is sent: the latest send (a datagram lost, or a
-                    // stream segment lost once and retransmitted later: still in flight).
-                    let latest = flight.iter().rposition(|f| f.key == key && f.step == e.step);
-                    let taken = match (latest, proto) {
-                        (Some(_), Proto::Tcp) => None,
-                        (Some(p), Proto::Udp) => Some(p),
-                        (None, _) => flight.iter().position(|f| f.key == key),
-                    };
-                    if let Some(p) = taken {
-                        let send = flight.remove(p).ev as usize;
-                        self.message(Arrow::Dropped, send, from, i, to);
-                    }
-                }
+                EventKind::NetSend { from, .. } => self.mark(from, i, Mark::Send),
+                EventKind::NetDuplicate { to, .. } => self.mark(to, i, Mark::Duplicate),
+                EventKind::NetDeliver { to, .. } => self.mark(to, i, Mark::Deliver),
+                EventKind::NetDrop { to, .. } => self.mark(to, i, Mark::Drop),
                 EventKind::NodeCrash { node } => {
                     self.mark(node, i, Mark::Crash);
-                    crashed.push((node, i));
                     open.push((node, Region::Down, 0, i));
                 }
                 EventKind::NodeRestart { node } => {
@@ -552,4 +490,106 @@ impl Builder<'_> {
             self.arrow(kind, (a, send), (b, at));
         }
     }
+}
+
+/// A message as the timeline draws it: from its send (or, for a crash's reset, the
+/// crash) to its delivery or drop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Message {
+    pub from_ev: usize,
+    pub to_ev: usize,
+    pub from_node: u32,
+    pub to_node: u32,
+    pub dropped: bool,
+}
+
+/// A send still in flight, for pairing: its event and key.
+struct InFlight {
+    ev: usize,
+    key: (Proto, u32, u32, u32),
+    step: u64,
+}
+
+/// Pairs each delivery and drop with its send (see the module doc for the rule).
+/// A stream segment lost as it is sent is retransmitted (still in flight); a datagram
+/// lost then is gone; a duplicate adds a second copy in flight.
+pub(crate) fn pair_messages(events: &[Event]) -> Vec<Message> {
+    let mut out = Vec::new();
+    let mut flight: Vec<InFlight> = Vec::new();
+    let mut crashed: Vec<(u32, usize)> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let (proto, from, to, bytes, dropped) = match e.kind {
+            EventKind::NetSend {
+                proto,
+                from,
+                to,
+                bytes,
+            } => {
+                let key = (proto, from, to, bytes);
+                flight.push(InFlight { ev: i, key, step: e.step });
+                continue;
+            }
+            EventKind::NetDuplicate {
+                proto,
+                from,
+                to,
+                bytes,
+            } => {
+                let key = (proto, from, to, bytes);
+                if let Some(f) = flight.iter().rev().find(|f| f.key == key) {
+                    let (ev, step) = (f.ev, f.step);
+                    flight.push(InFlight { ev, key, step });
+                }
+                continue;
+            }
+            EventKind::NodeCrash { node } => {
+                crashed.push((node, i));
+                continue;
+            }
+            EventKind::NetDeliver {
+                proto,
+                from,
+                to,
+                bytes,
+            } => (proto, from, to, bytes, false),
+            EventKind::NetDrop {
+                proto,
+                from,
+                to,
+                bytes,
+            } => (proto, from, to, bytes, true),
+            _ => continue,
+        };
+        let key = (proto, from, to, bytes);
+        let taken = if dropped {
+            // Dropped as it is sent: the latest send of this step.
+            let latest = flight
+                .iter()
+                .rposition(|f| f.key == key && f.step == e.step);
+            match (latest, proto) {
+                (Some(_), Proto::Tcp) => None,
+                (Some(p), Proto::Udp) => Some(p),
+                (None, _) => flight.iter().position(|f| f.key == key),
+            }
+        } else {
+            flight.iter().position(|f| f.key == key)
+        };
+        let from_ev = match taken {
+            Some(p) => Some(flight.remove(p).ev),
+            // A crash resets its connections without a send: the reset comes from
+            // the crash.
+            None if !dropped => crashed.iter().rev().find(|c| c.0 == from).map(|c| c.1),
+            None => None,
+        };
+        if let Some(from_ev) = from_ev {
+            out.push(Message {
+                from_ev,
+                to_ev: i,
+                from_node: from,
+                to_node: to,
+                dropped,
+            });
+        }
+    }
+    out
 }

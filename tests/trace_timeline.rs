@@ -1,7 +1,7 @@
-//! The HTML timeline: the model embedded in the page has the lanes, bars, arrows,
+//! The timelines. HTML: the model embedded in the page has the lanes, bars, arrows,
 //! node marks and failure a user needs, for a distributed scenario (`kv-replication`)
 //! and a CPU-bound one (`pool`); and, where Chromium is installed, the page renders
-//! them with no script error.
+//! them with no script error. Chrome trace: a track per node, messages as flows.
 
 use detsim::{Config, TraceMode};
 use serde_json::Value;
@@ -202,6 +202,39 @@ fn huge_traces_keep_their_last_events() {
     assert_eq!(m["total"], total);
     assert_eq!(m["skipped"], total - 300_000);
     assert_eq!(m["ev"]["t"].as_array().unwrap().len(), 300_000);
+}
+
+#[test]
+fn chrome_trace_has_a_track_per_node_and_messages_as_flows() {
+    let trace = trace_of("kv-replication", 1);
+    let v: Value = serde_json::from_str(&detsim::trace::to_chrome_json(&trace)).unwrap();
+    let evs = v["traceEvents"].as_array().unwrap();
+    let tracks: Vec<&str> = evs
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name" && e["pid"] == 2)
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tracks, ["n0 main", "n1 backup", "n2 primary"]);
+    let delivered = trace
+        .events()
+        .filter(|e| matches!(e.kind, detsim::trace::EventKind::NetDeliver { .. }))
+        .count();
+    let starts: Vec<&Value> = evs.iter().filter(|e| e["ph"] == "s").collect();
+    let ends: Vec<&Value> = evs.iter().filter(|e| e["ph"] == "f").collect();
+    assert_eq!(starts.len(), ends.len());
+    let message_ends = ends.iter().filter(|e| e["name"] == "message").count();
+    assert_eq!(message_ends, delivered, "a flow per delivered message");
+    for (s, f) in starts.iter().zip(&ends) {
+        assert_eq!(s["id"], f["id"]);
+        assert!(s["ts"].as_f64() <= f["ts"].as_f64(), "{s} {f}");
+        // Each end binds to a world slice on its node's track at that instant.
+        let bound = |e: &Value| {
+            evs.iter().any(|x| {
+                x["ph"] == "X" && x["pid"] == 2 && x["tid"] == e["tid"] && x["ts"] == e["ts"]
+            })
+        };
+        assert!(bound(s) && bound(f), "{s} {f}");
+    }
 }
 
 /// Loads the pages in headless Chromium (when installed; `DETSIM_CHROMIUM` names the
