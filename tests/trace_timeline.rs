@@ -14,7 +14,10 @@ fn trace_of(scenario: &str, seed: u64) -> detsim::Trace {
             .workers(4)
             .trace(TraceMode::Full),
     );
-    assert!(out.failure().is_some(), "{scenario} seed {seed} should fail");
+    assert!(
+        out.failure().is_some(),
+        "{scenario} seed {seed} should fail"
+    );
     out.trace
 }
 
@@ -57,7 +60,10 @@ fn page_is_self_contained() {
     let html = detsim::trace::to_html(&trace_of("pool", 5));
     assert!(html.starts_with("<!DOCTYPE html>"));
     for needle in ["<script src", "<link", "http://", "https://", "import("] {
-        assert!(!html.contains(needle), "the page must fetch nothing: {needle}");
+        assert!(
+            !html.contains(needle),
+            "the page must fetch nothing: {needle}"
+        );
     }
     for id in ["tl-canvas", "tl-list", "tl-zoom-in", "tl-fit", "tl-failure"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "missing #{id}");
@@ -72,7 +78,12 @@ fn kv_replication_timeline_shows_nodes_messages_crash_and_failure() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["kind"].as_str().unwrap().into(), l["label"].as_str().unwrap().into()))
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().into(),
+                l["label"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let workers = lanes.iter().filter(|l| l.0 == "worker").count();
     assert_eq!(workers, 4, "{lanes:?}");
@@ -98,8 +109,15 @@ fn kv_replication_timeline_shows_nodes_messages_crash_and_failure() {
     let mut messages = 0;
     for i in (0..kinds.len()).filter(|&i| kinds[i] == 1 || kinds[i] == 2) {
         let (s, d) = (line(&m, from[i]), line(&m, to[i]));
-        let what = |l: &str| l.split_once(" tcp ").or(l.split_once(" udp ")).map(|x| x.1.to_string());
-        assert!(d.contains(if kinds[i] == 1 { " deliver " } else { " DROP " }), "{d}");
+        let what = |l: &str| {
+            l.split_once(" tcp ")
+                .or(l.split_once(" udp "))
+                .map(|x| x.1.to_string())
+        };
+        assert!(
+            d.contains(if kinds[i] == 1 { " deliver " } else { " DROP " }),
+            "{d}"
+        );
         if s.contains(" CRASH ") {
             // The reset a crash sends its peers: from the crashed node.
             let crashed = s.split(" CRASH ").nth(1).unwrap();
@@ -124,7 +142,10 @@ fn kv_replication_timeline_shows_nodes_messages_crash_and_failure() {
         let woken = line(&m, from[i]);
         let poll = line(&m, to[i]);
         if let Some(target) = woken.split("wake ").nth(1) {
-            assert!(poll.contains(target) && poll.ends_with(" poll"), "{woken} -> {poll}");
+            assert!(
+                poll.contains(target) && poll.ends_with(" poll"),
+                "{woken} -> {poll}"
+            );
         }
     }
 
@@ -148,7 +169,11 @@ fn kv_replication_timeline_shows_nodes_messages_crash_and_failure() {
 fn pool_timeline_shows_burns_timers_and_the_late_heartbeat() {
     let trace = trace_of("pool", 5);
     let m = model(&detsim::trace::to_html(&trace));
-    assert_eq!(m["lanes"].as_array().unwrap().len(), 4, "one lane per worker, no nodes");
+    assert_eq!(
+        m["lanes"].as_array().unwrap().len(),
+        4,
+        "one lane per worker, no nodes"
+    );
     let burn = col(&m, "bars", "burn");
     let end = col(&m, "bars", "end");
     let ev = col(&m, "bars", "ev");
@@ -180,22 +205,27 @@ fn pool_timeline_shows_burns_timers_and_the_late_heartbeat() {
 #[test]
 fn huge_traces_keep_their_last_events() {
     // More events than a page holds: the page keeps the last ones (the failure) and says so.
-    let out = detsim::Sim::new(Config::default().seed(3).workers(2).steps_max(10_000_000).trace(TraceMode::Full)).run(
-        async {
-            let tasks: Vec<_> = (0..4)
-                .map(|_| {
-                    detsim::task::spawn(async {
-                        for _ in 0..40_000 {
-                            detsim::task::yield_now().await;
-                        }
-                    })
+    let out = detsim::Sim::new(
+        Config::default()
+            .seed(3)
+            .workers(2)
+            .steps_max(10_000_000)
+            .trace(TraceMode::Full),
+    )
+    .run(async {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                detsim::task::spawn(async {
+                    for _ in 0..40_000 {
+                        detsim::task::yield_now().await;
+                    }
                 })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-        },
-    );
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
     let total = out.trace.len();
     assert!(total > 300_000, "{total} events");
     let m = model(&detsim::trace::to_html(&out.trace));
@@ -257,7 +287,10 @@ fn pages_render_in_headless_chromium() {
         let path = dir.join(format!("{scenario}.html"));
         std::fs::write(&path, detsim::trace::to_html(&trace_of(scenario, seed))).unwrap();
         let dom = dump_dom(&bin, &path);
-        assert!(!dom.contains("id=\"tl-errors\">"), "script error: {dom:.2000}");
+        assert!(
+            !dom.contains("id=\"tl-errors\">"),
+            "script error: {dom:.2000}"
+        );
         let status = dom
             .split("<div id=\"tl-status\"")
             .nth(1)
@@ -265,8 +298,15 @@ fn pages_render_in_headless_chromium() {
             .unwrap_or_else(|| panic!("no #tl-status in {dom:.2000}"));
         let attr = |name: &str| -> u64 {
             let key = format!("data-{name}=\"");
-            let v = status.split(&key).nth(1).unwrap_or("").split('"').next().unwrap();
-            v.parse().unwrap_or_else(|_| panic!("{scenario}: {name} in {status}"))
+            let v = status
+                .split(&key)
+                .nth(1)
+                .unwrap_or("")
+                .split('"')
+                .next()
+                .unwrap();
+            v.parse()
+                .unwrap_or_else(|_| panic!("{scenario}: {name} in {status}"))
         };
         assert!(status.contains(">drawn"), "{scenario}: {status}");
         assert_eq!(attr("lanes"), lanes, "{scenario}");

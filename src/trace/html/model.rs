@@ -265,7 +265,6 @@ struct Builder<'a> {
     regions: Regions,
 }
 
-
 impl Builder<'_> {
     /// The lane of node `n` (nodes follow the workers).
     fn node_lane(&self, n: u32) -> Option<u32> {
@@ -331,7 +330,9 @@ impl Builder<'_> {
             let e = &self.events[i];
             match e.kind {
                 EventKind::TimerFire { .. } => {
-                    targets[i] = e.task.and_then(|t| next_poll.get(t as usize).copied().flatten());
+                    targets[i] = e
+                        .task
+                        .and_then(|t| next_poll.get(t as usize).copied().flatten());
                 }
                 EventKind::Poll => {
                     if let Some(slot) = e.task.and_then(|t| next_poll.get_mut(t as usize)) {
@@ -526,7 +527,11 @@ pub(crate) fn pair_messages(events: &[Event]) -> Vec<Message> {
                 bytes,
             } => {
                 let key = (proto, from, to, bytes);
-                flight.push(InFlight { ev: i, key, step: e.step });
+                flight.push(InFlight {
+                    ev: i,
+                    key,
+                    step: e.step,
+                });
                 continue;
             }
             EventKind::NetDuplicate {
