@@ -285,7 +285,9 @@ fn pages_render_in_headless_chromium() {
     std::fs::create_dir_all(&dir).unwrap();
     for (scenario, seed, lanes) in [("kv-replication", 1, 7), ("pool", 5, 4)] {
         let path = dir.join(format!("{scenario}.html"));
-        std::fs::write(&path, detsim::trace::to_html(&trace_of(scenario, seed))).unwrap();
+        let html = detsim::trace::to_html(&trace_of(scenario, seed));
+        let probe = format!("<script>{PROBE}</script></body>");
+        std::fs::write(&path, html.replace("</body>", &probe)).unwrap();
         let dom = dump_dom(&bin, &path);
         assert!(
             !dom.contains("id=\"tl-errors\">"),
@@ -313,12 +315,34 @@ fn pages_render_in_headless_chromium() {
         assert!(attr("bars") > 20, "{scenario}: {status}");
         assert!(attr("arrows") > 5, "{scenario}: {status}");
         assert_eq!(attr("failure"), 1, "{scenario}: {status}");
+        // Hovering the failing task's last poll shows its details; clicking it selects
+        // its row in the event list (scrolled to it); the wheel zooms.
+        let probe = dom
+            .split("<pre id=\"tl-probe\">")
+            .nth(1)
+            .and_then(|s| s.split("</pre>").next())
+            .unwrap_or_else(|| panic!("{scenario}: no probe result"));
+        let p: Value = serde_json::from_str(&probe.replace("&quot;", "\"").replace("&amp;", "&"))
+            .unwrap_or_else(|e| panic!("{scenario}: {e}: {probe}"));
+        assert!(p["error"].is_null(), "{scenario}: {p}");
+        let tip = p["tip"].as_str().unwrap();
+        assert!(
+            tip.contains("spawned at") && tip.contains("the failing task"),
+            "{tip}"
+        );
+        assert!(tip.contains("poll at"), "{tip}");
+        assert_eq!(p["selected"], p["expected"], "{scenario}: {p}");
+        assert!(p["scrolled"].as_f64().unwrap() > 0.0, "{scenario}: {p}");
+        assert_eq!(p["zoomed"], true, "{scenario}: {p}");
         if scenario == "kv-replication" {
             assert!(attr("marks") > 10 && attr("regions") == 1, "{status}");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Drives the page: hover, click and wheel on the failing task's last poll.
+const PROBE: &str = include_str!("timeline_probe.js");
 
 fn dump_dom(bin: &str, page: &std::path::Path) -> String {
     let mut child = std::process::Command::new(bin)

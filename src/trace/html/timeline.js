@@ -547,6 +547,9 @@
   window.addEventListener('resize', function () { resize(); layoutLanes(); renderList(); redraw(); });
 
   $('tl-axis').textContent = 'axis: ' + (V.mode === 'time' ? 'time' : 'steps');
+  // For scripts and tests driving the page (tests/trace_timeline.rs probes hover, click
+  // and zoom through this).
+  window.detsimTimeline = { data: D, view: V, xOf: xOf, laneY: laneY, hit: hit, select: select, draw: draw };
   resize(); layoutLanes(); fit(); renderList(); draw();
   $('tl-status').setAttribute('data-ready-ms', Math.round(performance.now()));
 })();
