@@ -287,6 +287,7 @@
     ctx.font = 'bold 12px sans-serif';
     var w = Math.min(ctx.measureText(msg).width + 10, width() - GUTTER - 10);
     var bx = x + w + 4 > width() ? Math.max(GUTTER + 2, x - w - 4) : x + 4;
+    bx = Math.min(Math.max(bx, GUTTER + 2), width() - w - 2); // in view even when its line is not
     var by = AXIS + totalH - V.vy + 4;
     if (by + 20 > H) by = AXIS + 2;
     ctx.fillStyle = 'rgba(255,235,235,0.95)'; ctx.fillRect(bx, by, w, 18);
