@@ -8,6 +8,7 @@
 //! - `html/` — a self-contained HTML timeline (canvas, zoom, lanes per worker and node,
 //!   wake and message arrows, the failure marked, an event list).
 //! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
+//! - `site.rs` — source locations normalised so they are the same in every checkout.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -21,6 +22,7 @@ mod chrome;
 mod compact;
 mod event;
 mod html;
+mod site;
 mod text;
 mod view;
 
@@ -28,6 +30,8 @@ pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, NodeInfo, Proto, TaskInfo};
 pub use html::to_html;
+pub(crate) use site::fmt_location;
+pub use site::source_path;
 pub use view::TraceView;
 
 use crate::config::TraceMode;
