@@ -598,3 +598,104 @@ pub(crate) fn pair_messages(events: &[Event]) -> Vec<Message> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(step: u64, kind: EventKind) -> Event {
+        Event {
+            step,
+            time_ns: step * 1000,
+            worker: None,
+            task: None,
+            kind,
+        }
+    }
+
+    fn net(f: fn(Proto, u32, u32, u32) -> EventKind, proto: Proto, bytes: u32) -> EventKind {
+        f(proto, 1, 2, bytes)
+    }
+
+    fn send(p: Proto, from: u32, to: u32, bytes: u32) -> EventKind {
+        EventKind::NetSend {
+            proto: p,
+            from,
+            to,
+            bytes,
+        }
+    }
+    fn deliver(p: Proto, from: u32, to: u32, bytes: u32) -> EventKind {
+        EventKind::NetDeliver {
+            proto: p,
+            from,
+            to,
+            bytes,
+        }
+    }
+    fn drop_(p: Proto, from: u32, to: u32, bytes: u32) -> EventKind {
+        EventKind::NetDrop {
+            proto: p,
+            from,
+            to,
+            bytes,
+        }
+    }
+    fn dup(p: Proto, from: u32, to: u32, bytes: u32) -> EventKind {
+        EventKind::NetDuplicate {
+            proto: p,
+            from,
+            to,
+            bytes,
+        }
+    }
+
+    fn pairs(events: &[Event]) -> Vec<(usize, usize, bool)> {
+        pair_messages(events)
+            .iter()
+            .map(|m| (m.from_ev, m.to_ev, m.dropped))
+            .collect()
+    }
+
+    #[test]
+    fn a_duplicated_datagram_is_two_deliveries_of_one_send() {
+        let (u, t) = (Proto::Udp, Proto::Tcp);
+        let events = [
+            ev(1, net(send, u, 8)),
+            ev(1, net(dup, u, 8)),
+            ev(2, net(send, t, 8)), // same endpoints and size, other protocol
+            ev(3, net(deliver, u, 8)),
+            ev(4, net(deliver, t, 8)),
+            ev(5, net(deliver, u, 8)),
+        ];
+        assert_eq!(
+            pairs(&events),
+            [(0, 3, false), (2, 4, false), (0, 5, false)]
+        );
+    }
+
+    #[test]
+    fn a_lost_segment_stays_in_flight_and_a_lost_datagram_is_gone() {
+        let (u, t) = (Proto::Udp, Proto::Tcp);
+        let events = [
+            ev(1, net(send, t, 4)),
+            ev(1, net(drop_, t, 4)), // lost once, retransmitted
+            ev(2, net(send, u, 4)),
+            ev(2, net(drop_, u, 4)), // lost for good
+            ev(3, net(deliver, t, 4)),
+            ev(4, net(send, u, 4)),
+            ev(5, net(drop_, u, 4)), // lost on arrival (no socket)
+        ];
+        assert_eq!(pairs(&events), [(2, 3, true), (0, 4, false), (5, 6, true)]);
+    }
+
+    #[test]
+    fn a_reset_without_a_send_comes_from_the_crash() {
+        let events = [
+            ev(1, EventKind::NodeCrash { node: 1 }),
+            ev(2, net(deliver, Proto::Tcp, 0)),
+            ev(3, deliver(Proto::Tcp, 3, 2, 0)), // no send, no crash: no arrow
+        ];
+        assert_eq!(pairs(&events), [(0, 1, false)]);
+    }
+}
