@@ -3,8 +3,10 @@
 //! - `event.rs` — the event types (serde-able).
 //! - `compact.rs` — how a full trace stores them (32 bytes each).
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
-//! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
-//! - `html.rs` — a self-contained HTML timeline.
+//! - `chrome.rs` — Chrome trace-event JSON (Perfetto): a track per worker and per node,
+//!   messages as flow arrows.
+//! - `html/` — a self-contained HTML timeline (canvas, zoom, lanes per worker and node,
+//!   wake and message arrows, the failure marked, an event list).
 //! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
 //! - `site.rs` — source locations normalised so they are the same in every checkout.
 //! - `stream.rs` — [`TraceStream`]: a full trace written to a file as the run goes.
