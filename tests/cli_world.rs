@@ -82,7 +82,7 @@ fn the_world_scenarios_are_listed_found_and_their_twins_pass() {
         let fixed = format!("{name}-fixed");
         let out = detsim(
             dir.path(),
-            &["fuzz", &fixed, "--seeds", "500", "--jobs", "1"],
+            &["fuzz", &fixed, "--seeds", "10000", "--jobs", "2"],
         );
         assert_eq!(out.status.code(), Some(0), "{fixed}: {}", text(&out.stdout));
     }

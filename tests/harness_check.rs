@@ -45,7 +45,19 @@ fn check_reports_a_failing_seed_with_a_replay_line() {
     assert!(report.contains("detsim: seed "), "{report}");
     assert!(report.contains("lost update"), "{report}");
     assert!(report.contains("DETSIM_SEED="), "{report}");
-    assert!(report.contains("last events of the trace"), "{report}");
+    // The whole trace is printed (it is short) and written to the file the report names.
+    let (_, after) = report
+        .split_once("the whole trace is in ")
+        .expect("a trace file");
+    let path = after.split_once("):").expect("the path ends the line").0;
+    let file = std::fs::read_to_string(path).expect("the trace file exists");
+    let events = file.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(
+        report.contains(&format!("trace ({events} events")),
+        "{report}"
+    );
+    let last = file.lines().last().unwrap();
+    assert!(report.contains(last.trim()), "{report}");
     // The seed in the report really fails, and its replay line names the strategy.
     let seed: u64 = report["detsim: seed ".len()..]
         .split_whitespace()
@@ -83,4 +95,32 @@ fn a_runaway_synchronous_loop_fails_the_check_with_its_seed() {
     let report = panic.downcast_ref::<String>().expect("a formatted report");
     assert!(report.contains("seed 3"), "{report}");
     assert!(report.contains("DETSIM_SEED=3"), "{report}");
+}
+
+#[test]
+#[should_panic(expected = "invalid config: workers = 5000")]
+fn check_refuses_an_unusable_config_with_a_message() {
+    detsim::check(
+        detsim::Check::new().config(detsim::Config::default().workers(5000)),
+        || async {},
+    );
+}
+
+#[test]
+fn campaigns_refuse_absurd_threads_and_seed_ranges() {
+    use detsim::explore::Campaign;
+    let s = detsim::Scenario::new("s", "", || async {});
+    let c = || Campaign::new(s.clone(), detsim::Config::default());
+    let err = c().jobs(usize::MAX).run().unwrap_err().to_string();
+    assert!(err.contains("at most 1024 threads"), "{err}");
+    let err = c().start(u64::MAX).seeds(2).run().unwrap_err().to_string();
+    assert!(err.contains("2^64-1"), "{err}");
+    let err = c()
+        .time_limit(Some(std::time::Duration::from_secs(u64::MAX)))
+        .run()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("time limit"), "{err}");
+    let report = c().start(u64::MAX).seeds(1).jobs(1).run().unwrap();
+    assert_eq!(report.runs, 1);
 }

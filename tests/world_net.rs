@@ -227,7 +227,7 @@ fn partitions_block_both_ways_or_one_way_and_heal_restores() {
         }),
         (true, true)
     );
-    assert_eq!(run(|p| net::clog(p)), (false, false));
+    assert_eq!(run(net::clog), (false, false));
 }
 
 #[test]
@@ -443,4 +443,119 @@ fn same_seed_same_trace_including_network_events_and_trace_off_agrees() {
         .replay(a.schedule.clone())
         .run(program());
     assert_eq!(replay.fingerprint, a.fingerprint);
+}
+
+/// The README's example, verbatim in substance.
+#[test]
+fn the_readme_example_runs_as_described() {
+    let out = Sim::new(Config::default().seed(3)).run(async {
+        net::set_default_link(
+            LinkConfig::default()
+                .latency(Latency::uniform(ms(1), ms(5)))
+                .loss(0.1),
+        );
+        let server = node::Builder::new("server").build(|| async {
+            let l = TcpListener::bind("0.0.0.0:80").await.unwrap();
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut b = [0; 4];
+            s.read_exact(&mut b).await.unwrap();
+            s.write_all(&b).await.unwrap();
+            futures::future::pending::<()>().await;
+        });
+        let mut s = TcpStream::connect("server:80").await.unwrap();
+        s.write_all(b"ping").await.unwrap();
+        let mut b = [0; 4];
+        s.read_exact(&mut b).await.unwrap();
+        node::crash(server);
+        s.read(&mut b).await.unwrap_err().kind()
+    });
+    assert_eq!(out.result.unwrap(), ErrorKind::ConnectionReset);
+    let view = out.trace.view().world_only().to_string();
+    assert!(
+        view.contains("CRASH n1:server") && !view.contains(" poll"),
+        "{view}"
+    );
+}
+
+#[test]
+fn chrome_and_html_show_world_events() {
+    let out = Sim::new(Config::default().seed(5)).run(async {
+        let server = echo_server();
+        detsim::time::sleep(ms(1)).await;
+        let mut s = TcpStream::connect("server:80").await.unwrap();
+        s.write_all(b"x").await.unwrap();
+        net::partition(server, node::NodeId::MAIN);
+        net::heal(server, node::NodeId::MAIN);
+        node::crash(server);
+    });
+    out.result.unwrap();
+    let chrome = detsim::trace::to_chrome_json(&out.trace);
+    let v: serde_json::Value = serde_json::from_str(&chrome).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let on_node = |name: &str| events.iter().any(|e| e["pid"] == 2 && e["name"] == name);
+    for name in ["net_send", "net_deliver", "partition", "heal", "node_crash"] {
+        assert!(on_node(name), "no {name} on a node track");
+    }
+    assert!(events
+        .iter()
+        .any(|e| e["ph"] == "M" && e["args"]["name"] == "n1 server"));
+    let html = detsim::trace::to_html(&out.trace);
+    assert!(
+        html.contains("CRASH n1 server at") && html.contains("PARTITION n1 server -x-&gt; n0 main")
+    );
+}
+
+#[test]
+fn long_tail_latency_has_a_tail_and_replay_covers_network_choices() {
+    let program = |tail: f64| async move {
+        net::set_default_link(LinkConfig::default().latency(Latency::LongTail {
+            min_us: 1_000,
+            max_us: 2_000,
+            tail,
+            tail_max_us: 500_000,
+        }));
+        let got = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let g = got.clone();
+        node::Builder::new("sink").build(move || {
+            let g = g.clone();
+            async move {
+                let s = UdpSocket::bind("0.0.0.0:9").await.unwrap();
+                let mut buf = [0; 8];
+                loop {
+                    s.recv_from(&mut buf).await.unwrap();
+                    g.borrow_mut()
+                        .push(detsim::time::Instant::now().as_nanos() - u64::from_le_bytes(buf));
+                }
+            }
+        });
+        detsim::time::sleep(ms(1)).await;
+        let s = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+        for _ in 0..200 {
+            let now = detsim::time::Instant::now().as_nanos();
+            s.send_to(&now.to_le_bytes(), "sink:9").await.unwrap();
+            detsim::time::sleep(ms(1)).await;
+        }
+        detsim::time::sleep(ms(600)).await;
+        let v = got.borrow().clone();
+        v
+    };
+    let out = Sim::new(Config::default().seed(8)).run(program(0.1));
+    let lat = out.result.unwrap();
+    assert_eq!(lat.len(), 200);
+    let slow = lat.iter().filter(|&&l| l > 2_000_000).count();
+    assert!((5..60).contains(&slow), "{slow} of 200 in the tail");
+    assert!(lat.iter().all(|&l| (1_000_000..=500_000_000).contains(&l)));
+    // The schedule replays to the same run; under another latency model it diverges.
+    let again = Sim::new(Config::default().seed(1))
+        .replay(out.schedule.clone())
+        .run(program(0.1));
+    assert_eq!(again.fingerprint, out.fingerprint);
+    let changed = Sim::new(Config::default().seed(1))
+        .replay(out.schedule.clone())
+        .run(program(0.0));
+    assert!(
+        matches!(changed.result, Err(detsim::Failure::Divergence { .. })),
+        "{:?}",
+        changed.result.err()
+    );
 }

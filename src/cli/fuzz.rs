@@ -39,11 +39,18 @@ fn isolate_command(
     })
 }
 
-/// Re-runs each new failure with the full trace (the campaign ran trace-off) and warns if
-/// its fingerprint differs: the program leaks nondeterminism, and its seeds will not
-/// replay reliably. Hangs and crashes are not re-run in this process. Returns the seeds
-/// that ran differently.
-fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<u64> {
+/// A failure whose full-trace re-run had another fingerprint than the campaign's run.
+#[derive(Debug, PartialEq, Eq)]
+struct RanDifferently {
+    seed: u64,
+    campaign: String,
+    rerun: String,
+}
+
+/// Re-runs each new failure with the full trace (the campaign ran trace-off) and returns
+/// those whose fingerprint differs: the program leaks nondeterminism, and their seeds will
+/// not replay reliably. Hangs and crashes are not re-run in this process.
+fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<RanDifferently> {
     let rerunnable = report
         .failures
         .iter()
@@ -53,21 +60,35 @@ fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<u64>
         let Ok(strategy) = f.strategy.parse() else {
             continue;
         };
-        let again = format!(
-            "{:016x}",
-            campaign
-                .rerun_full(f.seed, &strategy, f.workers)
-                .fingerprint
-        );
+        let again = match campaign.rerun_full(f.seed, &strategy, f.workers) {
+            Ok(out) => format!("{:016x}", out.fingerprint),
+            Err(hung) => {
+                errln!(
+                    "detsim: warning: seed {} failed, then hung when re-run with the full trace ({hung}): the program leaks nondeterminism",
+                    f.seed
+                );
+                continue;
+            }
+        };
         if again != f.fingerprint {
-            errln!(
-                "detsim: warning: seed {} ran differently when re-run (fingerprint {} then {}): the program leaks nondeterminism; run `check-determinism` to find where",
-                f.seed, f.fingerprint, again
-            );
-            leaky.push(f.seed);
+            leaky.push(RanDifferently {
+                seed: f.seed,
+                campaign: f.fingerprint.clone(),
+                rerun: again,
+            });
         }
     }
     leaky
+}
+
+/// Warns about each failure that ran differently when re-run.
+fn warn_ran_differently(leaky: &[RanDifferently], scenario: &str) {
+    for l in leaky {
+        errln!(
+            "detsim: warning: seed {} ran differently when re-run (fingerprint {} then {}): the program leaks nondeterminism; run `{} check-determinism {} --start {} --seeds 1` to find where",
+            l.seed, l.campaign, l.rerun, program_invocation(), shell_quote(scenario), l.seed
+        );
+    }
 }
 
 pub(crate) fn fuzz(
@@ -83,7 +104,7 @@ pub(crate) fn fuzz(
     print_report(&cx, &report, a.json)?;
     if !a.isolate {
         // In isolate mode a re-run belongs in a child too; skip the check there.
-        let _ = confirm_determinism(&campaign, &report);
+        warn_ran_differently(&confirm_determinism(&campaign, &report), scenario.name());
     }
     if report.stopped == StopReason::Hung {
         exit_after_hang();
@@ -130,25 +151,24 @@ fn build_campaign(
     faults: Option<&std::path::Path>,
     interrupt: Arc<AtomicBool>,
 ) -> Result<Campaign> {
-    Ok(Campaign::new(
-        scenario.clone(),
-        Config::default().workers(a.workers as usize),
+    Ok(
+        Campaign::new(scenario.clone(), Config::default().workers(a.workers))
+            .seeds(a.seeds)
+            .start(a.start)
+            .strategy(a.strategy)
+            .jobs(a.jobs)
+            .shard(a.shard)
+            .keep_going(a.keep_going)
+            .time_limit(a.time)
+            .seeds_dir(Some(a.seeds_dir.clone()))
+            .watchdog(Some(a.watchdog))
+            .isolate(
+                a.isolate
+                    .then(|| isolate_command(scenario.name(), faults))
+                    .transpose()?,
+            )
+            .interrupt(interrupt),
     )
-    .seeds(a.seeds)
-    .start(a.start)
-    .strategy(a.strategy)
-    .jobs(a.jobs)
-    .shard(a.shard)
-    .keep_going(a.keep_going)
-    .time_limit(a.time)
-    .seeds_dir(Some(a.seeds_dir.clone()))
-    .watchdog(Some(a.watchdog))
-    .isolate(
-        a.isolate
-            .then(|| isolate_command(scenario.name(), faults))
-            .transpose()?,
-    )
-    .interrupt(interrupt))
 }
 
 /// Runs the campaign behind a progress display (none with `--json`).
@@ -191,6 +211,8 @@ enum Origin {
     Campaign,
     /// Found by this campaign, and already a case of the seeds file.
     Both,
+    /// Left in flight by a campaign that died, re-run by this one.
+    Resumed,
 }
 
 /// What the text and JSON reports need besides the campaign report.
@@ -271,7 +293,8 @@ impl<'a> Context<'a> {
             StopReason::TimeLimit => "stopped by the --time limit".into(),
             StopReason::Interrupted => "interrupted".into(),
             StopReason::Hung => format!(
-                "a run hung: it ran past the --watchdog of {:?} without returning",
+                "gave up after runs hung (ran past the --watchdog of {:?}) on several threads: \
+                 a hung run's thread cannot be stopped",
                 self.watchdog
             ),
             StopReason::RunCap => format!(
@@ -300,6 +323,7 @@ fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
         .filter(|g| !r.failures.iter().any(|f| same_run(f, g)))
         .map(|g| (g, Origin::SeedsFile))
         .collect();
+    shown.extend(r.resumed_failures.iter().map(|f| (f, Origin::Resumed)));
     for f in &r.failures {
         let again = r
             .regressions
@@ -326,7 +350,7 @@ fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
     out += &resumed_lines(&r.resumed_in_flight);
     out += &failure_blocks(cx, r);
     out += &summary_lines(cx, r);
-    if !r.failures.is_empty() {
+    if !r.failures.is_empty() || !r.resumed_failures.is_empty() {
         out += &format!(
             "exit status 1: a bug was found; failing seeds are kept in {} and replay with the commands above\n",
             cx.seeds_path.display()
@@ -385,9 +409,16 @@ fn failure_block(cx: &Context<'_>, f: &FoundFailure, origin: Origin) -> String {
     let from = match origin {
         Origin::SeedsFile => format!(", from {}", cx.seeds_path.display()),
         Origin::Both => format!(", also in {}", cx.seeds_path.display()),
+        Origin::Resumed => ", left in flight by a campaign that died".to_string(),
         Origin::Campaign => String::new(),
     };
-    let replay = cx.replay_command(f).unwrap_or_else(|why| why);
+    let mut replay = cx.replay_command(f).unwrap_or_else(|why| why);
+    if f.kind == "hang" {
+        replay += &format!(
+            "\n  (it hangs: the replay runs past the {:?} watchdog too; stop it with Ctrl-C)",
+            cx.watchdog
+        );
+    }
     format!(
         "\nFAILED seed {} ({}, {} workers{fingerprint}{from}):\n{}\n  replay: {replay}\n",
         f.seed,
@@ -441,6 +472,14 @@ fn json_report(cx: &Context<'_>, r: &CampaignReport) -> Result<String> {
     };
     if let Some(list) = value.get_mut("failures").and_then(|v| v.as_array_mut()) {
         for (v, f) in list.iter_mut().zip(&r.failures) {
+            add_replay(v, f);
+        }
+    }
+    if let Some(list) = value
+        .get_mut("resumed_failures")
+        .and_then(|v| v.as_array_mut())
+    {
+        for (v, f) in list.iter_mut().zip(&r.resumed_failures) {
             add_replay(v, f);
         }
     }
@@ -535,7 +574,9 @@ mod tests {
         let campaign = Campaign::new(leaky, Config::default()).seeds(1).jobs(1);
         let report = campaign.run().unwrap();
         assert_eq!(report.failures.len(), 1);
-        assert_eq!(confirm_determinism(&campaign, &report), vec![0]);
+        let leaky = confirm_determinism(&campaign, &report);
+        assert_eq!(leaky.iter().map(|l| l.seed).collect::<Vec<_>>(), vec![0]);
+        assert_ne!(leaky[0].campaign, leaky[0].rerun);
         let honest = Scenario::new("honest", "fails the same way every time", || async {
             panic!("always fails");
         });

@@ -27,18 +27,19 @@ const WRITES: u32 = 10;
 
 /// The plan the scenario runs under unless `--faults` replaces it.
 pub(super) fn plan() -> FaultPlan {
-    let mut plan = FaultPlan::default();
-    plan.duration_ms = 1_000;
-    plan.tick_ms = 10;
-    plan.crash = [0.5, 4.0];
-    plan.crash_nodes = vec!["primary".into()];
-    plan.restart_ms = [5_000, 5_000];
-    plan.loss = [0.0, 0.05];
-    plan.link = LinkConfig::default().latency(Latency::uniform(
-        Duration::from_micros(500),
-        Duration::from_millis(3),
-    ));
-    plan
+    FaultPlan {
+        duration_ms: 1_000,
+        tick_ms: 10,
+        crash: [0.5, 4.0],
+        crash_nodes: vec!["primary".into()],
+        restart_ms: [5_000, 5_000],
+        loss: [0.0, 0.05],
+        link: LinkConfig::default().latency(Latency::uniform(
+            Duration::from_micros(500),
+            Duration::from_millis(3),
+        )),
+        ..FaultPlan::default()
+    }
 }
 
 pub(super) async fn run(sync_replication: bool) {

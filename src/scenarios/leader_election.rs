@@ -31,21 +31,22 @@ const HEARTBEAT: u64 = 3;
 
 /// The plan the scenario runs under unless `--faults` replaces it.
 pub(super) fn plan() -> FaultPlan {
-    let mut plan = FaultPlan::default();
-    plan.duration_ms = 3_000;
-    plan.crash = [0.0, 0.5];
-    plan.restart_ms = [100, 1_000];
-    plan.partition = [0.0, 2.0];
-    plan.heal_ms = [100, 1_000];
-    plan.loss = [0.0, 0.2];
-    plan.duplicate = [0.0, 0.2];
-    plan.delay = [0.0, 0.1];
-    plan.delay_max_ms = 20;
-    plan.link = LinkConfig::default().latency(Latency::uniform(
-        Duration::from_millis(1),
-        Duration::from_millis(15),
-    ));
-    plan
+    FaultPlan {
+        duration_ms: 3_000,
+        crash: [0.0, 0.5],
+        restart_ms: [100, 1_000],
+        partition: [0.0, 2.0],
+        heal_ms: [100, 1_000],
+        loss: [0.0, 0.2],
+        duplicate: [0.0, 0.2],
+        delay: [0.0, 0.1],
+        delay_max_ms: 20,
+        link: LinkConfig::default().latency(Latency::uniform(
+            Duration::from_millis(1),
+            Duration::from_millis(15),
+        )),
+        ..FaultPlan::default()
+    }
 }
 
 /// A node's durable state (survives crashes).

@@ -1,6 +1,7 @@
 //! A self-contained HTML timeline: one lane per worker, one box per poll (x = step),
-//! colour per task, a grey bar while a worker is busy with a `burn`, hover for details;
-//! the text trace below it.
+//! colour per task, a grey bar while a worker is busy with a `burn`, a coloured line
+//! across the lanes at each node crash, restart, pause, partition and heal, hover for
+//! details; the text trace below it.
 
 use super::{text::fmt_time, Event, EventKind, Trace};
 use std::fmt::Write;
@@ -77,6 +78,9 @@ fn event_marks(trace: &Trace, layout: &Layout) -> String {
     // worker polls again — that poll is where the busy stretch ends, in step terms.
     let mut burning: Vec<Option<(u64, u64)>> = vec![None; layout.workers as usize];
     for e in trace.events() {
+        if let Some((colour, what)) = world_mark(trace, &e.kind) {
+            marker_line(&mut svg, &e, colour, &what, layout);
+        }
         let (Some(task), Some(w)) = (e.task, e.worker) else {
             continue;
         };
@@ -119,6 +123,33 @@ fn poll_box(svg: &mut String, trace: &Trace, e: &Event, task: u32, worker: u16) 
         CELL - 1,
         colour(task),
         escape(&label)
+    );
+}
+
+/// Node crashes, restarts, pauses and partitions are marked across the lanes.
+fn world_mark(trace: &Trace, kind: &EventKind) -> Option<(&'static str, String)> {
+    let name = |n: &u32| format!("n{n} {}", trace.node_name(*n));
+    Some(match kind {
+        EventKind::NodeCrash { node } => ("darkred", format!("CRASH {}", name(node))),
+        EventKind::NodeRestart { node } => ("green", format!("RESTART {}", name(node))),
+        EventKind::NodePause { node } => ("purple", format!("PAUSE {}", name(node))),
+        EventKind::Partition { from, to } => (
+            "orange",
+            format!("PARTITION {} -x-> {}", name(from), name(to)),
+        ),
+        EventKind::Heal { from, to } => ("teal", format!("HEAL {} ---> {}", name(from), name(to))),
+        _ => return None,
+    })
+}
+
+fn marker_line(svg: &mut String, e: &Event, colour: &str, what: &str, layout: &Layout) {
+    let x = MARGIN + e.step * CELL;
+    let _ = write!(
+        svg,
+        r#"<rect class="world" x="{x}" y="0" width="2" height="{}" fill="{colour}"><title>{} at {}</title></rect>"#,
+        layout.height,
+        escape(what),
+        fmt_time(e.time_ns)
     );
 }
 

@@ -6,7 +6,7 @@
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
 //! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
-//! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
+//! - `site.rs` — source locations normalised so they are the same in every checkout.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -20,6 +20,7 @@ mod chrome;
 mod compact;
 mod event;
 mod html;
+mod site;
 mod text;
 mod view;
 
@@ -27,6 +28,8 @@ pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
 pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, TaskInfo};
 pub use html::to_html;
+pub(crate) use site::fmt_location;
+pub use site::source_path;
 pub use view::TraceView;
 
 use crate::config::TraceMode;
