@@ -2,11 +2,13 @@
 //!
 //! Invariants:
 //! 1. `data` is the file as the program sees it (the page cache).
-//! 2. The durable image is `data` cut or zero-extended to `durable_len`, with each
-//!    `shadow` page's bytes put back: a page is saved in `shadow` the first time an
-//!    unsynced write or truncation changes bytes below `durable_len`, and never again
-//!    until the next sync. So memory is at most twice the file's size, however many
-//!    operations run between syncs.
+//! 2. The durable image is `data` cut or zero-extended to `durable_len`, with `cut`'s
+//!    bytes put back at its offset, then each `shadow` page's bytes. A page is saved in
+//!    `shadow` the first time an unsynced write changes bytes below `durable_len` (and
+//!    below `cut`'s offset), and never again until the next sync; a truncation below
+//!    `durable_len` moves the cut-off durable bytes into `cut` (without a copy when it
+//!    cuts the whole file). So memory is at most twice the file's size, however many
+//!    operations run between syncs, and a truncate-then-sync costs no copy.
 //! 3. `last_write` is the last write since the last sync (the one a crash may tear).
 
 use std::collections::BTreeMap;
@@ -32,6 +34,8 @@ pub(super) struct Inode {
     // invariant: rule 2 of the module docs.
     durable_len: u64,
     shadow: BTreeMap<u64, Box<[u8]>>,
+    /// Durable bytes from an offset to `durable_len`, cut off by a truncation.
+    cut: Option<(u64, Vec<u8>)>,
     // invariant: rule 3; `None` after a sync.
     last_write: Option<(u64, u64)>,
     /// Unsynced changes exist (writes or length changes).
@@ -96,7 +100,7 @@ impl Inode {
     /// Cuts or zero-extends the file to `len`.
     pub(super) fn set_len(&mut self, len: u64) {
         if len < self.len() {
-            self.save(len, self.len());
+            self.save_cut(len);
             self.data.truncate(len as usize);
             self.data.shrink_to(len as usize * 2);
         } else {
@@ -109,6 +113,7 @@ impl Inode {
     pub(super) fn sync(&mut self) {
         self.durable_len = self.len();
         self.shadow = BTreeMap::new();
+        self.cut = None;
         self.last_write = None;
         self.dirty = false;
     }
@@ -132,13 +137,14 @@ impl Inode {
     /// Saves the durable bytes of every page overlapping `[from, to)` below
     /// `durable_len` that is not saved yet (rule 2).
     fn save(&mut self, from: u64, to: u64) {
-        let to = to.min(self.durable_len);
+        let saved_from = self.cut.as_ref().map_or(self.durable_len, |c| c.0);
+        let to = to.min(saved_from);
         if from >= to {
             return;
         }
         for page in from / PAGE..=(to - 1) / PAGE {
             let start = page * PAGE;
-            let end = (start + PAGE).min(self.durable_len).min(self.len());
+            let end = (start + PAGE).min(saved_from).min(self.len());
             let data = &self.data;
             self.shadow
                 .entry(page)
@@ -146,11 +152,38 @@ impl Inode {
         }
     }
 
+    /// Before cutting the file to `len`: keeps its durable bytes from `len` on in `cut`
+    /// (rule 2). Bytes already there, or past `durable_len`, need nothing.
+    fn save_cut(&mut self, len: u64) {
+        let saved_from = self.cut.as_ref().map_or(self.durable_len, |c| c.0);
+        let end = saved_from.min(self.len());
+        if len >= end {
+            return;
+        }
+        let bytes = match (len, self.cut.is_none()) {
+            (0, true) => {
+                let mut all = std::mem::take(&mut self.data);
+                all.truncate(end as usize);
+                all
+            }
+            _ => self.data[len as usize..end as usize].to_vec(),
+        };
+        let bytes = match self.cut.take() {
+            Some((_, tail)) => [bytes, tail].concat(),
+            None => bytes,
+        };
+        self.cut = Some((len, bytes));
+    }
+
     /// The crash: the file becomes its durable image, plus what `tear` keeps of the
     /// last unsynced write. The result is durable.
     pub(super) fn crash(&mut self, tear: Option<Tear>) {
         let pieces = self.torn_pieces(tear);
         self.data.resize(self.durable_len as usize, 0);
+        if let Some((at, bytes)) = self.cut.take() {
+            let at = at as usize;
+            self.data[at..at + bytes.len()].copy_from_slice(&bytes);
+        }
         for (page, bytes) in std::mem::take(&mut self.shadow) {
             let at = (page * PAGE) as usize;
             self.data[at..at + bytes.len()].copy_from_slice(&bytes);
@@ -213,6 +246,27 @@ mod tests {
         i.crash(None);
         assert_eq!(contents(&i), original);
         assert!(!i.is_dirty());
+    }
+
+    #[test]
+    fn a_crash_undoes_interleaved_truncations_and_writes() {
+        let original: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let mut i = synced(&original);
+        i.write(9_000, &[1; 5_000]);
+        i.set_len(12_000);
+        i.write(11_000, &[2; 4_000]);
+        i.set_len(6_000);
+        i.write(6_000, &[3; 100]);
+        i.set_len(0);
+        i.write(0, &[4; 30_000]);
+        assert!(i.cut.is_some());
+        i.crash(None);
+        assert_eq!(contents(&i), original);
+        i.set_len(0);
+        i.sync();
+        assert_eq!(i.len(), 0);
+        i.crash(None);
+        assert_eq!(i.len(), 0, "a synced truncation is durable");
     }
 
     #[test]
