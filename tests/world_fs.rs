@@ -495,7 +495,7 @@ fn same_seed_gives_the_same_trace_of_every_file_operation_and_fault() {
 }
 
 #[test]
-fn disk_operations_show_on_the_nodes_lane_in_chrome_traces_and_json() {
+fn disk_operations_show_on_the_nodes_lane_in_chrome_traces_html_and_json() {
     let out = faulty_workload(3, TraceMode::Full);
     let json: serde_json::Value =
         serde_json::from_str(&detsim::trace::to_chrome_json(&out.trace)).unwrap();
@@ -506,6 +506,17 @@ fn disk_operations_show_on_the_nodes_lane_in_chrome_traces_and_json() {
         .filter(|e| e["name"] == "disk" && e["pid"] == 2 && e["tid"] == 1)
         .count();
     assert!(disk_on_n1 > 100, "{disk_on_n1} disk events on n1's track");
+    let html = detsim::trace::to_html(&out.trace);
+    assert!(
+        html.contains("n1 db disk"),
+        "the node's disk lane is labelled"
+    );
+    let boxes = html.matches(r#"class="disk""#).count();
+    assert!(boxes > 100, "{boxes} disk boxes in the HTML timeline");
+    assert!(
+        html.contains("disk write n1:db log"),
+        "hover text names the operation"
+    );
     let lines = out.trace.to_json_lines();
     let line = lines
         .lines()

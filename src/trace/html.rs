@@ -1,7 +1,8 @@
 //! A self-contained HTML timeline: one lane per worker, one box per poll (x = step),
 //! colour per task, a grey bar while a worker is busy with a `burn`, a coloured line
 //! across the lanes at each node crash, restart, pause, partition and heal, hover for
-//! details; the text trace below it.
+//! details; below the workers, a lane per node with a disk, one box per disk operation
+//! (red when it failed); the text trace below it.
 
 use super::{text::fmt_time, Event, EventKind, Trace};
 use std::fmt::Write;
@@ -27,6 +28,7 @@ pub fn to_html(trace: &Trace) -> String {
     let layout = Layout::of(trace);
     let mut svg = lane_labels(&layout);
     svg += &event_marks(trace, &layout);
+    svg += &disk_lanes(trace, &layout);
     page(trace, &layout, &legend(trace), &svg)
 }
 
@@ -38,6 +40,8 @@ const MARGIN: u64 = 80;
 /// The timeline's size: a lane per worker, a cell per step.
 struct Layout {
     workers: u64,
+    /// Nodes with disk operations, in id order (each gets a lane below the workers).
+    disk_nodes: Vec<u32>,
     width: u64,
     height: u64,
 }
@@ -50,10 +54,20 @@ impl Layout {
             .max()
             .map_or(1, |w| w as u64 + 1);
         let steps = trace.events().last().map_or(1, |e| e.step + 1);
+        let mut disk_nodes: Vec<u32> = trace
+            .events()
+            .filter_map(|e| match e.kind {
+                EventKind::Disk { node, .. } => Some(node),
+                _ => None,
+            })
+            .collect();
+        disk_nodes.sort_unstable();
+        disk_nodes.dedup();
         Layout {
             workers,
             width: MARGIN + steps * CELL,
-            height: workers * LANE + 20,
+            height: (workers + disk_nodes.len() as u64) * LANE + 20,
+            disk_nodes,
         }
     }
 }
@@ -124,6 +138,44 @@ fn poll_box(svg: &mut String, trace: &Trace, e: &Event, task: u32, worker: u16) 
         colour(task),
         escape(&label)
     );
+}
+
+/// A lane per node with a disk: its label, and a box per disk operation at its step.
+fn disk_lanes(trace: &Trace, layout: &Layout) -> String {
+    let mut svg = String::new();
+    let lane_of = |node: u32| layout.disk_nodes.binary_search(&node).ok();
+    for (i, n) in layout.disk_nodes.iter().enumerate() {
+        let y = (layout.workers + i as u64) * LANE + 18;
+        let label = format!("n{n} {} disk", trace.node_name(*n));
+        let _ = write!(
+            svg,
+            r#"<text x="2" y="{y}" font-size="12">{}</text>"#,
+            escape(&label)
+        );
+    }
+    for e in trace.events() {
+        let EventKind::Disk { node, result, .. } = &e.kind else {
+            continue;
+        };
+        let Some(lane) = lane_of(*node) else { continue };
+        let (x, y) = (
+            MARGIN + e.step * CELL,
+            (layout.workers + lane as u64) * LANE + 4,
+        );
+        let fill = match result {
+            super::DiskResult::Ok => "steelblue",
+            _ => "crimson",
+        };
+        let mut line = String::new();
+        super::text::write_event(&mut line, trace, &e);
+        let _ = write!(
+            svg,
+            r#"<rect class="disk" x="{x}" y="{y}" width="{}" height="20" fill="{fill}"><title>{}</title></rect>"#,
+            CELL - 1,
+            escape(line.trim())
+        );
+    }
+    svg
 }
 
 /// Node crashes, restarts, pauses and partitions are marked across the lanes.
