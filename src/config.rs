@@ -82,6 +82,10 @@ impl Config {
         if !(1..=Self::WORKERS_MAX).contains(&self.workers) {
             return Err(ConfigError::Workers(self.workers));
         }
+        if let Some(plan) = &self.faults {
+            plan.validate()
+                .map_err(|(key, message)| ConfigError::Faults { key, message })?;
+        }
         Ok(())
     }
 
@@ -144,6 +148,15 @@ pub enum ConfigError {
     /// [`Config::workers`] is 0 or above [`Config::WORKERS_MAX`].
     #[error("workers = {0}: a run has from 1 to {max} simulated workers", max = Config::WORKERS_MAX)]
     Workers(usize),
+    /// A value of [`Config::faults`] is out of range (a probability above 1, a range
+    /// whose lower bound is above its upper, ...).
+    #[error("fault plan key `{key}`: {message}")]
+    Faults {
+        /// The key, e.g. `loss` or `link.latency.max_us`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 mod duration_ns {

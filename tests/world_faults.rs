@@ -239,3 +239,25 @@ fn a_shrunk_kv_replication_failure_keeps_only_the_fault_it_needs() {
     );
     assert!(replayed.trace.to_string().contains("CRASH n2:primary"));
 }
+
+#[test]
+fn an_invalid_plan_in_code_is_a_config_failure_not_a_panic() {
+    let mut plan = FaultPlan::default();
+    plan.restart_ms = [2_000, 100];
+    let out = Sim::new(Config::default().faults(plan)).run(async {});
+    let failure = out.result.unwrap_err().to_string();
+    assert!(failure.contains("restart_ms"), "{failure}");
+}
+
+#[test]
+fn fault_plan_runs_have_the_same_fingerprint_with_the_trace_off_and_full() {
+    for name in ["leader-election", "leader-election-fixed", "kv-replication"] {
+        let s = detsim::scenarios::find(name).unwrap();
+        for seed in 0..20 {
+            let off = s.run(Config::default().seed(seed).trace(TraceMode::Off));
+            let full = s.run(Config::default().seed(seed));
+            assert_eq!(off.fingerprint, full.fingerprint, "{name} seed {seed}");
+            assert_eq!(off.stats.faults, full.stats.faults);
+        }
+    }
+}
