@@ -74,7 +74,12 @@ fn unsynced_writes_vanish_after_a_crash_and_synced_ones_survive() {
                 "reads see the page cache"
             );
         },
-        |seen| async move { seen.borrow_mut().push(contents("log").await) },
+        |seen| async move {
+            {
+                let c = contents("log").await;
+                seen.borrow_mut().push(c)
+            }
+        },
     );
     out.result.unwrap();
     assert_eq!(seen, ["synced;"]);
@@ -104,8 +109,14 @@ fn a_rename_without_sync_dir_vanishes_and_one_with_it_survives() {
                 }
             },
             |seen| async move {
-                seen.borrow_mut().push(contents("snap").await);
-                seen.borrow_mut().push(contents("snap.tmp").await);
+                {
+                    let c = contents("snap").await;
+                    seen.borrow_mut().push(c)
+                };
+                {
+                    let c = contents("snap.tmp").await;
+                    seen.borrow_mut().push(c)
+                };
             },
         );
         out.result.unwrap();
@@ -347,7 +358,12 @@ fn a_lying_fsync_loses_synced_data_and_only_its_knob_turns_it_on() {
                 f.sync_data().await.unwrap();
                 fs::sync_dir("").await.unwrap();
             },
-            |seen| async move { seen.borrow_mut().push(contents("x").await) },
+            |seen| async move {
+                {
+                    let c = contents("x").await;
+                    seen.borrow_mut().push(c)
+                }
+            },
         );
         out.result.unwrap();
         let expected = if lie > 0.0 { "" } else { "data" };

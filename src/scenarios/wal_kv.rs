@@ -21,7 +21,7 @@
 
 use super::wire::{recv, send};
 use crate::fault::FaultPlan;
-use crate::fs::{self, File, OpenOptions};
+use crate::fs::{self, DiskPlan, File, OpenOptions};
 use crate::net::{TcpListener, TcpStream};
 use crate::node;
 use crate::sync::Mutex;
@@ -40,16 +40,21 @@ const LOG: &str = "wal.log";
 
 /// The plan the scenario runs under unless `--faults` replaces it.
 pub(super) fn plan() -> FaultPlan {
-    let mut plan = FaultPlan::default();
-    plan.duration_ms = 400;
-    plan.tick_ms = 5;
-    plan.crash = [1.0, 10.0];
-    plan.crash_nodes = vec!["kv".into()];
-    plan.restart_ms = [2, 30];
-    plan.disk.torn = [0.0, 1.0];
-    plan.disk.latency_us = [10, 300];
-    plan.disk.eio = [0.0, 0.002];
-    plan
+    let disk = DiskPlan {
+        torn: [0.0, 1.0],
+        latency_us: [10, 300],
+        eio: [0.0, 0.002],
+        ..DiskPlan::default()
+    };
+    FaultPlan {
+        duration_ms: 400,
+        tick_ms: 5,
+        crash: [1.0, 10.0],
+        crash_nodes: vec!["kv".into()],
+        restart_ms: [2, 30],
+        disk,
+        ..FaultPlan::default()
+    }
 }
 
 pub(super) async fn run(fixed: bool) {
