@@ -6,6 +6,9 @@ use super::receiver::{receiver_api, Rx};
 use crate::sync::{Semaphore, TryAcquireError};
 use std::fmt;
 
+mod reserve;
+pub use reserve::{OwnedPermit, Permit};
+
 /// Creates a channel buffering at most `capacity` values.
 ///
 /// Panics if `capacity == 0` (a rendezvous channel is not supported, as in
