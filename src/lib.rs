@@ -49,6 +49,9 @@ pub mod trace;
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, TraceMode};
 pub use harness::{check, Check};
-pub use runtime::{spawn, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId, TaskRef};
+pub use runtime::{
+    spawn, spawn_named, AbortHandle, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId,
+    TaskRef,
+};
 pub use scenario::Scenario;
 pub use trace::Trace;

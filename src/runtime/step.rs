@@ -13,7 +13,8 @@
 use super::core::{Core, Ready, Sched, Status, NO_HOME};
 use super::failure::Failure;
 use super::panic;
-use super::task::{drop_task, JoinError};
+use super::join_error::JoinError;
+use super::task::{drop_task, TaskId};
 use crate::choice::ChoiceKind;
 use crate::explore::Candidates;
 use crate::time::timers::TimerWaker;
@@ -287,7 +288,7 @@ fn panicked(
         core.fail(failure);
         core.closed.set(true); // the run is over: its last event is the failure
     } else {
-        task.join.fail(JoinError::Panic(message));
+        task.join.fail(JoinError::panic(TaskId(id), message, payload));
     }
     drop_task(core, id, task);
 }
