@@ -46,6 +46,8 @@ pub mod task;
 pub mod time;
 pub mod trace;
 
+pub use detsim_macros::{main, test};
+
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, TraceMode};
 pub use harness::{check, Check};

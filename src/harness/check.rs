@@ -16,6 +16,8 @@ pub struct Check {
     jobs: usize,
     seeds_dir: Option<PathBuf>,
     watchdog: std::time::Duration,
+    /// The test's name (default: the thread's, which `cargo test` sets to it).
+    name: Option<String>,
 }
 
 impl Default for Check {
@@ -28,6 +30,7 @@ impl Default for Check {
             jobs: 0,
             seeds_dir: None,
             watchdog: std::time::Duration::from_secs(10),
+            name: None,
         }
     }
 }
@@ -81,6 +84,13 @@ impl Check {
         self
     }
 
+    /// Names the test (its seeds file and replay line); by default the name of the
+    /// thread, which `cargo test` sets to the test's path. `#[detsim::test]` sets it.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     fn with_env(mut self) -> Result<(Self, Option<u64>), String> {
         if let Some(n) = env::parse(env::SEEDS)? {
             self.seeds = n;
@@ -120,10 +130,10 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("detsim-check")
-        .to_string();
+    let name = settings.name.clone().unwrap_or_else(|| {
+        let thread = std::thread::current();
+        thread.name().unwrap_or("detsim-check").to_string()
+    });
     let (settings, seed) = settings
         .with_env()
         .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));

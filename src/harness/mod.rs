@@ -1,9 +1,11 @@
 //! Files that carry failures between runs and people: seeds files and schedule files.
 //!
 //! - `seeds.rs` — `seeds/<scenario>.seeds`, the regression corpus.
+//! - [`entry`] — what `#[detsim::test]` and `#[detsim::main]` expand to.
 //! - `schedule_file.rs` — `*.schedule`, a recorded choice list with a checked header.
 
 mod check;
+pub mod entry;
 pub(crate) mod schedule_file;
 pub(crate) mod seeds;
 
