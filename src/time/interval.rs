@@ -1,4 +1,4 @@
-//! [`interval`]: a periodic tick.
+//! [`interval`] and [`interval_at`]: a periodic tick, with tokio's [`MissedTickBehavior`].
 
 use super::{sleep_until, Instant, Sleep};
 use std::future::poll_fn;
@@ -20,13 +20,48 @@ use std::time::Duration;
 /// });
 /// assert_eq!(out.result.unwrap(), 30_000_000);
 /// ```
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval period must be non-zero");
-    let start = Instant::now(); // the virtual clock (this module's Instant)
+    interval_at(Instant::now(), period) // the virtual clock (this module's Instant)
+}
+
+/// Ticks at `start`, then every `period`.
+///
+/// Panics if `period` is zero.
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(period > Duration::ZERO, "`period` must be non-zero.");
     Interval {
         period,
         next: start,
         sleep: sleep_until(start),
+        missed: MissedTickBehavior::Burst,
+    }
+}
+
+/// What an [`Interval`] does when ticks were missed (its owner was late), as in tokio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Missed ticks fire at once, one after another, to catch up (the default).
+    #[default]
+    Burst,
+    /// The next tick is one period after the late tick.
+    Delay,
+    /// Missed ticks are skipped; the next tick is on the original grid.
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// The tick after one due at `due` that fired at `now` (late).
+    fn next(self, due: Instant, now: Instant, period: Duration) -> Instant {
+        match self {
+            MissedTickBehavior::Burst => due + period,
+            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Skip => {
+                let late = (now - due).as_nanos() % period.as_nanos();
+                now + period - Duration::from_nanos(late as u64)
+            }
+        }
     }
 }
 
@@ -36,7 +71,11 @@ pub struct Interval {
     period: Duration,
     next: Instant,
     sleep: Sleep,
+    missed: MissedTickBehavior,
 }
+
+/// How late a tick may be before it counts as missed (tokio's threshold).
+const LATE: Duration = Duration::from_millis(5);
 
 impl Interval {
     /// Waits for the next tick and returns its scheduled instant.
@@ -50,13 +89,92 @@ impl Interval {
             return Poll::Pending;
         }
         let tick = self.next;
-        self.next = tick + self.period;
+        let now = Instant::now();
+        self.next = match now > tick + LATE {
+            true => self.missed.next(tick, now, self.period),
+            false => tick + self.period,
+        };
         self.sleep.reset(self.next);
         Poll::Ready(tick)
+    }
+
+    /// Restarts the grid: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        self.reset_at(Instant::now() + self.period);
+    }
+
+    /// The next tick is now.
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// The next tick is `after` from now.
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now() + after);
+    }
+
+    /// The next tick is at `deadline`.
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.next = deadline;
+        self.sleep.reset(deadline);
+    }
+
+    /// What happens to missed ticks.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Sets what happens to missed ticks.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
     }
 
     /// The period.
     pub fn period(&self) -> Duration {
         self.period
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Sim};
+
+    /// Tick times (ms) of an interval whose owner is 25 ms late once, after tick 1.
+    fn ticks(behavior: MissedTickBehavior) -> Vec<u64> {
+        let out = Sim::new(Config::default()).run(async move {
+            let mut every = interval(Duration::from_millis(10));
+            every.set_missed_tick_behavior(behavior);
+            let mut at = Vec::new();
+            for i in 0..5 {
+                every.tick().await;
+                at.push(Instant::now().as_nanos() / 1_000_000);
+                if i == 1 {
+                    crate::time::sleep(Duration::from_millis(25)).await;
+                }
+            }
+            at
+        });
+        out.result.unwrap()
+    }
+
+    #[test]
+    fn missed_ticks_follow_tokio() {
+        assert_eq!(ticks(MissedTickBehavior::Burst), [0, 10, 35, 35, 40]);
+        assert_eq!(ticks(MissedTickBehavior::Delay), [0, 10, 35, 45, 55]);
+        assert_eq!(ticks(MissedTickBehavior::Skip), [0, 10, 35, 40, 50]);
+    }
+
+    #[test]
+    fn interval_at_and_reset() {
+        let out = Sim::new(Config::default()).run(async {
+            let start = Instant::now() + Duration::from_millis(7);
+            let mut every = interval_at(start, Duration::from_millis(10));
+            let first = every.tick().await.as_nanos();
+            every.reset_after(Duration::from_millis(3));
+            let second = every.tick().await.as_nanos();
+            (first, second)
+        });
+        assert_eq!(out.result.unwrap(), (7_000_000, 10_000_000));
     }
 }
