@@ -6,7 +6,11 @@
 //! J = 2 to reach ≥ 1.8× the J = 1 rate on a 2-core machine; criterion's output gives
 //! both rates, and their ratio is the number to read (the machine is shared and noisy).
 //!
-//! Run: `cargo bench --bench campaign`.
+//! `check_one_seed`: `detsim::check` on a one-seed campaign of a trivial program (its
+//! default 10 s watchdog on): the fixed cost every `#[test]` using `check` pays. A campaign
+//! must end as soon as its work ends, so this is microseconds, not a watchdog tick.
+//!
+//! Run: `cargo bench --bench campaign` (one group: `cargo bench --bench campaign -- check_`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use detsim::explore::Campaign;
@@ -55,5 +59,15 @@ fn campaign(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, campaign);
+fn check_one_seed(c: &mut Criterion) {
+    c.bench_function("check_one_seed", |b| {
+        b.iter(|| {
+            detsim::check(detsim::Check::new().seeds(1).jobs(1), || async {
+                detsim::task::yield_now().await;
+            })
+        })
+    });
+}
+
+criterion_group!(benches, campaign, check_one_seed);
 criterion_main!(benches);

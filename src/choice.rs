@@ -28,6 +28,7 @@ use std::sync::Arc;
 /// What a choice decided; part of every recorded choice so replay can detect divergence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChoiceKind {
     /// Which runnable task is polled next.
     Task,

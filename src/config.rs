@@ -27,6 +27,7 @@ pub enum TraceMode {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Config {
     /// Seeds the ChaCha stream that every choice is drawn from.
     pub seed: u64,
@@ -98,7 +99,7 @@ impl Config {
     /// schedule headers so a replay under another config is flagged up front.
     pub fn digest(&self) -> u64 {
         let json = serde_json::to_string(self).expect("Config always serialises");
-        crate::trace::fnv1a(json.as_bytes())
+        crate::hash::fnv1a(json.as_bytes())
     }
 }
 

@@ -36,15 +36,19 @@ mod config;
 pub mod env;
 pub mod explore;
 pub mod harness;
+mod hash;
 pub mod rand;
 mod runtime;
 mod scenario;
 pub mod scenarios;
 pub mod snapshot;
+mod strategy;
 pub mod sync;
 pub mod task;
+mod task_id;
 pub mod time;
 pub mod trace;
+mod tracing_layer;
 
 pub use detsim_macros::{main, test};
 

@@ -32,7 +32,7 @@ pub fn rng() -> SimRng {
 /// The seed of the current run (for canaries and log lines; drawing from it is not a
 /// substitute for [`random`], which records its choices).
 pub fn seed() -> u64 {
-    context::with(|core| core.config.seed)
+    context::seed()
 }
 
 /// A random value of any type `rand` can generate.
@@ -67,14 +67,13 @@ pub fn try_choose(n: usize) -> Option<usize> {
     if n <= 1 {
         return Some(0);
     }
-    context::try_with(|core| {
-        let value = core.chooser.borrow_mut().choose(ChoiceKind::Rand, n);
-        core.emit(EventKind::Choice {
-            what: "choose",
-            value: value as u64,
-        });
-        value
-    })
+    context::current_task()?; // inside a simulation's task
+    let value = context::choose(ChoiceKind::Rand, n);
+    context::emit(EventKind::Choice {
+        what: "choose",
+        value: value as u64,
+    });
+    Some(value)
 }
 
 impl rand::RngCore for SimRng {
@@ -83,14 +82,12 @@ impl rand::RngCore for SimRng {
     }
 
     fn next_u64(&mut self) -> u64 {
-        context::with(|core| {
-            let value = core.chooser.borrow_mut().bits(ChoiceKind::Rand);
-            core.emit(EventKind::Choice {
-                what: "rand",
-                value,
-            });
-            value
-        })
+        let value = context::draw_bits(ChoiceKind::Rand);
+        context::emit(EventKind::Choice {
+            what: "rand",
+            value,
+        });
+        value
     }
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {

@@ -1,7 +1,7 @@
 //! [`Scenario`]: a named async test program that campaigns, the CLI and `check` run.
 
 use crate::config::Config;
-use crate::explore::Strategy;
+use crate::strategy::Strategy;
 use crate::{Outcome, Schedule, Sim};
 use futures::future::LocalBoxFuture;
 use std::fmt;

@@ -162,15 +162,17 @@ fn a_hanging_run_is_caught_by_the_watchdog_and_its_seed_saved() {
         .run()
         .unwrap();
     RELEASE.store(true, Ordering::Relaxed);
-    assert_eq!(report.stopped, StopReason::Hung);
+    // A hang is a failure at its index like any other.
+    assert_eq!(report.stopped, StopReason::Failures);
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].seed, 7);
     assert_eq!(report.failures[0].kind, "hang");
+    assert_eq!(report.failing_seeds, vec![7]);
+    assert_eq!(report.runs, 8);
     let text = std::fs::read_to_string(dir.path().join("hang.seeds")).unwrap();
     assert!(text.contains("seed=7 "), "{text}");
-    // The in-flight log survives (the campaign did not finish cleanly) and names seed 7.
-    let inflight = std::fs::read_to_string(dir.path().join("hang.inflight")).unwrap();
-    assert!(inflight.contains("claim"), "{inflight}");
+    // Seed 7 is saved, so its in-flight claim was closed and the log removed.
+    assert!(!dir.path().join("hang.inflight").exists());
 }
 
 #[test]

@@ -45,7 +45,19 @@ fn check_reports_a_failing_seed_with_a_replay_line() {
     assert!(report.contains("detsim: seed "), "{report}");
     assert!(report.contains("lost update"), "{report}");
     assert!(report.contains("DETSIM_SEED="), "{report}");
-    assert!(report.contains("last events of the trace"), "{report}");
+    // The whole trace is printed (it is short) and written to the file the report names.
+    let (_, after) = report
+        .split_once("the whole trace is in ")
+        .expect("a trace file");
+    let path = after.split_once("):").expect("the path ends the line").0;
+    let file = std::fs::read_to_string(path).expect("the trace file exists");
+    let events = file.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(
+        report.contains(&format!("trace ({events} events")),
+        "{report}"
+    );
+    let last = file.lines().last().unwrap();
+    assert!(report.contains(last.trim()), "{report}");
     // The seed in the report really fails, and its replay line names the strategy.
     let seed: u64 = report["detsim: seed ".len()..]
         .split_whitespace()

@@ -170,6 +170,9 @@ pub(crate) struct ShrinkArgs {
     /// Maximum number of replays to try.
     #[arg(long, default_value_t = 5_000)]
     pub(crate) budget: usize,
+    /// Wall-clock limit per replay: a run past it is a hang, not a stuck shrink.
+    #[arg(long, value_parser = parse_wall_time, default_value = "10s")]
+    pub(crate) watchdog: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

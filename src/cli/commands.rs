@@ -1,10 +1,13 @@
 //! One function per subcommand (except `fuzz`, in `fuzz.rs`).
 
 use super::args::{
-    Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, Source, TraceFormat,
+    Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, TraceFormat,
 };
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
-use crate::explore::{check_determinism, run_one, shrink, Shrunk, StrategySpec};
+use crate::explore::watchdog::run_guarded;
+use crate::explore::{
+    check_determinism, run_one, shrink_with_watchdog, ShrinkError, Shrunk, StrategySpec,
+};
 use crate::harness::{ScheduleFile, ScheduleFileError, ScheduleHeader};
 use crate::{Config, Failure, Outcome, Scenario, TraceMode};
 use anyhow::{Context, Result};
@@ -210,12 +213,8 @@ struct ToShrink {
     what: String,
 }
 
-fn failing_schedule(
-    scenario: &Scenario,
-    source: &Source,
-    workers: usize,
-    strategy: &StrategySpec,
-) -> Result<ToShrink> {
+fn failing_schedule(scenario: &Scenario, a: &ShrinkArgs) -> Result<ToShrink> {
+    let (source, workers, strategy) = (&a.source, a.workers as usize, &a.strategy);
     match (&source.seed, &source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(strategy)?;
@@ -223,7 +222,13 @@ fn failing_schedule(
                 .seed(*seed)
                 .workers(workers)
                 .trace(TraceMode::Schedule);
-            let out = run_one(scenario, config.clone(), strategy);
+            let (s, c, spec) = (scenario.clone(), config.clone(), *strategy);
+            let out = run_guarded(Some(a.watchdog), move || run_one(&s, c, &spec)).map_err(|hung| {
+                InputError(format!(
+                    "{} seed {seed} ({strategy}, {workers} workers) hangs: {hung}; a hang has no schedule to shrink",
+                    scenario.name()
+                ))
+            })?;
             if out.failure().is_none() {
                 return Err(InputError(format!(
                     "{} seed {seed} ({strategy}, {workers} workers) passes: nothing to shrink \
@@ -254,13 +259,20 @@ fn failing_schedule(
 
 fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
-    let source = failing_schedule(scenario, &a.source, a.workers as usize, &a.strategy)?;
-    let shrunk = shrink(scenario, &source.config, source.schedule, a.budget).map_err(|_| {
-        InputError(format!(
-            "{} {}: the run passes: nothing to shrink",
-            scenario.name(),
-            source.what
-        ))
+    let source = failing_schedule(scenario, &a)?;
+    let shrunk = shrink_with_watchdog(
+        scenario,
+        &source.config,
+        source.schedule,
+        a.budget,
+        Some(a.watchdog),
+    )
+    .map_err(|e| {
+        let why = match e {
+            ShrinkError::Hangs(hung) => format!("replaying it hangs: {hung}"),
+            _ => "the run passes: nothing to shrink".to_string(),
+        };
+        InputError(format!("{} {}: {why}", scenario.name(), source.what))
     })?;
     let header = ScheduleHeader::new(scenario.name(), source.strategy, source.config);
     save_shrunk(header, &shrunk, &a.out)?;
@@ -280,7 +292,12 @@ fn save_shrunk(header: ScheduleHeader, shrunk: &Shrunk, path: &Path) -> Result<(
 
 /// What shrinking `what` achieved, the failure it keeps, and how to replay the result.
 fn print_shrunk(scenario: &str, what: &str, shrunk: &Shrunk, a: &ShrinkArgs) {
-    let budget_note = if shrunk.attempts >= a.budget {
+    let budget_note = if shrunk.stopped_by_hang {
+        format!(
+            " (stopped early: a candidate ran past the --watchdog of {:?})",
+            a.watchdog
+        )
+    } else if shrunk.attempts >= a.budget {
         format!(
             " (the whole --budget {}; a larger one may shrink further)",
             a.budget

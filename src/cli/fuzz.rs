@@ -43,12 +43,17 @@ fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<u64>
         let Ok(strategy) = f.strategy.parse() else {
             continue;
         };
-        let again = format!(
-            "{:016x}",
-            campaign
-                .rerun_full(f.seed, &strategy, f.workers)
-                .fingerprint
-        );
+        let again = match campaign.rerun_full(f.seed, &strategy, f.workers) {
+            Ok(out) => format!("{:016x}", out.fingerprint),
+            Err(hung) => {
+                errln!(
+                    "detsim: warning: seed {} failed, then hung when re-run with the full trace ({hung}): the program leaks nondeterminism",
+                    f.seed
+                );
+                leaky.push(f.seed);
+                continue;
+            }
+        };
         if again != f.fingerprint {
             errln!(
                 "detsim: warning: seed {} ran differently when re-run (fingerprint {} then {}): the program leaks nondeterminism; run `check-determinism` to find where",
@@ -176,6 +181,8 @@ enum Origin {
     Campaign,
     /// Found by this campaign, and already a case of the seeds file.
     Both,
+    /// Left in flight by a campaign that died, re-run by this one.
+    Resumed,
 }
 
 /// What the text and JSON reports need besides the campaign report.
@@ -256,7 +263,8 @@ impl<'a> Context<'a> {
             StopReason::TimeLimit => "stopped by the --time limit".into(),
             StopReason::Interrupted => "interrupted".into(),
             StopReason::Hung => format!(
-                "a run hung: it ran past the --watchdog of {:?} without returning",
+                "gave up after runs hung (ran past the --watchdog of {:?}) on several threads: \
+                 a hung run's thread cannot be stopped",
                 self.watchdog
             ),
             StopReason::RunCap => format!(
@@ -285,6 +293,7 @@ fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
         .filter(|g| !r.failures.iter().any(|f| same_run(f, g)))
         .map(|g| (g, Origin::SeedsFile))
         .collect();
+    shown.extend(r.resumed_failures.iter().map(|f| (f, Origin::Resumed)));
     for f in &r.failures {
         let again = r
             .regressions
@@ -311,7 +320,7 @@ fn text_report(cx: &Context<'_>, r: &CampaignReport) -> String {
     out += &resumed_lines(&r.resumed_in_flight);
     out += &failure_blocks(cx, r);
     out += &summary_lines(cx, r);
-    if !r.failures.is_empty() {
+    if !r.failures.is_empty() || !r.resumed_failures.is_empty() {
         out += &format!(
             "exit status 1: a bug was found; failing seeds are kept in {} and replay with the commands above\n",
             cx.seeds_path.display()
@@ -370,9 +379,16 @@ fn failure_block(cx: &Context<'_>, f: &FoundFailure, origin: Origin) -> String {
     let from = match origin {
         Origin::SeedsFile => format!(", from {}", cx.seeds_path.display()),
         Origin::Both => format!(", also in {}", cx.seeds_path.display()),
+        Origin::Resumed => ", left in flight by a campaign that died".to_string(),
         Origin::Campaign => String::new(),
     };
-    let replay = cx.replay_command(f).unwrap_or_else(|why| why);
+    let mut replay = cx.replay_command(f).unwrap_or_else(|why| why);
+    if f.kind == "hang" {
+        replay += &format!(
+            "\n  (it hangs: the replay runs past the {:?} watchdog too; stop it with Ctrl-C)",
+            cx.watchdog
+        );
+    }
     format!(
         "\nFAILED seed {} ({}, {} workers{fingerprint}{from}):\n{}\n  replay: {replay}\n",
         f.seed,
@@ -426,6 +442,14 @@ fn json_report(cx: &Context<'_>, r: &CampaignReport) -> Result<String> {
     };
     if let Some(list) = value.get_mut("failures").and_then(|v| v.as_array_mut()) {
         for (v, f) in list.iter_mut().zip(&r.failures) {
+            add_replay(v, f);
+        }
+    }
+    if let Some(list) = value
+        .get_mut("resumed_failures")
+        .and_then(|v| v.as_array_mut())
+    {
+        for (v, f) in list.iter_mut().zip(&r.resumed_failures) {
             add_replay(v, f);
         }
     }

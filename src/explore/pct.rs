@@ -199,16 +199,9 @@ fn below(x: u64, n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::core::Ready;
 
-    fn ready(ids: &[u32]) -> Vec<Ready> {
-        ids.iter()
-            .map(|&task| Ready {
-                task,
-                home: 0,
-                pinned: false,
-            })
-            .collect()
+    fn ready(ids: &[u32]) -> Vec<u32> {
+        ids.to_vec()
     }
 
     #[test]

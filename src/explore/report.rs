@@ -93,7 +93,8 @@ pub enum StopReason {
     TimeLimit,
     /// Interrupted (Ctrl-C).
     Interrupted,
-    /// A run hung (no await in a loop) and the watchdog gave up on it.
+    /// Too many runs hung (no await in a loop): each keeps a thread busy, so the
+    /// campaign gave up. (A hang by itself is a failure like any other.)
     Hung,
     /// DFS hit its run cap before exhausting the space.
     RunCap,
@@ -132,11 +133,15 @@ pub struct CampaignReport {
     pub complete: Option<bool>,
     /// Seeds that were in flight when an earlier campaign died, re-run first.
     pub resumed_in_flight: Vec<u64>,
+    /// The failures among them (saved to the seeds file like any other).
+    pub resumed_failures: Vec<FoundFailure>,
 }
 
 impl CampaignReport {
     /// True if anything failed (new failures or regressions that still fail).
     pub fn failed(&self) -> bool {
-        !self.failures.is_empty() || self.regressions.iter().any(|r| r.failure.is_some())
+        !self.failures.is_empty()
+            || !self.resumed_failures.is_empty()
+            || self.regressions.iter().any(|r| r.failure.is_some())
     }
 }

@@ -15,8 +15,10 @@
 //! smaller by (steps, choices, preemptions, context switches, sum of values). The accepted schedule is the one the
 //! replay *recorded*, so the result always replays strictly to the same failure.
 
+use super::watchdog::{run_guarded, Hung};
 use crate::{ChoiceKind, Config, Failure, Outcome, Scenario, Schedule, Sim, TraceMode};
 use serde::Serialize;
+use std::time::Duration;
 
 /// Size of a schedule and its run, before or after shrinking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -44,12 +46,27 @@ pub struct Shrunk {
     pub after: Measure,
     /// Replays tried.
     pub attempts: usize,
+    /// True if a candidate ran past the watchdog: shrinking stopped there (each hung
+    /// replay keeps a thread busy), with the smallest schedule found before it.
+    pub stopped_by_hang: bool,
 }
 
 /// The schedule given to [`shrink`] does not fail.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the schedule to shrink does not fail (it passed when replayed): nothing to shrink")]
 pub struct NotFailing;
+
+/// Why [`shrink_with_watchdog`] could not shrink.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShrinkError {
+    /// The schedule passes.
+    #[error(transparent)]
+    NotFailing(#[from] NotFailing),
+    /// Replaying the schedule hangs: a hang has no end to shrink towards.
+    #[error("replaying the schedule to shrink hangs: {0}")]
+    Hangs(Hung),
+}
 
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
@@ -74,6 +91,8 @@ fn key(out: &Outcome<()>) -> Key {
 
 struct Shrinker<'a> {
     scenario: &'a Scenario,
+    watchdog: Option<Duration>,
+    hung: bool,
     config: Config,
     signature: String,
     best: Schedule,
@@ -85,13 +104,14 @@ struct Shrinker<'a> {
 impl Shrinker<'_> {
     /// Replays `candidate`; keeps it if it fails the same way and is smaller.
     fn try_candidate(&mut self, candidate: Schedule) -> bool {
-        if self.attempts >= self.budget {
+        if self.attempts >= self.budget || self.hung {
             return false;
         }
         self.attempts += 1;
-        let out = self
-            .scenario
-            .run_sim(Sim::new(self.config.clone()).replay_lenient(candidate));
+        let Ok(out) = replay_guarded(self.scenario, &self.config, candidate, self.watchdog) else {
+            self.hung = true;
+            return false;
+        };
         let same = out
             .failure()
             .is_some_and(|f| f.signature() == self.signature);
@@ -232,12 +252,30 @@ pub fn shrink(
     schedule: Schedule,
     budget: usize,
 ) -> Result<Shrunk, NotFailing> {
+    shrink_with_watchdog(scenario, config, schedule, budget, None).map_err(|e| match e {
+        ShrinkError::NotFailing(e) => e,
+        ShrinkError::Hangs(_) => unreachable!("no watchdog, no hang"),
+    })
+}
+
+/// [`shrink`], with every replay under a wall-clock `watchdog`: a schedule that hangs is
+/// an error, and a candidate that hangs ends the search ([`Shrunk::stopped_by_hang`]).
+pub fn shrink_with_watchdog(
+    scenario: &Scenario,
+    config: &Config,
+    schedule: Schedule,
+    budget: usize,
+    watchdog: Option<Duration>,
+) -> Result<Shrunk, ShrinkError> {
     let config = config.clone().trace(TraceMode::Schedule);
-    let first = scenario.run_sim(Sim::new(config.clone()).replay_lenient(schedule));
+    let first =
+        replay_guarded(scenario, &config, schedule, watchdog).map_err(ShrinkError::Hangs)?;
     let failure = first.failure().cloned().ok_or(NotFailing)?;
     let before = measure(&first);
     let mut s = Shrinker {
         scenario,
+        watchdog,
+        hung: false,
         config: config.clone(),
         signature: failure.signature(),
         best_key: key(&first),
@@ -251,13 +289,31 @@ pub fn shrink(
             break;
         }
     }
-    let final_run = scenario.replay(config.clone(), s.best.clone());
+    // The accepted schedule is one that a replay recorded, so it ends; the watchdog is
+    // kept anyway (a program may read the wall clock).
+    let (scenario_, config_, best) = (scenario.clone(), config.clone(), s.best.clone());
+    let final_run = run_guarded(watchdog, move || scenario_.replay(config_, best))
+        .map_err(ShrinkError::Hangs)?;
     Ok(Shrunk {
         failure: final_run.failure().cloned().unwrap_or(failure),
         after: measure(&final_run),
         schedule: s.best,
         before,
         attempts: s.attempts,
+        stopped_by_hang: s.hung,
+    })
+}
+
+/// A lenient replay of `schedule` under the watchdog.
+fn replay_guarded(
+    scenario: &Scenario,
+    config: &Config,
+    schedule: Schedule,
+    watchdog: Option<Duration>,
+) -> Result<Outcome<()>, Hung> {
+    let (scenario, config) = (scenario.clone(), config.clone());
+    run_guarded(watchdog, move || {
+        scenario.run_sim(Sim::new(config).replay_lenient(schedule))
     })
 }
 

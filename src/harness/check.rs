@@ -1,6 +1,7 @@
 //! [`check`]: detsim in a plain `#[test]`.
 
 use crate::env;
+use crate::explore::watchdog::run_guarded;
 use crate::explore::{Campaign, StrategySpec};
 use crate::{Config, Scenario, TraceMode};
 use std::future::Future;
@@ -108,10 +109,19 @@ impl Check {
     }
 }
 
+/// Events of a trace printed in full in a failure report; a longer trace is printed as
+/// its last [`TAIL`] events (the whole trace is always in the file the report names).
+const PRINTED_EVENTS_MAX: usize = 2_000;
+
+/// Events shown of a trace too long to print whole.
+const TAIL: usize = 25;
+
 /// Runs `program` over many seeds and panics with a replayable report if any run fails.
 ///
-/// The report holds the seed, the failure, the tail of the trace and the exact
-/// environment line that replays the failing seed (`DETSIM_SEED=… cargo test …`).
+/// The report holds the seed, the failure, the trace (whole, or its tail and the file
+/// holding the whole of it) and the exact environment line that replays the failing seed
+/// (`DETSIM_SEED=… cargo test …`). The panic points at the caller — your test — not at
+/// detsim. Every run, the `DETSIM_SEED` replay included, is under the [`Check::watchdog`].
 ///
 /// ```
 /// use detsim::{check, Check};
@@ -134,14 +144,24 @@ where
         let thread = std::thread::current();
         thread.name().unwrap_or("detsim-check").to_string()
     });
-    let (settings, seed) = settings
-        .with_env()
-        .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));
+    let (settings, seed) = match settings.with_env() {
+        Ok(found) => found,
+        Err(e) => panic!("detsim: bad environment: {e}"),
+    };
     let scenario = Scenario::new(name.clone(), "check", program);
-    if let Some(seed) = seed {
-        return replay_one(&scenario, &settings, seed, &name);
+    let failed = match seed {
+        Some(seed) => replay_one(&scenario, &settings, seed, &name),
+        None => run_campaign(scenario, &settings, &name),
+    };
+    // Panicking here, in the `#[track_caller]` function itself, names the user's test.
+    if let Some(report) = failed {
+        panic!("{report}");
     }
-    let campaign = Campaign::new(scenario.clone(), settings.config.clone())
+}
+
+/// The campaign of `check`; the report of its first failure, if any.
+fn run_campaign(scenario: Scenario, settings: &Check, name: &str) -> Option<String> {
+    let campaign = Campaign::new(scenario, settings.config.clone())
         .seeds(settings.seeds)
         .start(settings.start)
         .strategy(settings.strategy)
@@ -150,50 +170,106 @@ where
         // A run stuck in a synchronous loop fails the test with its seed instead of
         // hanging it (the stuck thread is abandoned; the test process exits anyway).
         .watchdog(Some(settings.watchdog));
-    let report = campaign.run().unwrap_or_else(|e| panic!("detsim: {e}"));
-    let failing = report
+    let report = match campaign.run() {
+        Ok(report) => report,
+        Err(e) => return Some(format!("detsim: {e}")),
+    };
+    let f = report
         .regressions
         .iter()
         .filter_map(|r| r.failure.as_ref())
+        .chain(&report.resumed_failures)
         .chain(&report.failures)
-        .next();
-    if let Some(f) = failing {
-        if f.kind == "hang" {
-            // Re-running it would hang again: report what the watchdog saw.
-            panic!(
-                "detsim: {}\nreplay with:\n  {}={} {}={} cargo test -- --exact {name}",
-                f.message,
-                env::SEED,
-                f.seed,
-                env::STRATEGY,
-                f.strategy
-            );
-        }
-        let strategy: StrategySpec = f.strategy.parse().unwrap_or_default();
-        let out = campaign.rerun_full(f.seed, &strategy, f.workers);
-        panic!("{}", failure_report(&name, f.seed, &f.strategy, &out));
+        .next()?;
+    let strategy: StrategySpec = f.strategy.parse().unwrap_or_default();
+    if f.kind == "hang" {
+        return Some(hang_report(name, f.seed, &strategy, &f.message));
     }
+    Some(match campaign.rerun_full(f.seed, &strategy, f.workers) {
+        Ok(out) => failure_report(name, f.seed, &strategy, &out),
+        Err(hung) => hang_report(name, f.seed, &strategy, &hung.to_string()),
+    })
 }
 
-fn replay_one(scenario: &Scenario, settings: &Check, seed: u64, name: &str) {
+/// `DETSIM_SEED`: one run with the full trace, under the watchdog.
+fn replay_one(scenario: &Scenario, settings: &Check, seed: u64, name: &str) -> Option<String> {
     let config = settings.config.clone().seed(seed).trace(TraceMode::Full);
-    let out = crate::explore::run_one(scenario, config, &settings.strategy);
-    if out.failure().is_some() {
-        panic!(
-            "{}",
-            failure_report(name, seed, &settings.strategy.to_string(), &out)
-        );
+    let (s, strategy) = (scenario.clone(), settings.strategy);
+    match run_guarded(Some(settings.watchdog), move || {
+        crate::explore::run_one(&s, config, &strategy)
+    }) {
+        Ok(out) if out.failure().is_none() => None,
+        Ok(out) => Some(failure_report(name, seed, &strategy, &out)),
+        Err(hung) => Some(hang_report(name, seed, &strategy, &hung.to_string())),
     }
 }
 
-fn failure_report(test: &str, seed: u64, strategy: &str, out: &crate::Outcome<()>) -> String {
+/// The environment line that replays `seed` of test `test`.
+fn replay_line(test: &str, seed: u64, strategy: &StrategySpec) -> String {
+    format!(
+        "{}={seed} {}={strategy} cargo test -- --exact {test}",
+        env::SEED,
+        env::STRATEGY
+    )
+}
+
+fn hang_report(test: &str, seed: u64, strategy: &StrategySpec, why: &str) -> String {
+    format!(
+        "detsim: seed {seed} hangs (strategy {strategy}): {why}\n\
+         replay with (it hangs again; the same watchdog stops it):\n  {}\n",
+        replay_line(test, seed, strategy)
+    )
+}
+
+fn failure_report(
+    test: &str,
+    seed: u64,
+    strategy: &StrategySpec,
+    out: &crate::Outcome<()>,
+) -> String {
     let failure = out.failure().map(ToString::to_string).unwrap_or_default();
     format!(
-        "detsim: seed {seed} failed (strategy {strategy}):\n  {failure}\n\
-         last events of the trace:\n{}\n\
-         replay with:\n  {}={seed} {}={strategy} cargo test -- --exact {test}\n",
-        out.trace.tail(25),
-        env::SEED,
-        env::STRATEGY,
+        "detsim: seed {seed} failed (strategy {strategy}):\n  {failure}\n{}\
+         replay with:\n  {}\n",
+        trace_section(test, seed, &out.trace),
+        replay_line(test, seed, strategy)
     )
+}
+
+/// The whole trace (or its tail when long), and the file it was written to.
+fn trace_section(test: &str, seed: u64, trace: &crate::Trace) -> String {
+    let path = trace_path(test, seed);
+    let written = std::fs::write(&path, trace.to_string());
+    let file = match &written {
+        Ok(()) => format!("the whole trace is in {}", path.display()),
+        Err(e) => format!("(could not write the trace to {}: {e})", path.display()),
+    };
+    if trace.len() <= PRINTED_EVENTS_MAX {
+        format!(
+            "trace ({} events; {file}):\n{}",
+            trace.len(),
+            trace.tail(trace.len())
+        )
+    } else {
+        format!(
+            "last {TAIL} of {} events of the trace ({file}):\n{}",
+            trace.len(),
+            trace.tail(TAIL)
+        )
+    }
+}
+
+/// `<temp dir>/detsim-<test>-seed-<seed>.trace`, the test name made file-name safe.
+fn trace_path(test: &str, seed: u64) -> PathBuf {
+    let safe: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    std::env::temp_dir().join(format!("detsim-{safe}-seed-{seed}.trace"))
 }

@@ -3,9 +3,12 @@
 //! - `seeds.rs` — `seeds/<scenario>.seeds`, the regression corpus.
 //! - [`entry`] — what `#[detsim::test]` and `#[detsim::main]` expand to.
 //! - `schedule_file.rs` — `*.schedule`, a recorded choice list with a checked header.
+//! - `file_lock.rs` — exclusive locks across processes (seeds appends, in-flight logs).
+//! - `check.rs` — [`check`]: detsim in a plain `#[test]`.
 
 mod check;
 pub mod entry;
+pub(crate) mod file_lock;
 pub(crate) mod schedule_file;
 pub(crate) mod seeds;
 

@@ -41,7 +41,7 @@ use super::seeds::write_atomic;
 use crate::choice::{Choice, ChoiceKind, Schedule};
 use crate::config::Config;
 use crate::explore::StrategySpec;
-use crate::trace::fnv1a;
+use crate::hash::fnv1a;
 use std::fmt::Write as _;
 use std::fs;
 use std::io;

@@ -25,7 +25,10 @@
 //! 4. Writers replace the whole file atomically (temp file, fsync, rename, fsync of the
 //!    directory): a crash at any moment leaves the old file or the new one, never a torn one.
 //!    [`append_case`] keeps existing bytes — human comments and layout — unchanged.
+//! 5. Appends are serialised across threads and processes (a lock on the sidecar file
+//!    `.<name>.lock`): concurrent campaigns never lose each other's cases.
 
+use super::file_lock::FileLock;
 use crate::explore::StrategySpec;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -207,15 +210,21 @@ pub fn scenario_seeds_path(dir: &Path, scenario: &str) -> PathBuf {
 /// as they are. A file that does not parse is an error rather than something to append to:
 /// its author should fix it first.
 ///
-/// Concurrency: appends to one path are serialised by an in-process lock keyed by path, so
-/// threads of one campaign never lose each other's cases. Separate *processes* appending to
-/// the same file are not serialised (std has no portable file lock at this MSRV): each
-/// write is still atomic, so the file is never torn, but one of two racing appends can be
-/// lost — sharded campaigns should write one file per shard and concatenate them.
+/// Concurrency: appends to one path are serialised across threads (an in-process lock
+/// keyed by path) and across processes (an exclusive OS file lock on the sidecar
+/// `.<name>.lock` next to the file, held from the read to the rename and then removed),
+/// so concurrent campaigns — shards sharing one `seeds/` directory — never lose each
+/// other's cases.
+/// The sidecar is locked rather than the file itself because the file is replaced by a
+/// rename, and a lock on the old file would not exclude a writer of the new one.
 pub fn append_case(path: impl AsRef<Path>, case: &SeedCase) -> Result<bool, SeedsError> {
     let path = path.as_ref();
     let lock = path_lock(path);
     let _guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    let _file_lock = lock_across_processes(path).map_err(|source| SeedsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut bytes = read_if_exists(path)?;
     let file = SeedsFile::from_bytes(path, &bytes)?;
     if file.contains(case) {
@@ -405,6 +414,20 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     locks.entry(key).or_default().clone()
+}
+
+/// Holds the exclusive lock on `path`'s sidecar lock file while the value lives (the OS
+/// releases it when the process dies; the sidecar is removed when the lock is released).
+fn lock_across_processes(path: &Path) -> io::Result<FileLock> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or("seeds".into(), |n| n.to_string_lossy());
+    FileLock::acquire(&dir.join(format!(".{name}.lock")))
 }
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new contents:

@@ -1,21 +1,55 @@
-//! The scoped thread-local through which tasks reach the [`Core`] of the run polling them.
+//! The runtime's one narrow interface: what code above the step loop may ask of the run
+//! it is running in.
 //!
-//! Set only for the duration of [`crate::Sim::run`] on the thread running it, so parallel
-//! runs on different threads never meet, and nothing survives a run.
+//! `time/`, `rand`, the tracing layer and the simulated world reach the run only through
+//! these functions; none of them sees [`Core`] or borrows its parts (`tests/layering.rs`
+//! checks this). That keeps the core's invariants local to `runtime/`, and lets the step
+//! loop change its data layout without touching its users.
+//!
+//! | function | what it does |
+//! | --- | --- |
+//! | [`now`] | the virtual clock, in nanoseconds |
+//! | [`seed`] | the run's seed (for log lines, not for drawing) |
+//! | [`arm_timer`] / [`poll_timer`] / [`cancel_timer`] | a timer that wakes a waker at a deadline |
+//! | [`arm_action`] | a world event: a closure the step loop runs at a deadline |
+//! | [`choose`] / [`draw_bits`] | a recorded choice through the run's `Chooser` |
+//! | [`emit`] | a fingerprinted trace event, by the current task |
+//! | [`log`] | an unfingerprinted log line (full traces only) |
+//! | [`spawn`] | a new task with a name and spawn site |
+//! | [`current_task`] | the task being polled |
+//!
+//! All but [`cancel_timer`], [`log`] and [`current_task`] panic outside a simulation
+//! with a message saying so; those three are no-ops (they run from `Drop` and from
+//! `tracing` callbacks, which may happen anywhere).
+//!
+//! The context itself is a scoped thread-local, set only for the duration of
+//! [`crate::Sim::run`] on the thread running it, so parallel runs on different threads
+//! never meet, and nothing survives a run.
 
 use super::core::Core;
+use super::task::{self, JoinHandle};
+use super::timers::TimerWaker;
+use crate::choice::ChoiceKind;
+use crate::task_id::TaskId;
+use crate::trace::{Event, EventKind};
+use std::borrow::Cow;
+use std::future::Future;
+use std::panic::Location;
+use std::task::Waker;
+
+pub(crate) use super::timers::TimerKey;
 
 scoped_tls::scoped_thread_local!(static CORE: Core);
 
 /// Runs `f` with `core` installed as the current simulation.
-pub(crate) fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
+pub(super) fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
     CORE.set(core, f)
 }
 
 /// Calls `f` with the current simulation; panics with a clear message outside one.
 #[track_caller]
 #[inline]
-pub(crate) fn with<R>(f: impl FnOnce(&Core) -> R) -> R {
+pub(super) fn with<R>(f: impl FnOnce(&Core) -> R) -> R {
     if !CORE.is_set() {
         panic!("detsim: this must be called from inside a simulation (Sim::run); no simulation is running on this thread");
     }
@@ -24,6 +58,183 @@ pub(crate) fn with<R>(f: impl FnOnce(&Core) -> R) -> R {
 
 /// Calls `f` with the current simulation, if any.
 #[inline]
-pub(crate) fn try_with<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+pub(super) fn try_with<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     CORE.is_set().then(|| CORE.with(f))
+}
+
+/// The virtual clock: nanoseconds since the start of the run.
+#[track_caller]
+#[inline]
+pub(crate) fn now() -> u64 {
+    with(|core| core.now.get())
+}
+
+/// The seed of the current run.
+#[track_caller]
+pub(crate) fn seed() -> u64 {
+    with(|core| core.config.seed)
+}
+
+/// Arms a timer that wakes `waker` once the clock reaches `deadline_ns`, and records a
+/// `TimerSet` event. Several timers due at one instant fire in `Timer`-choice order.
+/// A task arming a timer with its own waker costs no waker clone.
+#[track_caller]
+#[inline]
+pub(crate) fn arm_timer(deadline_ns: u64, waker: &Waker) -> TimerKey {
+    with(|core| {
+        let target = match core.own_task(waker) {
+            Some(id) => TimerWaker::Task(id),
+            None => TimerWaker::Other(waker.clone()),
+        };
+        let key = core.timers.borrow_mut().arm(deadline_ns, target);
+        core.emit(EventKind::TimerSet { deadline_ns });
+        key
+    })
+}
+
+/// Arms a world event: `action` runs when the clock reaches `deadline_ns`, outside any
+/// task (it may spawn, wake, choose and emit). It orders with timers due at the same
+/// instant by the same `Timer` choice, and shows in the trace as `TimerSet` and
+/// `TimerFire` events without a task.
+// Not used inside the crate yet: the simulated world's entry point (tested below).
+#[allow(dead_code)]
+#[track_caller]
+pub(crate) fn arm_action(deadline_ns: u64, action: Box<dyn FnOnce()>) -> TimerKey {
+    with(|core| {
+        let key = core
+            .timers
+            .borrow_mut()
+            .arm(deadline_ns, TimerWaker::Action(action));
+        core.emit(EventKind::TimerSet { deadline_ns });
+        key
+    })
+}
+
+/// True once the timer fired; otherwise makes sure it will wake `waker`.
+#[track_caller]
+#[inline]
+pub(crate) fn poll_timer(key: TimerKey, waker: &Waker) -> bool {
+    with(|core| {
+        let own = core.own_task(waker);
+        core.timers.borrow_mut().poll(key, waker, own)
+    })
+}
+
+/// Releases a timer, fired or not (a no-op outside a simulation: timers die with it).
+#[inline]
+pub(crate) fn cancel_timer(key: TimerKey) {
+    try_with(|core| core.timers.borrow_mut().release(key));
+}
+
+/// One of `n >= 1` outcomes, drawn and recorded through the run's `Chooser`.
+#[track_caller]
+pub(crate) fn choose(kind: ChoiceKind, n: usize) -> usize {
+    with(|core| core.chooser.borrow_mut().choose(kind, n))
+}
+
+/// A raw recorded 64-bit draw (user randomness).
+#[track_caller]
+pub(crate) fn draw_bits(kind: ChoiceKind) -> u64 {
+    with(|core| core.chooser.borrow_mut().bits(kind))
+}
+
+/// Records a fingerprinted event by the current task (if any).
+#[track_caller]
+#[inline]
+pub(crate) fn emit(kind: EventKind) {
+    with(|core| core.emit(kind));
+}
+
+/// Keeps a log line in a full trace, at the current step, time, worker and task; never
+/// fingerprinted. `message` is only called if the line is kept.
+pub(crate) fn log(message: impl FnOnce() -> String) {
+    try_with(|core| {
+        if !core.trace.borrow().is_full() {
+            return;
+        }
+        let (task, worker) = core.who();
+        let event = Event {
+            step: core.step.get(),
+            time_ns: core.now.get(),
+            worker,
+            task,
+            kind: EventKind::Log { message: message() },
+        };
+        core.trace.borrow_mut().push_unhashed(event);
+    });
+}
+
+/// Spawns `future` as a new task named `name`, spawned at `location`.
+#[track_caller]
+pub(crate) fn spawn<F>(
+    name: Cow<'static, str>,
+    location: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    with(|core| task::spawn_on(core, name, location, future))
+}
+
+/// The task being polled, if any (and if inside a simulation).
+pub(crate) fn current_task() -> Option<TaskId> {
+    try_with(|core| core.current.get().map(|r| TaskId(r.task))).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Sim};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    #[test]
+    fn an_action_runs_at_its_deadline_outside_any_task_and_may_spawn() {
+        let out = Sim::new(Config::default().seed(1)).run(async {
+            let seen = Rc::new(Cell::new(None));
+            let s = seen.clone();
+            super::arm_action(
+                5_000,
+                Box::new(move || {
+                    s.set(Some((super::now(), super::current_task())));
+                    super::spawn(
+                        "from-action".into(),
+                        std::panic::Location::caller(),
+                        async {},
+                    );
+                }),
+            );
+            crate::time::sleep(std::time::Duration::from_micros(10)).await;
+            seen.get()
+        });
+        assert_eq!(out.result.unwrap(), Some((5_000, None)));
+        assert!(out.trace.events().any(|e| e.task.is_none()
+            && e.kind == crate::trace::EventKind::TimerFire { deadline_ns: 5_000 }));
+        assert_eq!(out.stats.tasks_spawned, 2);
+        let text = out.trace.to_string();
+        assert!(text.contains("from-action"), "{text}");
+    }
+
+    #[test]
+    fn choices_are_recorded_and_replayed() {
+        use crate::choice::ChoiceKind;
+        let program = || async {
+            (0..20)
+                .map(|_| super::choose(ChoiceKind::Fault, 3))
+                .sum::<usize>()
+        };
+        let out = Sim::new(Config::default().seed(9)).run(program());
+        let faults = out
+            .schedule
+            .choices
+            .iter()
+            .filter(|c| c.kind == ChoiceKind::Fault);
+        assert_eq!(faults.count(), 20);
+        let again = Sim::new(Config::default().seed(1))
+            .replay(out.schedule.clone())
+            .run(program());
+        assert_eq!(again.result, out.result);
+        assert_eq!(again.fingerprint, out.fingerprint);
+    }
 }

@@ -81,10 +81,10 @@ impl Future for Burn {
         }
         self.started = true;
         let total = self.duration_ns;
+        // Several burns in one poll (e.g. `join!` of two) add up: one worker does both.
+        // The step loop reads the sum when the poll returns.
         context::with(|core| {
-            // Several burns in one poll (e.g. `join!` of two) add up: one worker does both.
-            let before = core.burn.get().unwrap_or(0);
-            core.burn.set(Some(before.saturating_add(total)));
+            core.update_running(|r| r.burn = Some(r.burn.unwrap_or(0).saturating_add(total)))
         });
         Poll::Pending
     }

@@ -3,25 +3,29 @@
 //! Each part sits in its own `RefCell` and is borrowed only for a short, non-reentrant
 //! moment; in particular nothing is borrowed while a task is polled, so a task may spawn,
 //! wake, arm timers or draw randomness freely.
+//!
+//! The fields are private to `runtime/`: every other layer (time, rand, the tracing
+//! layer, the simulated world) goes through `context.rs`, the runtime's one interface.
 
 use super::failure::{Failure, TaskRef};
 use super::task::TaskBox;
+use super::timers::{TimerWaker, Timers};
 use super::waker::Shared;
 use crate::choice::Chooser;
 use crate::config::Config;
-use crate::explore::Strategy;
-use crate::time::timers::Timers;
+use crate::strategy::Strategy;
 use crate::trace::{EventKind, Trace};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::Arc;
+use std::task::{RawWakerVTable, Waker};
 
-/// `Ready::home` of a task woken from outside any worker (timers, the run itself).
-pub(crate) const NO_HOME: u16 = u16::MAX;
+/// `ReadySlot::home` of a task woken from outside any worker (timers, the run itself).
+pub(super) const NO_HOME: u16 = u16::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Status {
+pub(super) enum Status {
     /// Waiting for a wake.
     Idle,
     /// In the ready list.
@@ -33,81 +37,131 @@ pub(crate) enum Status {
 }
 
 #[derive(Debug)]
-pub(crate) struct TaskMeta {
-    pub(crate) status: Status,
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) location: &'static Location<'static>,
+pub(super) struct TaskMeta {
+    pub(super) name: Cow<'static, str>,
+    pub(super) location: &'static Location<'static>,
 }
 
-/// A runnable task and the worker whose local queue it sits on.
+/// Where a runnable task is queued: the worker whose local queue it sits on.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ready {
-    pub(crate) task: u32,
+pub(super) struct ReadySlot {
     // invariant: `NO_HOME` or a worker index < workers.
-    pub(crate) home: u16,
+    pub(super) home: u16,
     // invariant: if set, `home` is busy burning for this task and only `home` may run it.
-    pub(crate) pinned: bool,
+    pub(super) pinned: bool,
+}
+
+/// The ready list as two parallel vectors: the task ids (what strategies see, as
+/// [`crate::strategy::Candidates`]) and where each is queued.
+#[derive(Debug, Default)]
+pub(super) struct ReadyList {
+    // invariant: `tasks.len() == slots.len()`; entry i of both describes one ready task.
+    pub(super) tasks: Vec<u32>,
+    pub(super) slots: Vec<ReadySlot>,
+}
+
+impl ReadyList {
+    #[inline]
+    pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool) {
+        self.tasks.push(task);
+        self.slots.push(ReadySlot { home, pinned });
+    }
+
+    /// Removes entry `i`, moving the last entry into its place (O(1)).
+    #[inline]
+    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot) {
+        (self.tasks.swap_remove(i), self.slots.swap_remove(i))
+    }
+
+    /// Removes `task`, keeping the order of the others.
+    pub(super) fn remove_task(&mut self, task: u32) {
+        if let Some(i) = self.tasks.iter().position(|&t| t == task) {
+            self.tasks.remove(i);
+            self.slots.remove(i);
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
 }
 
 /// Tasks, the ready list and the workers.
 #[derive(Debug)]
-pub(crate) struct Sched {
-    pub(crate) tasks: Vec<TaskMeta>,
+pub(super) struct Sched {
+    /// Per task id: its status (hot: read on every wake and pick).
+    pub(super) status: Vec<Status>,
+    /// Per task id: its name and spawn site (cold: traces and failure reports).
+    pub(super) meta: Vec<TaskMeta>,
     // invariant: holds exactly the tasks whose status is Queued, each once.
-    pub(crate) ready: Vec<Ready>,
+    pub(super) ready: ReadyList,
     /// Per worker: virtual time until which it is busy burning CPU.
-    pub(crate) busy_until: Vec<u64>,
+    pub(super) busy_until: Vec<u64>,
     // invariant: number of workers with busy_until > now.
-    pub(crate) busy: usize,
+    pub(super) busy: usize,
+}
+
+/// The task being polled, and what its poll asked the step loop to do afterwards. The
+/// step loop takes it back when the poll returns: the value the poll produced besides
+/// `Poll::Pending`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Running {
+    pub(super) task: u32,
+    pub(super) worker: u16,
+    /// Identity (data and vtable pointers) of the task's own waker, so a timer armed
+    /// with it can store the task id instead of a waker clone.
+    pub(super) waker: (*const (), *const RawWakerVTable),
+    /// CPU time the task declared with `burn` during this poll.
+    pub(super) burn: Option<u64>,
+    /// The task aborted itself during this poll.
+    pub(super) abort: bool,
 }
 
 /// The state of one run.
-pub(crate) struct Core {
-    pub(crate) id: u64,
-    pub(crate) config: Config,
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) now: Cell<u64>,
-    pub(crate) step: Cell<u64>,
-    /// The task being polled and its worker.
-    pub(crate) current: Cell<Option<(u32, u16)>>,
+pub(super) struct Core {
+    pub(super) id: u64,
+    pub(super) config: Config,
+    pub(super) shared: Arc<Shared>,
+    pub(super) now: Cell<u64>,
+    pub(super) step: Cell<u64>,
+    /// The task being polled, if any.
+    pub(super) current: Cell<Option<Running>>,
     /// The task polled in the previous step (strategies count preemptions against it).
-    pub(crate) last_polled: Cell<Option<u32>>,
-    pub(crate) sched: RefCell<Sched>,
+    pub(super) last_polled: Cell<Option<u32>>,
+    pub(super) sched: RefCell<Sched>,
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
     // Boxed so a poll moves one pointer out of the slab and back, not the whole task.
-    pub(crate) slab: RefCell<Vec<Option<Box<TaskBox>>>>,
-    pub(crate) timers: RefCell<Timers>,
-    /// The deadline of the timer whose waker is being called (see `fire_timers`).
-    pub(crate) firing: Cell<Option<u64>>,
+    pub(super) slab: RefCell<Vec<Option<Box<TaskBox>>>>,
+    pub(super) timers: RefCell<Timers>,
+    /// The deadline of the timer whose (non-task) waker is being called (see
+    /// `fire_timers`): the wake it causes is recorded as that timer firing.
+    pub(super) firing: Cell<Option<u64>>,
     /// Reused buffer of timers due at the current instant.
-    pub(crate) due: RefCell<Vec<(u64, crate::time::timers::TimerWaker)>>,
-    /// Identity (data and vtable pointers) of the polled task's own waker, so a timer
-    /// armed with it can store the task id instead of a waker clone.
-    pub(crate) current_waker: Cell<Option<(*const (), *const std::task::RawWakerVTable)>>,
-    pub(crate) chooser: RefCell<Chooser>,
-    pub(crate) strategy: RefCell<Box<dyn Strategy>>,
-    pub(crate) trace: RefCell<Trace>,
-    /// Set by `burn` during a poll: CPU time the current task's worker is busy for.
-    pub(crate) burn: Cell<Option<u64>>,
-    /// Set when the current task aborts itself.
-    pub(crate) abort_current: Cell<bool>,
-    pub(crate) main_done: Cell<bool>,
+    pub(super) due: RefCell<Vec<(u64, TimerWaker)>>,
+    pub(super) chooser: RefCell<Chooser>,
+    pub(super) strategy: RefCell<Box<dyn Strategy>>,
+    pub(super) trace: RefCell<Trace>,
+    pub(super) main_done: Cell<bool>,
     /// Set once the run is over: wakes from dropped tasks change nothing any more.
-    pub(crate) closed: Cell<bool>,
-    pub(crate) failure: RefCell<Option<Failure>>,
+    pub(super) closed: Cell<bool>,
+    pub(super) failure: RefCell<Option<Failure>>,
     // invariant: true iff `failure` is Some (checked every step without a borrow).
-    pub(crate) failed: Cell<bool>,
+    pub(super) failed: Cell<bool>,
     /// True when replaying a schedule (divergence is checked only then).
-    pub(crate) replaying: bool,
-    pub(crate) timers_fired: Cell<u64>,
-    pub(crate) switches: Cell<u64>,
-    pub(crate) preemptions: Cell<u64>,
+    pub(super) replaying: bool,
+    pub(super) timers_fired: Cell<u64>,
+    pub(super) switches: Cell<u64>,
+    pub(super) preemptions: Cell<u64>,
     /// The task polled most recently, across clock jumps (unlike `last_polled`).
-    pub(crate) previous: Cell<Option<u32>>,
+    pub(super) previous: Cell<Option<u32>>,
 }
 
 impl Core {
-    pub(crate) fn new(
+    pub(super) fn new(
         id: u64,
         config: Config,
         chooser: Chooser,
@@ -124,8 +178,12 @@ impl Core {
             last_polled: Cell::new(None),
             sched: RefCell::new(Sched {
                 // Sized for small runs: most fuzzed programs have a handful of tasks.
-                tasks: Vec::with_capacity(16),
-                ready: Vec::with_capacity(16),
+                status: Vec::with_capacity(16),
+                meta: Vec::with_capacity(16),
+                ready: ReadyList {
+                    tasks: Vec::with_capacity(16),
+                    slots: Vec::with_capacity(16),
+                },
                 busy_until: vec![0; workers],
                 busy: 0,
             }),
@@ -133,12 +191,9 @@ impl Core {
             timers: RefCell::new(Timers::default()),
             due: RefCell::new(Vec::new()),
             firing: Cell::new(None),
-            current_waker: Cell::new(None),
             chooser: RefCell::new(chooser),
             strategy: RefCell::new(strategy),
             trace: RefCell::new(Trace::new(config.seed, config.trace)),
-            burn: Cell::new(None),
-            abort_current: Cell::new(false),
             main_done: Cell::new(false),
             closed: Cell::new(false),
             failure: RefCell::new(None),
@@ -152,25 +207,40 @@ impl Core {
         }
     }
 
+    /// The task being polled and its worker.
+    #[inline(always)]
+    pub(super) fn who(&self) -> (Option<u32>, Option<u16>) {
+        match self.current.get() {
+            Some(r) => (Some(r.task), Some(r.worker)),
+            None => (None, None),
+        }
+    }
+
     /// Records an event by the current task (if any).
     #[inline(always)]
-    pub(crate) fn emit(&self, kind: EventKind) {
-        let (task, worker) = match self.current.get() {
-            Some((t, w)) => (Some(t), Some(w)),
-            None => (None, None),
-        };
+    pub(super) fn emit(&self, kind: EventKind) {
+        let (task, worker) = self.who();
         self.emit_at(task, worker, kind);
     }
 
     #[inline(always)]
-    pub(crate) fn emit_at(&self, task: Option<u32>, worker: Option<u16>, kind: EventKind) {
+    pub(super) fn emit_at(&self, task: Option<u32>, worker: Option<u16>, kind: EventKind) {
         self.trace
             .borrow_mut()
             .record(self.step.get(), self.now.get(), worker, task, kind);
     }
 
+    /// Updates the running task's record (no-op outside a poll).
+    #[inline]
+    pub(super) fn update_running(&self, f: impl FnOnce(&mut Running)) {
+        if let Some(mut r) = self.current.get() {
+            f(&mut r);
+            self.current.set(Some(r));
+        }
+    }
+
     /// Records the first failure of the run; later ones are consequences.
-    pub(crate) fn fail(&self, failure: Failure) {
+    pub(super) fn fail(&self, failure: Failure) {
         let mut slot = self.failure.borrow_mut();
         if slot.is_none() {
             *slot = Some(failure);
@@ -178,9 +248,9 @@ impl Core {
         }
     }
 
-    pub(crate) fn task_ref(&self, id: u32) -> TaskRef {
+    pub(super) fn task_ref(&self, id: u32) -> TaskRef {
         let sched = self.sched.borrow();
-        let meta = &sched.tasks[id as usize];
+        let meta = &sched.meta[id as usize];
         TaskRef {
             id,
             name: meta.name.to_string(),
@@ -191,47 +261,51 @@ impl Core {
     /// The id of the task being polled, if `waker` is that task's own waker (compared by
     /// identity: the same data and vtable pointers; nothing is dereferenced).
     #[inline]
-    pub(crate) fn own_task(&self, waker: &std::task::Waker) -> Option<u32> {
-        let (task, _) = self.current.get()?;
+    pub(super) fn own_task(&self, waker: &Waker) -> Option<u32> {
+        let running = self.current.get()?;
         let id = (waker.data(), waker.vtable() as *const _);
-        (self.current_waker.get() == Some(id)).then_some(task)
+        (running.waker == id).then_some(running.task)
     }
 
-    /// Marks a task runnable. Wakes of finished or already queued tasks are no-ops.
-    pub(crate) fn wake(&self, id: u32) {
-        if self.closed.get() {
-            return;
-        }
-        let current = self.current.get();
-        {
-            let mut sched = self.sched.borrow_mut();
-            let status = &mut sched.tasks[id as usize].status;
-            match *status {
-                Status::Idle => {
-                    *status = Status::Queued;
-                    let home = current.map_or(NO_HOME, |(_, w)| w);
-                    sched.ready.push(Ready {
-                        task: id,
-                        home,
-                        pinned: false,
-                    });
+    /// Marks a task runnable and records the wake (as the firing of the timer whose
+    /// waker is being called, if any). Wakes of finished or queued tasks are no-ops.
+    pub(super) fn wake(&self, id: u32) {
+        if self.make_runnable(id) {
+            match self.firing.take() {
+                Some(deadline_ns) => {
+                    self.emit_at(Some(id), None, EventKind::TimerFire { deadline_ns })
                 }
-                Status::Running { .. } => {
-                    *status = Status::Running { woken: true };
-                    if current.is_some_and(|(t, _)| t == id) {
-                        return; // a self-wake shows as the poll's `Yield`
-                    }
-                }
-                Status::Queued | Status::Done => return,
+                None => self.emit(EventKind::Wake { target: id }),
             }
         }
-        match self.firing.take() {
-            Some(deadline_ns) => self.emit_at(Some(id), None, EventKind::TimerFire { deadline_ns }),
-            None => self.emit(EventKind::Wake { target: id }),
+    }
+
+    /// Makes task `id` runnable; true if that is a wake to record (false for finished or
+    /// queued tasks, a closed run, or a task waking itself during its own poll, which
+    /// shows as the poll's `Yield`).
+    pub(super) fn make_runnable(&self, id: u32) -> bool {
+        if self.closed.get() {
+            return false;
+        }
+        let current = self.current.get();
+        let mut sched = self.sched.borrow_mut();
+        let status = &mut sched.status[id as usize];
+        match *status {
+            Status::Idle => {
+                *status = Status::Queued;
+                let home = current.map_or(NO_HOME, |r| r.worker);
+                sched.ready.push(id, home, false);
+                true
+            }
+            Status::Running { .. } => {
+                *status = Status::Running { woken: true };
+                current.is_none_or(|r| r.task != id)
+            }
+            Status::Queued | Status::Done => false,
         }
     }
 }
 
-pub(crate) fn fmt_location(l: &Location<'_>) -> String {
+pub(super) fn fmt_location(l: &Location<'_>) -> String {
     format!("{}:{}:{}", l.file(), l.line(), l.column())
 }

@@ -30,6 +30,7 @@ impl fmt::Display for TaskRef {
 /// Why a run failed. Failures are data: the harness never panics on any of these.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Failure {
     /// A task panicked; the panic was caught.
     #[error("task {task} panicked at {location}: {message}")]

@@ -1,7 +1,9 @@
 //! One simulation run: [`Sim`] and the machinery behind it.
 //!
-//! - `core.rs` — [`core::Core`], the state of a run (tasks, ready list, workers, clock).
-//! - `context.rs` — the scoped thread-local through which tasks reach their run.
+//! - `context.rs` — the runtime's one interface for the layers above it (time, rand,
+//!   the tracing layer, the world): now, timers, choices, events, spawning.
+//! - `core.rs` — `Core`, the state of a run (tasks, ready list, workers, clock); its
+//!   fields are private to this module.
 //! - `step.rs` — the step loop: pick, poll, advance time, detect the end.
 //! - `task.rs` — spawning, [`JoinHandle`], aborting.
 //! - `coop.rs` — [`yield_now`] and [`burn`].
@@ -9,15 +11,17 @@
 //! - `join_error.rs` — [`JoinError`] (cancelled, or panicked with its payload).
 //! - `failure.rs` — [`Outcome`], [`Failure`], [`Stats`].
 //! - `panic.rs` — capturing task panics quietly.
+//! - `timers.rs` — the run's timers: deadline buckets over a slab of slots.
 
 pub(crate) mod context;
 mod coop;
-pub(crate) mod core;
+mod core;
 mod failure;
 mod join_error;
 mod panic;
 mod step;
 mod task;
+mod timers;
 mod waker;
 
 pub use coop::{burn, yield_now, Burn, YieldNow};
@@ -27,7 +31,7 @@ pub use task::{current_id, spawn, spawn_named, AbortHandle, JoinHandle, TaskId};
 
 use crate::choice::{Chooser, ReplayMode, Schedule};
 use crate::config::Config;
-use crate::explore::{Random, Strategy};
+use crate::strategy::{Random, Strategy};
 use std::borrow::Cow;
 use std::future::Future;
 use std::panic::Location;
@@ -162,7 +166,7 @@ fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failu
     for id in 0..count as u32 {
         let task = core.slab.borrow_mut()[id as usize].take();
         if let Some(task) = task {
-            core.sched.borrow_mut().tasks[id as usize].status = core::Status::Done;
+            core.sched.borrow_mut().status[id as usize] = core::Status::Done;
             task::drop_task(core, id, task);
         }
     }
@@ -191,7 +195,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
     let stats = Stats {
         steps: core.step.get(),
         elapsed: Duration::from_nanos(core.now.get()),
-        tasks_spawned: core.sched.borrow().tasks.len() as u64,
+        tasks_spawned: core.sched.borrow().status.len() as u64,
         timers_fired: core.timers_fired.get(),
         choices: chooser.recorded_len() as u64,
         switches: core.switches.get(),

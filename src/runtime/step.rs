@@ -10,14 +10,14 @@
 //!    end of a `burn`. Timers due at that instant fire in an order of `Timer` choices.
 //! 4. No candidate, no timer, no busy worker, main unfinished: deadlock.
 
-use super::core::{Core, Ready, Sched, Status, NO_HOME};
+use super::core::{Core, ReadySlot, Running, Sched, Status, NO_HOME};
 use super::failure::Failure;
 use super::panic;
 use super::join_error::JoinError;
 use super::task::{drop_task, TaskId};
+use super::timers::TimerWaker;
 use crate::choice::ChoiceKind;
-use crate::explore::Candidates;
-use crate::time::timers::TimerWaker;
+use crate::strategy::Candidates;
 use crate::trace::EventKind;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
@@ -85,33 +85,33 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
     let now = core.now.get();
     let filtered: Vec<u32>;
     let index = if sched.busy == 0 {
-        pick(core, Candidates::new(&sched.ready, None))
+        pick(core, Candidates::new(&sched.ready.tasks, None))
     } else {
-        filtered = runnable_now(&sched.ready, &sched.busy_until, now);
+        filtered = runnable_now(&sched.ready.slots, &sched.busy_until, now);
         if filtered.is_empty() {
             return None;
         }
-        let i = pick(core, Candidates::new(&sched.ready, Some(&filtered)));
+        let i = pick(core, Candidates::new(&sched.ready.tasks, Some(&filtered)));
         filtered[i] as usize
     };
-    let ready = sched.ready.swap_remove(index);
-    sched.tasks[ready.task as usize].status = Status::Running { woken: false };
-    if preempts(core, &sched, ready.task, now) {
+    let (task, slot) = sched.ready.swap_remove(index);
+    sched.status[task as usize] = Status::Running { woken: false };
+    if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
     }
     let idle = |w: u16| sched.busy_until[w as usize] <= now;
-    if ready.pinned || (ready.home != NO_HOME && idle(ready.home)) {
-        return Some((ready.task, ready.home));
+    if slot.pinned || (slot.home != NO_HOME && idle(slot.home)) {
+        return Some((task, slot.home));
     }
     let w = steal_worker(core, &sched, now);
     drop(sched);
-    if ready.home != NO_HOME {
+    if slot.home != NO_HOME {
         let steal = EventKind::Steal {
-            from: Some(ready.home),
+            from: Some(slot.home),
         };
-        core.emit_at(Some(ready.task), Some(w), steal);
+        core.emit_at(Some(task), Some(w), steal);
     }
-    Some((ready.task, w))
+    Some((task, w))
 }
 
 /// True if picking `task` switches away from the previously polled task while that one
@@ -121,7 +121,7 @@ fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
     let Some(last) = core.last_polled.get().filter(|&l| l != task) else {
         return false;
     };
-    if sched.tasks[last as usize].status != Status::Queued {
+    if sched.status[last as usize] != Status::Queued {
         return false;
     }
     if sched.busy == 0 {
@@ -132,8 +132,12 @@ fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
 
 #[cold]
 fn preempts_busy(sched: &Sched, last: u32, now: u64) -> bool {
-    let entry = sched.ready.iter().find(|r| r.task == last);
-    entry.is_some_and(|r| !r.pinned || sched.busy_until[r.home as usize] <= now)
+    let ready = &sched.ready;
+    let entry = (0..ready.len()).find(|&i| ready.tasks[i] == last);
+    entry.is_some_and(|i| {
+        let r = ready.slots[i];
+        !r.pinned || sched.busy_until[r.home as usize] <= now
+    })
 }
 
 /// The idle worker that takes a task whose home worker is busy or absent (rule 2).
@@ -156,7 +160,7 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
 }
 
 /// Indices of ready entries some idle worker may run (rule 1).
-fn runnable_now(ready: &[Ready], busy_until: &[u64], now: u64) -> Vec<u32> {
+fn runnable_now(ready: &[ReadySlot], busy_until: &[u64], now: u64) -> Vec<u32> {
     let any_idle = busy_until.iter().any(|&b| b <= now);
     (0..ready.len() as u32)
         .filter(|&i| {
@@ -192,28 +196,35 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
     let mut task = core.slab.borrow_mut()[id as usize]
         .take()
         .expect("slab invariant: a ready task's future is in the slab");
-    core.current.set(Some((id, worker)));
-    core.current_waker
-        .set(Some((task.waker.data(), task.waker.vtable() as *const _)));
+    core.current.set(Some(Running {
+        task: id,
+        worker,
+        waker: (task.waker.data(), task.waker.vtable() as *const _),
+        burn: None,
+        abort: false,
+    }));
     core.emit(EventKind::Poll);
     let result = {
         let mut cx = Context::from_waker(&task.waker);
         catch_unwind(AssertUnwindSafe(|| task.future.as_mut().poll(&mut cx)))
     };
+    // What the poll asked for besides its result (burn, abort); still current, so
+    // the events below are the task's.
+    let ran = core.current.get().expect("the polled task is current");
     core.last_polled.set(Some(id));
     if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
         core.switches.set(core.switches.get() + 1);
     }
     match result {
         Ok(Poll::Ready(())) => finish(core, id),
-        Ok(Poll::Pending) if core.abort_current.replace(false) => {
-            core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+        Ok(Poll::Pending) if ran.abort => {
+            core.sched.borrow_mut().status[id as usize] = Status::Done;
             core.emit(EventKind::Abort { target: id });
             core.current.set(None);
             drop_task(core, id, task);
         }
         Ok(Poll::Pending) => {
-            requeue(core, id, worker);
+            requeue(core, id, worker, ran.burn);
             core.slab.borrow_mut()[id as usize] = Some(task);
         }
         Err(payload) => panicked(core, id, task, payload),
@@ -224,7 +235,7 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
 }
 
 fn finish(core: &Core, id: u32) {
-    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    core.sched.borrow_mut().status[id as usize] = Status::Done;
     core.emit(EventKind::Ready);
     if id == 0 {
         core.main_done.set(true);
@@ -232,9 +243,8 @@ fn finish(core: &Core, id: u32) {
 }
 
 /// After a `Pending` poll: queue again if woken during the poll or burning.
-fn requeue(core: &Core, id: u32, worker: u16) {
-    let burn = core.burn.take();
-    let woken = core.sched.borrow().tasks[id as usize].status == Status::Running { woken: true };
+fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>) {
+    let woken = core.sched.borrow().status[id as usize] == Status::Running { woken: true };
     core.emit(if woken && burn.is_none() {
         EventKind::Yield
     } else {
@@ -245,23 +255,15 @@ fn requeue(core: &Core, id: u32, worker: u16) {
         let until = core.now.get().saturating_add(ns);
         sched.busy_until[worker as usize] = until;
         sched.busy += 1;
-        sched.tasks[id as usize].status = Status::Queued;
-        sched.ready.push(Ready {
-            task: id,
-            home: worker,
-            pinned: true,
-        });
+        sched.status[id as usize] = Status::Queued;
+        sched.ready.push(id, worker, true);
         drop(sched);
         core.emit(EventKind::Burn { duration_ns: ns });
     } else if woken {
-        sched.tasks[id as usize].status = Status::Queued;
-        sched.ready.push(Ready {
-            task: id,
-            home: worker,
-            pinned: false,
-        });
+        sched.status[id as usize] = Status::Queued;
+        sched.ready.push(id, worker, false);
     } else {
-        sched.tasks[id as usize].status = Status::Idle;
+        sched.status[id as usize] = Status::Idle;
     }
 }
 
@@ -273,8 +275,7 @@ fn panicked(
 ) {
     let message = panic::message(&*payload);
     let location = panic::take_location().unwrap_or_else(|| "<unknown>".to_string());
-    core.burn.set(None);
-    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    core.sched.borrow_mut().status[id as usize] = Status::Done;
     let failure = Failure::Panic {
         task: core.task_ref(id),
         message: message.clone(),
@@ -343,25 +344,39 @@ fn fire_timers(core: &Core, now: u64) {
             .choose(ChoiceKind::Timer, due.len());
         let (deadline, waker) = due.swap_remove(i);
         core.timers_fired.set(core.timers_fired.get() + 1);
-        // The wake this causes is recorded as the timer firing *for* that task (one
-        // event, not two); a waker that wakes no task leaves it to be recorded here.
-        core.firing.set(Some(deadline));
-        match waker {
-            TimerWaker::Task(id) => core.wake(id),
-            TimerWaker::Other(waker) => waker.wake(),
-        }
-        if let Some(deadline_ns) = core.firing.take() {
-            core.emit(EventKind::TimerFire { deadline_ns });
-        }
+        fire(core, deadline, waker);
     }
     core.due.replace(due);
+}
+
+/// Fires one timer. The wake it causes is recorded as the timer firing *for* that task
+/// (one event, not two); a timer that wakes no task is recorded without one.
+fn fire(core: &Core, deadline_ns: u64, waker: TimerWaker) {
+    let fired = EventKind::TimerFire { deadline_ns };
+    match waker {
+        TimerWaker::Task(id) if core.make_runnable(id) => core.emit_at(Some(id), None, fired),
+        TimerWaker::Task(_) => core.emit(fired),
+        TimerWaker::Other(waker) => {
+            // The waker is opaque: if it reaches one of this run's tasks, `Core::wake`
+            // takes `firing` and records the firing for that task.
+            core.firing.set(Some(deadline_ns));
+            waker.wake();
+            if core.firing.take().is_some() {
+                core.emit(fired);
+            }
+        }
+        TimerWaker::Action(action) => {
+            core.emit(fired);
+            action();
+        }
+    }
 }
 
 fn deadlock(core: &Core) -> Failure {
     let ids: Vec<u32> = {
         let sched = core.sched.borrow();
-        (0..sched.tasks.len() as u32)
-            .filter(|&i| sched.tasks[i as usize].status != Status::Done)
+        (0..sched.status.len() as u32)
+            .filter(|&i| sched.status[i as usize] != Status::Done)
             .collect()
     };
     Failure::Deadlock {

@@ -1,7 +1,7 @@
 //! Spawning tasks and joining them: [`spawn`], [`JoinHandle`], [`JoinError`].
 
 use super::context;
-use super::core::{Core, Ready, Status, TaskMeta, NO_HOME};
+use super::core::{Core, Status, TaskMeta, NO_HOME};
 use super::join_error::JoinError;
 use super::waker::task_waker;
 use crate::trace::{EventKind, TaskInfo};
@@ -13,22 +13,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-/// Identifies a task within its run (`t0` is the main task).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskId(pub(crate) u32);
-
-impl TaskId {
-    /// The numeric id.
-    pub fn as_u32(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t{}", self.0)
-    }
-}
+pub use crate::task_id::TaskId;
 
 struct JoinState<T> {
     result: Option<Result<T, JoinError>>,
@@ -146,7 +131,7 @@ impl AbortHandle {
     /// True once the task finished, was aborted, or panicked (always true after its run).
     pub fn is_finished(&self) -> bool {
         let status = context::try_with(|core| {
-            (core.id == self.sim).then(|| core.sched.borrow().tasks[self.id as usize].status)
+            (core.id == self.sim).then(|| core.sched.borrow().status[self.id as usize])
         });
         !matches!(status, Some(Some(s)) if s != Status::Done)
     }
@@ -199,8 +184,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let location = Location::caller();
-    context::with(|core| spawn_on(core, Cow::Borrowed("task"), location, future))
+    context::spawn(Cow::Borrowed("task"), Location::caller(), future)
 }
 
 /// Spawns a named task; the name shows in traces and failure reports.
@@ -210,9 +194,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let location = Location::caller();
-    let name = name.into();
-    context::with(|core| spawn_on(core, name, location, future))
+    context::spawn(name.into(), Location::caller(), future)
 }
 
 pub(crate) fn spawn_on<F>(
@@ -230,7 +212,7 @@ where
         finished: false,
         waiter: None,
     })));
-    let id = core.sched.borrow().tasks.len() as u32;
+    let id = core.sched.borrow().status.len() as u32;
     let body = {
         let slot = slot.clone();
         async move {
@@ -246,19 +228,12 @@ where
     let current = core.current.get();
     {
         let mut sched = core.sched.borrow_mut();
-        let home = current.map_or(NO_HOME, |(_, w)| w);
-        sched.tasks.push(TaskMeta {
-            status: Status::Queued,
-            name,
-            location,
-        });
-        sched.ready.push(Ready {
-            task: id,
-            home,
-            pinned: false,
-        });
+        let home = current.map_or(NO_HOME, |r| r.worker);
+        sched.status.push(Status::Queued);
+        sched.meta.push(TaskMeta { name, location });
+        sched.ready.push(id, home, false);
     }
-    record_spawn(core, id, current.map(|(t, _)| t));
+    record_spawn(core, id, current.map(|r| r.task));
     JoinHandle {
         id,
         sim: core.id,
@@ -274,17 +249,17 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
         // site is wherever `Sim::run` was called, which is not part of the program.
         let identity = {
             let sched = core.sched.borrow();
-            let meta = &sched.tasks[id as usize];
+            let meta = &sched.meta[id as usize];
             let site = match parent {
                 Some(_) => (meta.location.line() as u64) << 32 | meta.location.column() as u64,
                 None => 0,
             };
-            crate::trace::fnv1a(meta.name.as_bytes()) ^ site
+            crate::hash::fnv1a(meta.name.as_bytes()) ^ site
         };
         trace.mix(identity);
         if trace.is_full() {
             let sched = core.sched.borrow();
-            let meta = &sched.tasks[id as usize];
+            let meta = &sched.meta[id as usize];
             trace.tasks.push(TaskInfo {
                 id,
                 name: meta.name.to_string(),
@@ -302,17 +277,17 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).
 pub(crate) fn abort(core: &Core, id: u32) {
-    let status = core.sched.borrow().tasks[id as usize].status;
+    let status = core.sched.borrow().status[id as usize];
     match status {
         Status::Done => return,
         Status::Running { .. } => {
-            core.abort_current.set(true);
+            core.update_running(|r| r.abort = true);
             return;
         }
-        Status::Queued => core.sched.borrow_mut().ready.retain(|r| r.task != id),
+        Status::Queued => core.sched.borrow_mut().ready.remove_task(id),
         Status::Idle => {}
     }
-    core.sched.borrow_mut().tasks[id as usize].status = Status::Done;
+    core.sched.borrow_mut().status[id as usize] = Status::Done;
     core.emit(EventKind::Abort { target: id });
     let task = core.slab.borrow_mut()[id as usize].take();
     if let Some(task) = task {
@@ -336,5 +311,5 @@ pub(crate) fn drop_task(core: &Core, id: u32, task: Box<TaskBox>) {
 
 /// The id of the task being polled.
 pub fn current_id() -> Option<TaskId> {
-    context::try_with(|core| core.current.get().map(|(t, _)| TaskId(t))).flatten()
+    context::current_task()
 }

@@ -31,6 +31,16 @@ pub fn builtin() -> Vec<Scenario> {
                 std::process::abort(); // what no in-process guard survives
             }
         }),
+        Scenario::new("hang-canary", "loops forever without awaiting on every seed ending in 3 (only the --watchdog stops it)", || async {
+            crate::task::yield_now().await;
+            if crate::rand::seed() % 10 == 3 {
+                loop {
+                    // A synchronous loop: no await, so no step or time limit can stop it.
+                    // (It sleeps rather than spins so an abandoned run costs no CPU.)
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        }),
     ]
 }
 

@@ -22,7 +22,7 @@ pub struct Instant(pub(crate) u64);
 impl Instant {
     /// The current virtual time. Panics outside a simulation.
     pub fn now() -> Instant {
-        context::with(|core| Instant(core.now.get()))
+        Instant(context::now())
     }
 
     /// Time since `earlier` (zero if `earlier` is later).

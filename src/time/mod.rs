@@ -4,13 +4,14 @@
 //! - `sleep.rs` — [`sleep`], [`sleep_until`].
 //! - `timeout.rs` — [`timeout`], [`timeout_at`].
 //! - `interval.rs` — [`interval`], [`interval_at`], [`MissedTickBehavior`].
-//! - `timers.rs` — the run's timer heap (internal).
+//!
+//! Everything here is built on the runtime's interface (`runtime::context`: `now`,
+//! `arm_timer`, `poll_timer`, `cancel_timer`); the timers themselves live in the runtime.
 
 mod instant;
 mod interval;
 mod sleep;
 mod timeout;
-pub(crate) mod timers;
 
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};

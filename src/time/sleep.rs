@@ -1,9 +1,7 @@
 //! [`sleep`] and [`sleep_until`].
 
-use super::timers::{TimerKey, TimerWaker};
 use super::Instant;
-use crate::runtime::context;
-use crate::trace::EventKind;
+use crate::runtime::context::{self, TimerKey};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -60,7 +58,7 @@ impl Sleep {
 
     fn release(&mut self) {
         if let Some(key) = self.key.take() {
-            context::try_with(|core| core.timers.borrow_mut().release(key));
+            context::cancel_timer(key);
         }
     }
 }
@@ -70,31 +68,17 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let deadline = self.deadline.0;
-        let key = self.key;
-        let (ready, armed) = context::with(|core| match key {
-            Some(key) => {
-                let own = core.own_task(cx.waker());
-                (core.timers.borrow_mut().poll(key, cx.waker(), own), None)
-            }
-            None if deadline <= core.now.get() => (true, None),
+        let ready = match self.key {
+            Some(key) => context::poll_timer(key, cx.waker()),
+            None if deadline <= context::now() => true,
             None => {
-                let waker = match core.own_task(cx.waker()) {
-                    Some(id) => TimerWaker::Task(id),
-                    None => TimerWaker::Other(cx.waker().clone()),
-                };
-                let key = core.timers.borrow_mut().arm(deadline, waker);
-                core.emit(EventKind::TimerSet {
-                    deadline_ns: deadline,
-                });
-                (false, Some(key))
+                self.key = Some(context::arm_timer(deadline, cx.waker()));
+                false
             }
-        });
+        };
         if ready {
             self.release();
             return Poll::Ready(());
-        }
-        if armed.is_some() {
-            self.key = armed;
         }
         Poll::Pending
     }

@@ -33,6 +33,7 @@ pub struct Event {
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EventKind {
     /// A task was spawned.
     Spawn {
@@ -120,10 +121,10 @@ impl EventKind {
             EventKind::Burn { duration_ns } => (10, *duration_ns),
             EventKind::Abort { target } => (11, *target as u64),
             EventKind::Choice { what, value } => {
-                (12 ^ (super::fnv1a(what.as_bytes()) << 8), *value)
+                (12 ^ (crate::hash::fnv1a(what.as_bytes()) << 8), *value)
             }
             EventKind::Log { .. } => (13, 0),
-            EventKind::Failure { message } => (14, super::fnv1a(message.as_bytes())),
+            EventKind::Failure { message } => (14, crate::hash::fnv1a(message.as_bytes())),
         }
     }
 }

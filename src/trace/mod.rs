@@ -5,7 +5,9 @@
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
-//! - `tracing_layer.rs` — copies `tracing` log lines into the trace.
+//! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
+//!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
+//!   from the runtime).
 //!
 //! Invariant: the fingerprint mixes every scheduling event in order, whatever the
 //! [`crate::TraceMode`], so a fast trace-off run and its full-trace replay agree. Log lines
@@ -17,12 +19,11 @@ mod compact;
 mod event;
 mod html;
 mod text;
-mod tracing_layer;
 
+pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, TaskInfo};
 pub use html::to_html;
-pub use tracing_layer::{layer, SimLayer};
 
 use crate::config::TraceMode;
 use compact::RawEvent;
@@ -178,17 +179,10 @@ impl Trace {
     }
 }
 
-const FP_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const FP_SEED: u64 = crate::hash::FNV_OFFSET;
 
 /// Mixes one word into a fingerprint (a multiply-rotate hash: fast, order-sensitive).
 #[inline]
 pub(crate) fn mix(h: u64, x: u64) -> u64 {
     (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
-}
-
-/// FNV-1a over bytes, for digests of configs and files.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(FP_SEED, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }

@@ -1,17 +1,65 @@
 //! Campaigns with the DFS strategy: one systematic search from the first seed instead
 //! of many seeds, so failures are saved with their schedule (the seed alone does not
-//! reproduce them).
+//! reproduce them). The search runs on its own thread under the watchdog.
 
-use super::{Campaign, CampaignError};
+use super::{hang_failure, Campaign, CampaignError};
 use crate::explore::report::{CampaignReport, FoundFailure, StopReason};
+use crate::explore::watchdog::{Hung, Running, Slot, Threads};
 use crate::explore::{Dfs, StrategySpec};
 use crate::harness::schedule_file::{program_fingerprint, ScheduleFile, ScheduleHeader};
 use crate::harness::seeds::{self, SeedCase};
 use crate::{Failure, Outcome, TraceMode};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// What a DFS search that returned found.
+struct Search {
+    runs: u64,
+    failures: Vec<FoundFailure>,
+    stopped: StopReason,
+    complete: bool,
+}
 
 impl Campaign {
+    /// The search runs on its own thread, watched like a pool thread (its strategy
+    /// state is not `Send`, so the whole search moves, not each run): a run past the
+    /// watchdog ends the search with a `hang` failure naming the run.
     pub(super) fn run_dfs(&self, bound: u32) -> Result<CampaignReport, CampaignError> {
+        let spec = StrategySpec::Dfs {
+            preemption_bound: bound,
+        };
+        let threads = Arc::new(Threads::default());
+        let slot = threads.add();
+        let result = Arc::new(Mutex::new(None));
+        let (this, t, r) = (self.clone(), threads.clone(), result.clone());
+        std::thread::Builder::new()
+            .name("detsim-dfs".into())
+            .spawn(move || {
+                let search = this.dfs_search(bound, &slot);
+                *r.lock().unwrap_or_else(PoisonError::into_inner) = Some(search);
+                t.exit(&slot);
+            })
+            .map_err(|e| CampaignError::Invalid(format!("cannot start the dfs thread: {e}")))?;
+        let mut hung = None;
+        threads.watch(self.watchdog, |h| hung = h.into_iter().next());
+        let search = result.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let search = match (search, hung) {
+            (Some(search), _) => search,
+            (None, Some((run, elapsed))) => self.dfs_hung(&spec, run, elapsed),
+            (None, None) => return Err(CampaignError::Invalid("the dfs search panicked".into())),
+        };
+        Ok(self.dfs_report(
+            &spec,
+            search.runs,
+            search.failures,
+            search.stopped,
+            search.complete,
+        ))
+    }
+
+    /// The search itself, on the thread `run_dfs` watches through `slot`.
+    fn dfs_search(&self, bound: u32, slot: &Slot) -> Search {
         let spec = StrategySpec::Dfs {
             preemption_bound: bound,
         };
@@ -24,7 +72,11 @@ impl Campaign {
         let mut failures = Vec::new();
         let mut runs = 0;
         while let Some(strategy) = dfs.next_run() {
+            slot.start(runs, self.start);
             let outcome = self.scenario.run_with(config.clone(), strategy);
+            if !slot.finish() {
+                break; // reported as hung by the watcher
+            }
             dfs.finish_run();
             runs += 1;
             self.progress.runs.fetch_add(1, Ordering::Relaxed);
@@ -45,7 +97,39 @@ impl Campaign {
             }
         }
         let stopped = self.dfs_stop_reason(!failures.is_empty(), &dfs);
-        Ok(self.dfs_report(&spec, runs, failures, stopped, dfs.is_complete()))
+        Search {
+            runs,
+            failures,
+            stopped,
+            complete: dfs.is_complete(),
+        }
+    }
+
+    /// A DFS run that hung: the search cannot go on (its state is on the stuck thread).
+    /// Not saved to the seeds file: a dfs case replays from a schedule, and a hung run
+    /// has none; the message says how to reach it again.
+    fn dfs_hung(&self, spec: &StrategySpec, run: Running, elapsed: Duration) -> Search {
+        let limit = self.watchdog.unwrap_or(elapsed);
+        let mut found = hang_failure(
+            self.start,
+            spec,
+            self.config.workers,
+            Hung { limit, elapsed },
+        );
+        found.message = format!(
+            "dfs run {} of seed {}: {}; `fuzz --strategy {spec} --start {} --seeds {}` reaches it again",
+            run.index + 1,
+            self.start,
+            found.message,
+            self.start,
+            run.index + 1
+        );
+        Search {
+            runs: run.index + 1,
+            failures: vec![found],
+            stopped: StopReason::Failures,
+            complete: false,
+        }
     }
 
     /// Why the search ended: a failure, the whole space covered, Ctrl-C, or the run cap.
@@ -85,6 +169,7 @@ impl Campaign {
             stopped,
             complete: Some(complete),
             resumed_in_flight: Vec::new(),
+            resumed_failures: Vec::new(),
         }
     }
 

@@ -6,24 +6,33 @@
 //!    the token before any thread starts.
 //! 2. Seeds are handed out in increasing order. When the K-th distinct failure is found
 //!    at seed index `i`, later indices are skipped, and the report is computed from the
-//!    failures at indices ≤ `i` only — whatever ran beyond it on other threads is ignored
-//!    for the report (but still saved to the seeds file: a failing seed is never lost).
+//!    failures at indices ≤ `i` only — whatever ran beyond it on other threads is ignored.
+//!    The seeds file gets exactly the reported failing seeds (saved in index order as
+//!    the ledger commits them), so it does not depend on the thread count either.
 //! 3. Runs use the trace-off mode; the full trace is rebuilt only for failing seeds.
+//! 4. Every run a campaign starts is under the watchdog (when one is set): the pool's
+//!    runs, seeds-file regressions, resumed in-flight seeds, PCT's calibration run, DFS
+//!    runs and full-trace re-runs. A run past it is a `hang` failure at its index.
 //!
 //! - `shard.rs` — [`Shard`] (`k/n`) and the plan of the seeds one shard runs.
 //! - `regression.rs` — replaying the seeds file first, as regressions.
-//! - `pool.rs` — the multi-threaded seed runner and its thread-count-independent report.
+//! - `resume.rs` — re-running seeds an earlier campaign left in flight.
+//! - `pool.rs` — the multi-threaded seed runner, its watchdog and hang handling.
+//! - `ledger.rs` — claims, failures, and the index-ordered commit to the seeds file.
 //! - `dfs_run.rs` — campaigns with the DFS strategy, saving failing schedules.
 
 mod dfs_run;
+mod ledger;
 mod pool;
 mod regression;
+mod resume;
 mod shard;
 
 pub use shard::Shard;
 
 use super::isolate::Isolate;
-use super::report::CampaignReport;
+use super::report::{CampaignReport, FoundFailure, StopReason};
+use super::watchdog::{run_guarded, Hung};
 use super::StrategySpec;
 use crate::harness::seeds;
 use crate::{Config, Outcome, Scenario, TraceMode};
@@ -196,15 +205,22 @@ impl Campaign {
         self.config.clone().seed(seed)
     }
 
-    /// Runs one seed with the full trace (to report a failure found trace-off).
-    pub fn rerun_full(&self, seed: u64, strategy: &StrategySpec, workers: usize) -> Outcome<()> {
+    /// Runs one seed with the full trace (to report a failure found trace-off), under
+    /// the campaign's watchdog.
+    pub fn rerun_full(
+        &self,
+        seed: u64,
+        strategy: &StrategySpec,
+        workers: usize,
+    ) -> Result<Outcome<()>, Hung> {
         let config = self
             .config
             .clone()
             .seed(seed)
             .workers(workers)
             .trace(TraceMode::Full);
-        run_one(&self.scenario, config, strategy)
+        let (scenario, strategy) = (self.scenario.clone(), *strategy);
+        run_guarded(self.watchdog, move || run_one(&scenario, config, &strategy))
     }
 
     /// Runs the campaign.
@@ -214,29 +230,60 @@ impl Campaign {
                 "the seed range is empty (--seeds 0): nothing to run".into(),
             ));
         }
-        let strategy = self.calibrated_strategy();
         let regressions = self.replay_seeds_file()?;
-        let mut report = match strategy {
-            StrategySpec::Dfs { preemption_bound } => self.run_dfs(preemption_bound)?,
-            _ => self.run_seeds(&strategy)?,
+        let mut report = match self.calibrated_strategy() {
+            Err(hung) => self.calibration_hung(hung),
+            Ok(StrategySpec::Dfs { preemption_bound }) => self.run_dfs(preemption_bound)?,
+            Ok(strategy) => self.run_seeds(&strategy)?,
         };
         report.regressions = regressions;
         Ok(report)
     }
 
     /// PCT needs the length of a run; a calibration run of the first seed gives it
-    /// (rule 1).
-    fn calibrated_strategy(&self) -> StrategySpec {
+    /// (rule 1), under the watchdog (rule 4).
+    fn calibrated_strategy(&self) -> Result<StrategySpec, Hung> {
         match self.strategy {
             StrategySpec::Pct { depth, steps: None } => {
                 let config = self.config.clone().seed(self.start).trace(TraceMode::Off);
-                let steps = self.scenario.run(config).stats.steps.max(1);
-                StrategySpec::Pct {
+                let scenario = self.scenario.clone();
+                let out = run_guarded(self.watchdog, move || scenario.run(config).stats.steps)?;
+                Ok(StrategySpec::Pct {
                     depth,
-                    steps: Some(steps),
-                }
+                    steps: Some(out.max(1)),
+                })
             }
-            s => s,
+            s => Ok(s),
+        }
+    }
+
+    /// The report of a campaign whose first seed hung while calibrating PCT: that hang,
+    /// saved, is its first failure.
+    fn calibration_hung(&self, hung: Hung) -> CampaignReport {
+        let found = hang_failure(self.start, &self.strategy, self.config.workers, hung);
+        if let Some(path) = self.seeds_path() {
+            let case = seeds::SeedCase::new(self.start, self.strategy, self.config.workers)
+                .with_summary(ledger::summary_of(&found.message));
+            if let Err(e) = seeds::append_case(&path, &case) {
+                eprintln!("detsim: could not save hung seed {}: {e}", self.start);
+            }
+        }
+        CampaignReport {
+            scenario: self.scenario.name().to_string(),
+            strategy: self.strategy.to_string(),
+            workers: self.config.workers,
+            start: self.start,
+            seeds: self.seeds,
+            shard: self.shard.to_string(),
+            runs: 1,
+            passes: 0,
+            failing_seeds: vec![self.start],
+            failures: vec![found],
+            regressions: Vec::new(),
+            stopped: StopReason::Failures,
+            complete: None,
+            resumed_in_flight: Vec::new(),
+            resumed_failures: Vec::new(),
         }
     }
 
@@ -245,6 +292,17 @@ impl Campaign {
             .as_ref()
             .map(|d| seeds::scenario_seeds_path(d, self.scenario.name()))
     }
+}
+
+/// The `hang` failure of `seed`: what the watchdog saw (there is no trace to show).
+pub(crate) fn hang_failure(
+    seed: u64,
+    strategy: &StrategySpec,
+    workers: usize,
+    hung: Hung,
+) -> FoundFailure {
+    let message = format!("seed {seed} hangs: {hung}");
+    FoundFailure::outside(seed, strategy, workers, "hang", message)
 }
 
 /// Runs one seed with the strategy of `spec` (not DFS).

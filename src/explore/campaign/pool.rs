@@ -1,24 +1,34 @@
-//! The multi-threaded seed runner: worker threads take seeds in increasing order in
-//! chunks, record failures (seeds file first), and the report is computed from the
-//! failures up to the bound only, so its answer does not depend on the thread count.
+//! The multi-threaded seed runner: worker threads take chunks of seed indices in
+//! increasing order, record failures in the [`Ledger`] (which saves them in index order),
+//! and the report is computed from the failures up to the bound only, so neither the
+//! report nor the seeds file depends on the thread count.
+//!
+//! Hangs: the watchdog ([`Threads::watch`]) hands every run past the limit to
+//! [`Shared::hung`], lowest index first. A hang is a failure at its index; its thread is
+//! abandoned and replaced, and the rest of its chunk is requeued, so the campaign goes on
+//! exactly as a one-thread campaign would have — up to [`MAX_HUNG`] abandoned threads.
 
 // `--time` is a wall-clock budget of the campaign, checked between runs.
 #![allow(clippy::disallowed_methods)]
 
-use super::regression::summary_of;
+use super::ledger::{Ledger, Saver};
 use super::shard::Plan;
-use super::{run_one, Campaign, CampaignError, Progress};
-use crate::explore::inflight::InFlight;
+use super::{hang_failure, run_one, Campaign, CampaignError, Progress};
+use crate::explore::inflight::{Claim, InFlight};
 use crate::explore::isolate::{run_isolated, Isolate};
 use crate::explore::report::{CampaignReport, FoundFailure, StopReason};
-use crate::explore::watchdog::{SlotHandle, Watchdog};
+use crate::explore::watchdog::{Hung, Running, Slot, Threads};
 use crate::explore::StrategySpec;
-use crate::harness::seeds::{self, SeedCase};
 use crate::{Config, Scenario, TraceMode};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+const CHUNK: u64 = 32;
+
+/// Hung runs a campaign abandons a thread to before it gives up: each keeps a core busy
+/// until the process exits.
+pub(super) const MAX_HUNG: usize = 8;
 
 impl Campaign {
     pub(super) fn run_seeds(
@@ -27,292 +37,252 @@ impl Campaign {
     ) -> Result<CampaignReport, CampaignError> {
         let plan = Plan::new(self.start, self.seeds, self.shard);
         self.progress.planned.store(plan.len, Ordering::Relaxed);
-        let inflight_path = self
-            .seeds_dir
-            .as_ref()
-            .map(|d| d.join(format!("{}.inflight", self.scenario.name())));
-        let resumed = inflight_path
-            .as_ref()
-            .map_or(Vec::new(), |p| InFlight::leftovers(p, self.shard.count));
-        let inflight = match &inflight_path {
-            Some(p) => Some(
-                InFlight::create(p).map_err(|source| CampaignError::InFlight {
-                    path: p.clone(),
-                    source,
-                })?,
-            ),
-            None => None,
-        };
-        let shared = Arc::new(Shared::new(self, *strategy, plan, inflight));
-        for &seed in &resumed {
-            shared.run_seed(u64::MAX, seed);
-        }
+        let (inflight, leftovers) = self.open_inflight(strategy, plan)?;
+        let saver = Saver::new(self.seeds_path(), *strategy, inflight);
+        let shared = Arc::new(Shared::new(self, *strategy, plan, saver));
+        let resumed = shared.resume(&leftovers);
         let stopped = self.drive(&shared);
         let mut report = shared.report(self, stopped);
-        report.resumed_in_flight = resumed;
-        if stopped != StopReason::Hung {
-            if let Ok(s) = Arc::try_unwrap(shared) {
-                if let Some(f) = s.inflight {
-                    f.finish();
-                }
-            }
+        report.resumed_in_flight = leftovers.iter().flat_map(|c| c.seeds()).collect();
+        report.resumed_failures = resumed;
+        if let Some(log) = shared.ledger().saver.inflight.take() {
+            log.finish();
         }
         Ok(report)
     }
 
-    /// Starts the worker threads and waits for them (or for the watchdog to give up).
+    /// This campaign's in-flight log and the claims earlier campaigns left open.
+    fn open_inflight(
+        &self,
+        strategy: &StrategySpec,
+        plan: Plan,
+    ) -> Result<(Option<InFlight>, Vec<Claim>), CampaignError> {
+        let Some(dir) = &self.seeds_dir else {
+            return Ok((None, Vec::new()));
+        };
+        let defaults = Claim {
+            first: 0,
+            count: 0,
+            stride: plan.stride(),
+            strategy: *strategy,
+            workers: self.config.workers,
+        };
+        let (log, leftovers) =
+            InFlight::open(dir, self.scenario.name(), defaults).map_err(|source| {
+                CampaignError::InFlight {
+                    path: dir.join(format!("{}.inflight", self.scenario.name())),
+                    source,
+                }
+            })?;
+        Ok((Some(log), leftovers))
+    }
+
+    /// Starts the worker threads and waits for them, replacing the ones the watchdog
+    /// gives up on.
     fn drive(&self, shared: &Arc<Shared>) -> StopReason {
         let deadline = self.time_limit.map(|t| Instant::now() + t);
-        // Isolated runs are bounded by killing the child; threads need the watchdog.
-        let watchdog = match self.isolate {
-            Some(_) => None,
-            None => self.watchdog.map(|limit| Watchdog::new(limit, self.jobs)),
-        };
-        let handles: Vec<_> = (0..self.jobs.max(1))
-            .map(|slot| {
-                let shared = shared.clone();
-                let wd = watchdog.as_ref().map(Watchdog::slot_handle);
-                std::thread::Builder::new()
-                    .name(format!("detsim-campaign-{slot}"))
-                    .spawn(move || shared.worker(slot, deadline, wd))
-                    .expect("spawning a campaign thread")
-            })
-            .collect();
-        if let Some(wd) = &watchdog {
-            if let Some((seed, elapsed)) = wd.watch(&handles) {
-                shared.hung(seed, elapsed);
-                return StopReason::Hung;
+        for _ in 0..self.jobs.max(1) {
+            spawn_worker(shared, deadline);
+        }
+        shared.threads.watch(shared.thread_limit, |hung| {
+            for (run, elapsed) in hung {
+                if shared.hung(run, elapsed) {
+                    spawn_worker(shared, deadline);
+                }
             }
-        }
-        for h in handles {
-            let _ = h.join();
-        }
+        });
+        let bound = shared.bound.load(Ordering::Relaxed);
+        shared.ledger().commit(bound, true);
         shared.stop_reason(deadline)
+    }
+}
+
+/// Starts one worker thread of `shared`'s pool.
+fn spawn_worker(shared: &Arc<Shared>, deadline: Option<Instant>) {
+    let slot = shared.threads.add();
+    let s = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("detsim-campaign".into())
+        .spawn(move || {
+            s.worker(&slot, deadline);
+            s.threads.exit(&slot);
+        });
+    if let Err(e) = spawned {
+        panic!("detsim: cannot start a campaign thread: {e}");
     }
 }
 
 /// State shared by the campaign's threads.
 #[derive(Debug)]
-struct Shared {
+pub(super) struct Shared {
     scenario: Scenario,
     config: Config,
     strategy: StrategySpec,
     plan: Plan,
-    keep_going: usize,
-    seeds_path: Option<PathBuf>,
     interrupt: Arc<AtomicBool>,
     progress: Arc<Progress>,
-    inflight: Option<InFlight>,
     isolate: Option<Isolate>,
-    /// With `isolate`, the per-run limit after which a child is killed.
-    child_limit: Option<Duration>,
+    /// The watchdog's limit per run (with `isolate`: after which a child is killed).
+    limit: Option<Duration>,
+    /// The limit the pool's threads are watched with (none with `isolate`).
+    thread_limit: Option<Duration>,
+    pub(super) threads: Threads,
     next: AtomicU64,
-    // invariant: indices above `bound` need not run (rule 2).
+    // invariant: indices above `bound` need not run (rule 2 of the campaign).
     bound: AtomicU64,
-    found: Mutex<Found>,
-}
-
-#[derive(Debug, Default)]
-struct Found {
-    /// (index, failure), any order.
-    failures: Vec<(u64, FoundFailure)>,
-    /// Per signature, how many of its seeds were appended to the seeds file.
-    saved: Vec<(String, usize)>,
-    hung: Option<(u64, Duration)>,
-}
-
-const CHUNK: u64 = 32;
-
-/// Seeds saved per failure signature and campaign: every failing seed is kept, up to
-/// this many of one kind (a bug that fails half the seeds must not flood the corpus).
-const SAVED_PER_SIGNATURE: usize = 10;
-
-impl Found {
-    /// Counts a failure of `signature`; true if it should still be saved.
-    fn note_saved(&mut self, signature: &str) -> bool {
-        match self.saved.iter_mut().find(|(s, _)| s == signature) {
-            Some((_, n)) if *n >= SAVED_PER_SIGNATURE => false,
-            Some((_, n)) => {
-                *n += 1;
-                true
-            }
-            None => {
-                self.saved.push((signature.to_string(), 1));
-                true
-            }
-        }
-    }
-
-    /// The first `keep_going` distinct failures in index order, among those at indices
-    /// up to `bound` (all of them after a hang).
-    fn distinct(&self, bound: u64, keep_going: usize) -> Vec<FoundFailure> {
-        let mut failures: Vec<&(u64, FoundFailure)> = self
-            .failures
-            .iter()
-            .filter(|(i, _)| *i <= bound || self.hung.is_some())
-            .collect();
-        failures.sort_by_key(|(i, _)| *i);
-        let mut distinct: Vec<FoundFailure> = Vec::new();
-        for (_, found) in failures {
-            if !distinct.iter().any(|d| d.signature == found.signature)
-                && distinct.len() < keep_going
-            {
-                distinct.push(found.clone());
-            }
-        }
-        distinct
-    }
-
-    /// The seeds of the failures at indices up to `bound`, sorted.
-    fn failing_seeds(&self, bound: u64) -> Vec<u64> {
-        let mut failing_seeds: Vec<u64> = self
-            .failures
-            .iter()
-            .filter(|(i, _)| *i <= bound)
-            .map(|(_, x)| x.seed)
-            .collect();
-        failing_seeds.sort_unstable();
-        failing_seeds
-    }
+    /// Set after [`MAX_HUNG`] hangs: no new runs start.
+    gave_up: AtomicBool,
+    ledger: Mutex<Ledger>,
 }
 
 impl Shared {
-    fn new(c: &Campaign, strategy: StrategySpec, plan: Plan, inflight: Option<InFlight>) -> Self {
+    fn new(c: &Campaign, strategy: StrategySpec, plan: Plan, saver: Saver) -> Self {
         Shared {
             scenario: c.scenario.clone(),
             config: c.config.clone().trace(TraceMode::Off),
             strategy,
             plan,
-            keep_going: c.keep_going,
-            seeds_path: c.seeds_path(),
             interrupt: c.interrupt.clone(),
             progress: c.progress.clone(),
-            inflight,
             isolate: c.isolate.clone(),
-            child_limit: c.watchdog,
+            limit: c.watchdog,
+            thread_limit: c.watchdog.filter(|_| c.isolate.is_none()),
+            threads: Threads::default(),
             next: AtomicU64::new(0),
             bound: AtomicU64::new(u64::MAX),
-            found: Mutex::new(Found::default()),
+            gave_up: AtomicBool::new(false),
+            ledger: Mutex::new(Ledger::new(plan, c.config.workers, c.keep_going, saver)),
         }
     }
 
-    fn worker(&self, slot: usize, deadline: Option<Instant>, wd: Option<SlotHandle>) {
-        loop {
-            let first = self.next.fetch_add(CHUNK, Ordering::Relaxed);
-            let end = first.saturating_add(CHUNK).min(self.plan.len);
-            if first >= end || first > self.bound.load(Ordering::Relaxed) {
-                return;
-            }
-            if let Some(f) = &self.inflight {
-                f.claim(self.plan.seed(first), end - first);
-            }
+    pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn worker(&self, slot: &Slot, deadline: Option<Instant>) {
+        while let Some((first, end)) = self.claim(deadline) {
+            let mut ran_to = first;
             for index in first..end {
                 if index > self.bound.load(Ordering::Relaxed) || self.should_stop(deadline) {
-                    return;
+                    break;
                 }
                 let seed = self.plan.seed(index);
-                if let Some(wd) = &wd {
-                    wd.start(slot, seed);
+                let watched = self.thread_limit.is_some();
+                if watched {
+                    slot.start(index, seed);
                 }
-                self.run_seed(index, seed);
-                if let Some(wd) = &wd {
-                    wd.stop(slot);
+                let found = self.run_seed(seed);
+                if watched && !slot.finish() {
+                    return; // the watchdog recorded it as hung and took over the chunk
                 }
+                self.progress.runs.fetch_add(1, Ordering::Relaxed);
+                if let Some(found) = found {
+                    self.record(index, found);
+                }
+                ran_to = index + 1;
             }
-            if let Some(f) = &self.inflight {
-                f.done(self.plan.seed(first));
-            }
+            let bound = self.bound.load(Ordering::Relaxed);
+            self.ledger().ran(first, ran_to, bound);
         }
+    }
+
+    /// The next chunk `(first, end)` to run: a requeued rest first, then fresh indices.
+    fn claim(&self, deadline: Option<Instant>) -> Option<(u64, u64)> {
+        if self.should_stop(deadline) {
+            return None;
+        }
+        let bound = self.bound.load(Ordering::Relaxed);
+        let mut ledger = self.ledger();
+        if let Some(chunk) = ledger.take_requeued(bound) {
+            return Some(chunk);
+        }
+        let first = self.next.fetch_add(CHUNK, Ordering::Relaxed);
+        let end = first.saturating_add(CHUNK).min(self.plan.len);
+        if first >= end || first > bound {
+            return None;
+        }
+        ledger.register(first, end);
+        Some((first, end))
     }
 
     fn should_stop(&self, deadline: Option<Instant>) -> bool {
-        self.interrupt.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
+        self.interrupt.load(Ordering::Relaxed)
+            || self.gave_up.load(Ordering::Relaxed)
+            || deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    fn run_seed(&self, index: u64, seed: u64) {
-        let found = match &self.isolate {
-            Some(iso) => run_isolated(
-                iso,
-                seed,
-                &self.strategy,
-                self.config.workers,
-                self.child_limit,
-            ),
-            None => {
-                let outcome = run_one(
-                    &self.scenario,
-                    self.config.clone().seed(seed),
-                    &self.strategy,
-                );
-                outcome.failure().map(|f| {
-                    FoundFailure::new(
-                        seed,
-                        &self.strategy,
-                        self.config.workers,
-                        f,
-                        outcome.fingerprint,
-                    )
-                })
-            }
+    /// Runs `seed` on this thread (or in a child process with `isolate`).
+    fn run_seed(&self, seed: u64) -> Option<FoundFailure> {
+        let (strategy, workers) = (&self.strategy, self.config.workers);
+        if let Some(iso) = &self.isolate {
+            return run_isolated(iso, seed, strategy, workers, self.limit);
+        }
+        let outcome = run_one(&self.scenario, self.config.clone().seed(seed), strategy);
+        outcome
+            .failure()
+            .map(|f| FoundFailure::new(seed, strategy, workers, f, outcome.fingerprint))
+    }
+
+    /// Runs `seed` as `claim` says, under the watchdog (a resumed in-flight seed).
+    pub(super) fn run_guarded_seed(&self, seed: u64, claim: &Claim) -> Option<FoundFailure> {
+        let (strategy, workers) = (claim.strategy, claim.workers);
+        if let Some(iso) = &self.isolate {
+            return run_isolated(iso, seed, &strategy, workers, self.limit);
+        }
+        let scenario = self.scenario.clone();
+        let config = self.config.clone().seed(seed).workers(workers);
+        let run = move || {
+            let out = run_one(&scenario, config, &strategy);
+            let failure = out.failure().cloned();
+            (failure, out.fingerprint)
         };
-        self.progress.runs.fetch_add(1, Ordering::Relaxed);
-        if let Some(found) = found {
-            self.progress.failures.fetch_add(1, Ordering::Relaxed);
-            self.record(index, found);
+        match crate::explore::watchdog::run_guarded(self.limit, run) {
+            Ok((failure, fp)) => {
+                failure.map(|f| FoundFailure::new(seed, &strategy, workers, &f, fp))
+            }
+            Err(hung) => Some(hang_failure(seed, &strategy, workers, hung)),
         }
     }
 
-    /// Saves a failure (seeds file first: never lose one) and tightens the bound.
+    /// Records a failure at `index` and tightens the bound.
     fn record(&self, index: u64, found: FoundFailure) {
-        let mut f = self.found.lock().unwrap_or_else(|e| e.into_inner());
-        if f.note_saved(&found.signature) {
-            self.save(&found);
-        }
-        if index == u64::MAX {
-            return; // a resumed in-flight seed: saved, but not part of this range
-        }
-        f.failures.push((index, found));
-        if let Some(bound) = kth_distinct(&f.failures, self.keep_going) {
+        self.progress.failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(bound) = self.ledger().failure(index, found) {
             self.bound.fetch_min(bound, Ordering::Relaxed);
         }
     }
 
-    fn save(&self, found: &FoundFailure) {
-        let Some(path) = &self.seeds_path else { return };
-        let case = SeedCase {
-            seed: found.seed,
-            strategy: self.strategy,
-            workers: found.workers,
-            summary: Some(summary_of(&found.message)),
-            extra: Vec::new(),
-        };
-        if let Err(e) = seeds::append_case(path, &case) {
-            eprintln!(
-                "detsim: could not save failing seed {} to {}: {e}",
-                found.seed,
-                path.display()
-            );
-        }
-    }
-
-    fn hung(&self, seed: u64, elapsed: Duration) {
-        let message = format!(
-            "run of seed {seed} exceeded the watchdog ({elapsed:?} of wall time) without returning: a synchronous loop with no await?"
+    /// Records the hang of `run`; true if a replacement thread should start.
+    fn hung(&self, run: Running, elapsed: Duration) -> bool {
+        let limit = self.thread_limit.unwrap_or(elapsed);
+        let found = hang_failure(
+            run.seed,
+            &self.strategy,
+            self.config.workers,
+            Hung { limit, elapsed },
         );
-        let found =
-            FoundFailure::outside(seed, &self.strategy, self.config.workers, "hang", message);
-        self.interrupt.store(true, Ordering::Relaxed);
-        self.save(&found);
-        let mut f = self.found.lock().unwrap_or_else(|e| e.into_inner());
-        f.hung = Some((seed, elapsed));
-        f.failures.push((u64::MAX - 1, found));
+        self.progress.runs.fetch_add(1, Ordering::Relaxed);
+        self.progress.failures.fetch_add(1, Ordering::Relaxed);
+        let mut ledger = self.ledger();
+        if let Some(bound) = ledger.hang(run.index, found) {
+            self.bound.fetch_min(bound, Ordering::Relaxed);
+        }
+        ledger.commit(self.bound.load(Ordering::Relaxed), false);
+        if ledger.hangs >= MAX_HUNG {
+            self.gave_up.store(true, Ordering::Relaxed);
+        }
+        !self.gave_up.load(Ordering::Relaxed)
     }
 
     fn stop_reason(&self, deadline: Option<Instant>) -> StopReason {
-        if self.bound.load(Ordering::Relaxed) != u64::MAX {
+        if self.gave_up.load(Ordering::Relaxed) {
+            StopReason::Hung
+        } else if self.bound.load(Ordering::Relaxed) != u64::MAX {
             StopReason::Failures
         } else if self.next.load(Ordering::Relaxed) >= self.plan.len
             && !self.interrupt.load(Ordering::Relaxed)
+            && !self.ledger().has_requeued()
+            && deadline.is_none_or(|d| Instant::now() < d)
         {
             StopReason::Exhausted
         } else if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -323,15 +293,14 @@ impl Shared {
     }
 
     fn report(&self, c: &Campaign, stopped: StopReason) -> CampaignReport {
-        let f = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let ledger = self.ledger();
         let bound = self.bound.load(Ordering::Relaxed);
-        let distinct = f.distinct(bound, self.keep_going);
         let runs = match stopped {
             StopReason::Failures => bound + 1,
             StopReason::Exhausted => self.plan.len,
             _ => self.progress.runs.load(Ordering::Relaxed),
         };
-        let failing_seeds = f.failing_seeds(bound);
+        let failing_seeds = ledger.failing_seeds(bound);
         let failing_runs = failing_seeds.len() as u64;
         CampaignReport {
             scenario: c.scenario.name().to_string(),
@@ -342,28 +311,23 @@ impl Shared {
             shard: c.shard.to_string(),
             runs,
             passes: runs.saturating_sub(failing_runs),
-            failures: distinct,
+            failures: ledger.distinct(bound),
             failing_seeds,
             regressions: Vec::new(),
             stopped,
             complete: None,
             resumed_in_flight: Vec::new(),
+            resumed_failures: Vec::new(),
         }
     }
-}
 
-/// Index of the failure that completes `k` distinct signatures, in index order.
-fn kth_distinct(failures: &[(u64, FoundFailure)], k: usize) -> Option<u64> {
-    let mut sorted: Vec<&(u64, FoundFailure)> = failures.iter().collect();
-    sorted.sort_by_key(|(i, _)| *i);
-    let mut seen: Vec<&str> = Vec::new();
-    for (i, f) in sorted {
-        if !seen.contains(&f.signature.as_str()) {
-            seen.push(&f.signature);
-            if seen.len() == k {
-                return Some(*i);
-            }
-        }
+    /// True once the campaign gave up after too many hangs.
+    pub(super) fn gave_up(&self) -> bool {
+        self.gave_up.load(Ordering::Relaxed)
     }
-    None
+
+    /// Marks the campaign as given up (resumed seeds hung too often).
+    pub(super) fn give_up(&self) {
+        self.gave_up.store(true, Ordering::Relaxed);
+    }
 }

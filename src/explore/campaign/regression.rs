@@ -1,11 +1,14 @@
 //! Replaying the seeds file before a campaign: every saved case is run again and
 //! reported as a [`Regression`] (still failing or fixed), so known bugs stay watched.
+//! Each case runs under the watchdog (in a child process with `isolate`): a saved hang
+//! is reported as still hanging, not a campaign stuck at "0 runs".
 
-use super::{run_one, Campaign, CampaignError};
+use super::{hang_failure, run_one, Campaign, CampaignError};
 use crate::explore::isolate::run_isolated;
 use crate::explore::report::{FoundFailure, Regression};
+use crate::explore::watchdog::run_guarded;
 use crate::harness::seeds::{SeedCase, SeedsFile};
-use crate::TraceMode;
+use crate::{Outcome, TraceMode};
 
 impl Campaign {
     pub(super) fn replay_seeds_file(&self) -> Result<Vec<Regression>, CampaignError> {
@@ -44,13 +47,26 @@ impl Campaign {
             .seed(case.seed)
             .workers(case.workers)
             .trace(TraceMode::Off);
-        let outcome = match case_schedule(case) {
+        let scenario = self.scenario.clone();
+        let strategy = case.strategy;
+        let run: Box<dyn FnOnce() -> Outcome<()> + Send> = match case_schedule(case) {
             // DFS failures (and hand-added cases) carry a schedule file: replay it.
-            Some(Ok(file)) => self
-                .scenario
-                .replay(file.header.config.trace(TraceMode::Off), file.schedule),
+            Some(Ok(file)) => Box::new(move || {
+                scenario.replay(file.header.config.trace(TraceMode::Off), file.schedule)
+            }),
             Some(Err(e)) => return unreadable_case(case, e.to_string()),
-            None => run_one(&self.scenario, config, &case.strategy),
+            None => Box::new(move || run_one(&scenario, config, &strategy)),
+        };
+        let outcome = match run_guarded(self.watchdog, run) {
+            Ok(outcome) => outcome,
+            Err(hung) => {
+                return regression(Some(hang_failure(
+                    case.seed,
+                    &case.strategy,
+                    case.workers,
+                    hung,
+                )))
+            }
         };
         regression(outcome.failure().map(|f| {
             FoundFailure::new(
@@ -61,15 +77,6 @@ impl Campaign {
                 outcome.fingerprint,
             )
         }))
-    }
-}
-
-/// The first line of a failure message, cut to a readable length, for seeds files.
-pub(super) fn summary_of(message: &str) -> String {
-    let line = message.lines().next().unwrap_or_default();
-    match line.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line.to_string(),
     }
 }
 

@@ -61,6 +61,11 @@ impl Plan {
         }
     }
 
+    /// The distance between two consecutive seeds of the plan.
+    pub(super) fn stride(&self) -> u64 {
+        self.stride
+    }
+
     pub(super) fn seed(&self, index: u64) -> u64 {
         self.first.wrapping_add(index.wrapping_mul(self.stride))
     }

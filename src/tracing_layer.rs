@@ -3,9 +3,11 @@
 //! Log lines land in the full trace next to the scheduling events that caused them, with
 //! the step, virtual time, worker and task. They are never fingerprinted, so a run's
 //! identity does not depend on the log level or on whether a subscriber is installed.
+//!
+//! It sits above the runtime and reaches the run only through `runtime::context::log`;
+//! `detsim::trace` re-exports it, so its public path is `detsim::trace::layer`.
 
 use crate::runtime::context;
-use crate::trace::{Event, EventKind};
 use std::fmt::Write;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::Context;
@@ -50,23 +52,10 @@ impl Visit for Message {
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SimLayer {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        context::try_with(|core| {
-            if !core.trace.borrow().is_full() {
-                return;
-            }
+        context::log(|| {
             let mut message = Message(event.metadata().level().to_string());
             event.record(&mut message);
-            let (task, worker) = core
-                .current
-                .get()
-                .map_or((None, None), |(t, w)| (Some(t), Some(w)));
-            core.trace.borrow_mut().push_unhashed(Event {
-                step: core.step.get(),
-                time_ns: core.now.get(),
-                worker,
-                task,
-                kind: EventKind::Log { message: message.0 },
-            });
+            message.0
         });
     }
 }

@@ -24,12 +24,23 @@ pub(crate) struct TimerKey {
 
 /// Whom a timer wakes. Most timers are armed by a task for itself, so those store the
 /// task id: no waker clone when armed, a direct wake when fired.
-#[derive(Debug)]
 pub(crate) enum TimerWaker {
     /// The task with this id, armed from its own poll with its own waker.
     Task(u32),
     /// Any other waker (a combinator's, a foreign executor's).
     Other(Waker),
+    /// A world event: an action run by the step loop, outside any task.
+    Action(Box<dyn FnOnce()>),
+}
+
+impl std::fmt::Debug for TimerWaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimerWaker::Task(id) => write!(f, "Task(t{id})"),
+            TimerWaker::Other(w) => write!(f, "Other({w:?})"),
+            TimerWaker::Action(_) => write!(f, "Action"),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -93,6 +104,7 @@ impl Timers {
             SlotState::Fired => true,
             SlotState::Armed { waker: w } => {
                 match (own, &*w) {
+                    (_, TimerWaker::Action(_)) => {}
                     (Some(id), TimerWaker::Task(t)) if *t == id => {}
                     (Some(id), _) => *w = TimerWaker::Task(id),
                     (None, TimerWaker::Other(o)) if o.will_wake(waker) => {}

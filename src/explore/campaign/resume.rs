@@ -1,0 +1,42 @@
+//! Re-running the seeds an earlier campaign left in flight (it died or hung while
+//! running them), before this campaign's own seeds.
+//!
+//! Each left-over claim is closed (`done`) only after all its seeds ran — under the
+//! watchdog, or in child processes with `isolate` — and their failures are saved. A crash
+//! while resuming therefore leaves the claim open for the next campaign: the seed that
+//! crashed is re-run until a campaign that survives it (`--isolate`) saves it.
+
+use super::pool::{Shared, MAX_HUNG};
+use crate::explore::inflight::Claim;
+use crate::explore::report::FoundFailure;
+
+impl Shared {
+    /// Runs every seed of `claims`; the failures found, in seed order per claim.
+    pub(super) fn resume(&self, claims: &[Claim]) -> Vec<FoundFailure> {
+        let mut failures = Vec::new();
+        for claim in claims {
+            let mut saved = true;
+            for seed in claim.seeds() {
+                if self.gave_up() {
+                    return failures; // the claim stays open for the next campaign
+                }
+                let Some(found) = self.run_guarded_seed(seed, claim) else {
+                    continue;
+                };
+                let mut ledger = self.ledger();
+                saved &= ledger.saver.save(&found);
+                if found.kind == "hang" {
+                    ledger.hangs += 1;
+                    if ledger.hangs >= MAX_HUNG {
+                        self.give_up();
+                    }
+                }
+                failures.push(found);
+            }
+            if saved {
+                self.ledger().saver.done(*claim);
+            }
+        }
+        failures
+    }
+}

@@ -1,0 +1,101 @@
+//! The scheduler's side of the choice point: the [`Strategy`] trait, the [`Candidates`] it
+//! picks from, and the default strategy [`Random`].
+//!
+//! This sits next to `choice.rs`, below the runtime: the runtime asks a strategy for each
+//! `Task` choice and records the answer through the [`Chooser`]; `explore/` implements
+//! more strategies (PCT, DFS) on top of this trait and re-exports it
+//! (`detsim::explore::Strategy`). Nothing here knows the runtime's types: candidates are
+//! task ids.
+
+use crate::choice::Chooser;
+use crate::task_id::TaskId;
+use std::fmt;
+
+/// The runnable tasks a strategy picks from, in a deterministic order.
+pub struct Candidates<'a> {
+    /// Task ids of the whole ready list, in its order.
+    tasks: &'a [u32],
+    // invariant: if set, indices into `tasks`, and `len()` is its length.
+    subset: Option<&'a [u32]>,
+    last: Option<u32>,
+    step: u64,
+}
+
+impl fmt::Debug for Candidates<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries((0..self.len()).map(|i| self.task(i)))
+            .finish()
+    }
+}
+
+impl<'a> Candidates<'a> {
+    /// All of `tasks`, or only the entries at the indices in `subset`.
+    pub(crate) fn new(tasks: &'a [u32], subset: Option<&'a [u32]>) -> Self {
+        Candidates {
+            tasks,
+            subset,
+            last: None,
+            step: 0,
+        }
+    }
+
+    pub(crate) fn with_context(self, last: Option<u32>, step: u64) -> Self {
+        Candidates { last, step, ..self }
+    }
+
+    /// The scheduling step about to be taken (number of polls so far in this run).
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Number of candidates (≥ 1).
+    pub fn len(&self) -> usize {
+        self.subset.map_or(self.tasks.len(), <[u32]>::len)
+    }
+
+    /// Never true: a strategy is only asked when there is a choice.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The task of candidate `i`.
+    pub fn task(&self, i: usize) -> TaskId {
+        let index = self.subset.map_or(i, |s| s[i] as usize);
+        TaskId(self.tasks[index])
+    }
+
+    /// The candidate index of the task polled in the previous step, if it is a candidate
+    /// again. Picking another one then is a *preemption* (it was not waiting for anything).
+    pub fn last(&self) -> Option<usize> {
+        let last = self.last?;
+        (0..self.len()).find(|&i| self.task(i).0 == last)
+    }
+}
+
+/// Picks which runnable task is polled next.
+///
+/// The runtime records whatever index [`Strategy::pick`] returns as the run's `Task`
+/// choice, so a strategy never needs to record anything itself, and a run made with any
+/// strategy replays from its schedule alone. Strategies draw randomness from the
+/// [`Chooser`] (`draw_below` for the main stream, `aux_u64` for their private stream).
+pub trait Strategy: fmt::Debug {
+    /// Called for every spawned task, in spawn order.
+    fn on_spawn(&mut self, _task: TaskId, _chooser: &mut Chooser) {}
+
+    /// Picks one of `candidates` (which holds at least 2); returns its index.
+    fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize;
+}
+
+/// Picks uniformly at random among the runnable tasks at every step.
+///
+/// Simple and surprisingly effective for bugs of depth 1 (one bad ordering of two
+/// events); PCT is better when the bug needs several specific orderings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Random;
+
+impl Strategy for Random {
+    fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
+        chooser.draw_below(candidates.len())
+    }
+}
