@@ -31,6 +31,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod choice;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod config;
 pub mod env;
@@ -41,6 +42,7 @@ pub mod rand;
 mod runtime;
 mod scenario;
 pub mod scenarios;
+#[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod strategy;
 pub mod sync;
