@@ -41,7 +41,9 @@ fn the_attribute_test_above_ran_many_seeds() {
 
 #[detsim::test(seeds = 20)]
 async fn bodies_may_return_results() -> Result<(), String> {
-    let v = detsim::spawn(async { 2 }).await.map_err(|e| e.to_string())?;
+    let v = detsim::spawn(async { 2 })
+        .await
+        .map_err(|e| e.to_string())?;
     if v == 2 {
         Ok(())
     } else {
@@ -81,7 +83,10 @@ fn a_failing_body_reports_the_replay_line() {
     let report = panic.downcast_ref::<String>().expect("a report");
     assert!(report.contains("lost update"), "{report}");
     assert!(report.contains("DETSIM_SEED="), "{report}");
-    assert!(report.contains("cargo test -- --exact failing::lost_update"), "{report}");
+    assert!(
+        report.contains("cargo test -- --exact failing::lost_update"),
+        "{report}"
+    );
     // The seeds file of the test is kept in the crate's seeds/ directory.
     let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let name = std::fs::read_dir(&seeds)
@@ -89,5 +94,9 @@ fn a_failing_body_reports_the_replay_line() {
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| n.contains("lost_update"));
-    assert!(name.is_some(), "a seeds file for the test in {}", seeds.display());
+    assert!(
+        name.is_some(),
+        "a seeds file for the test in {}",
+        seeds.display()
+    );
 }

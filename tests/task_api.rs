@@ -65,9 +65,16 @@ fn join_set_order_is_deterministic_and_varies_with_the_seed() {
             .unwrap()
     };
     let orders: Vec<_> = (0..20).map(run).collect();
-    assert_eq!(orders, (0..20).map(run).collect::<Vec<_>>(), "same seeds, same orders");
+    assert_eq!(
+        orders,
+        (0..20).map(run).collect::<Vec<_>>(),
+        "same seeds, same orders"
+    );
     assert!(orders.iter().all(|o| o.len() == 5));
-    assert!(orders.iter().any(|o| o != &orders[0]), "the order depends on the schedule");
+    assert!(
+        orders.iter().any(|o| o != &orders[0]),
+        "the order depends on the schedule"
+    );
 }
 
 #[test]
@@ -140,7 +147,11 @@ fn builder_names_ids_and_spawn_blocking_show_in_the_trace() {
         let id = named.id();
         let blocking = task::spawn_blocking(|| 6 * 7);
         let root = detsim::spawn_named("root-level", async { task::try_id().is_some() });
-        (id == named.await.unwrap(), blocking.await.unwrap(), root.await.unwrap())
+        (
+            id == named.await.unwrap(),
+            blocking.await.unwrap(),
+            root.await.unwrap(),
+        )
     });
     assert_eq!(out.result.unwrap(), (true, 42, true));
     let names: Vec<_> = out.trace.tasks.iter().map(|t| t.name.as_str()).collect();

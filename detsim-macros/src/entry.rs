@@ -64,22 +64,26 @@ fn settings(kind: Kind, args: Vec<Arg>) -> syn::Result<Settings> {
     let mut s = Settings::default();
     for arg in args {
         match arg.name.to_string().as_str() {
-            "crate" => s.krate = Some(syn::parse_str(&arg.str()?).map_err(|e| {
-                syn::Error::new_spanned(&arg.value, format!("bad crate path: {e}"))
-            })?),
+            "crate" => {
+                s.krate = Some(syn::parse_str(&arg.str()?).map_err(|e| {
+                    syn::Error::new_spanned(&arg.value, format!("bad crate path: {e}"))
+                })?)
+            }
             "seeds" if kind != Kind::DetsimMain => s.seeds = Some(arg.int()?),
             "start" if kind != Kind::DetsimMain => s.start = Some(arg.int()?),
             "strategy" if kind != Kind::DetsimMain => s.strategy = Some(arg.str()?),
             "jobs" if kind != Kind::DetsimMain => s.jobs = Some(arg.int()?),
             "workers" | "worker_threads" => s.workers = Some(arg.int()?),
-            "flavor" if kind.is_tokio() => match arg.str()?.as_str() {
-                "current_thread" => s.current_thread = true,
-                "multi_thread" => {}
-                other => {
-                    let msg = format!("unknown flavor {other:?}; expected \"current_thread\" or \"multi_thread\"");
-                    return Err(syn::Error::new_spanned(&arg.value, msg));
+            "flavor" if kind.is_tokio() => {
+                match arg.str()?.as_str() {
+                    "current_thread" => s.current_thread = true,
+                    "multi_thread" => {}
+                    other => {
+                        let msg = format!("unknown flavor {other:?}; expected \"current_thread\" or \"multi_thread\"");
+                        return Err(syn::Error::new_spanned(&arg.value, msg));
+                    }
                 }
-            },
+            }
             // Virtual time is always "paused": it only moves when every task waits.
             "start_paused" if kind.is_tokio() => drop(arg.bool()?),
             other => {

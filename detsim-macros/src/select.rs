@@ -168,7 +168,9 @@ fn generate(s: &Select) -> TokenStream {
     });
     let otherwise = match &s.otherwise {
         Some(e) => quote!(#e),
-        None => quote!(::core::panic!("all branches are disabled and there is no else branch")),
+        None => quote!(::core::panic!(
+            "all branches are disabled and there is no else branch"
+        )),
     };
     let start = match s.biased {
         true => quote!(0usize),

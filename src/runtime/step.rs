@@ -12,8 +12,8 @@
 
 use super::core::{Core, ReadySlot, Running, Sched, Status, NO_HOME};
 use super::failure::Failure;
-use super::panic;
 use super::join_error::JoinError;
+use super::panic;
 use super::task::{drop_task, TaskId};
 use super::timers::TimerWaker;
 use crate::choice::ChoiceKind;
@@ -289,7 +289,8 @@ fn panicked(
         core.fail(failure);
         core.closed.set(true); // the run is over: its last event is the failure
     } else {
-        task.join.fail(JoinError::panic(TaskId(id), message, payload));
+        task.join
+            .fail(JoinError::panic(TaskId(id), message, payload));
     }
     drop_task(core, id, task);
 }

@@ -379,7 +379,11 @@ mod tests {
         tx.send(v.clone()).unwrap();
         assert_eq!(tx.len(), 1);
         a.try_recv().unwrap();
-        assert_eq!(Rc::strong_count(&v), 2, "the channel keeps a copy: b has not read it");
+        assert_eq!(
+            Rc::strong_count(&v),
+            2,
+            "the channel keeps a copy: b has not read it"
+        );
         b.try_recv().unwrap();
         assert_eq!(Rc::strong_count(&v), 1, "the channel dropped its copy");
         tx.send(v.clone()).unwrap();

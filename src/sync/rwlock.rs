@@ -16,9 +16,7 @@
 mod guards;
 
 use super::Semaphore;
-pub use guards::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
-};
+pub use guards::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::sync::Arc;
@@ -207,13 +205,23 @@ mod tests {
         let mut w = pin!(async { lock.write().await.push('w') });
         let mut r = pin!(async { lock.read().await.len() });
         assert!(poll_with(w.as_mut(), &log.waker(0)).is_pending());
-        assert!(poll_with(r.as_mut(), &log.waker(1)).is_pending(), "writer queued first");
-        assert!(lock.try_read().is_err(), "try_read does not barge past the writer");
+        assert!(
+            poll_with(r.as_mut(), &log.waker(1)).is_pending(),
+            "writer queued first"
+        );
+        assert!(
+            lock.try_read().is_err(),
+            "try_read does not barge past the writer"
+        );
         drop(reader);
         assert_eq!(log.take(), vec![0]);
         assert_eq!(poll(w.as_mut()), Poll::Ready(()));
         assert_eq!(log.take(), vec![1]);
-        assert_eq!(poll(r.as_mut()), Poll::Ready(1), "the reader sees the write");
+        assert_eq!(
+            poll(r.as_mut()),
+            Poll::Ready(1),
+            "the reader sees the write"
+        );
     }
 
     #[test]

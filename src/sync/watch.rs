@@ -435,7 +435,11 @@ mod tests {
         assert_eq!(tx.send_replace("b".into()), "a");
         drop(tx);
         assert!(rx.has_changed().is_err(), "closed wins in has_changed");
-        assert_eq!(block_on(rx.changed()), Ok(()), "an unseen value is still delivered");
+        assert_eq!(
+            block_on(rx.changed()),
+            Ok(()),
+            "an unseen value is still delivered"
+        );
         assert!(block_on(rx.changed()).is_err());
         let (tx, rx) = channel(0);
         assert!(!tx.send_if_modified(|_| false));

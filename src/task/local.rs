@@ -102,10 +102,13 @@ impl<T: 'static> LocalKey<T> {
         }
         impl<T: 'static> Drop for Restore<'_, T> {
             fn drop(&mut self) {
-                self.key.inner.with(|cell| std::mem::swap(self.slot, &mut *cell.borrow_mut()));
+                self.key
+                    .inner
+                    .with(|cell| std::mem::swap(self.slot, &mut *cell.borrow_mut()));
             }
         }
-        self.inner.with(|cell| std::mem::swap(slot, &mut *cell.borrow_mut()));
+        self.inner
+            .with(|cell| std::mem::swap(slot, &mut *cell.borrow_mut()));
         let _restore = Restore { key: self, slot };
         f()
     }

@@ -32,8 +32,8 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
-pub use detsim_macros::{tokio_main as main, tokio_test as test};
 pub use detsim::task_local;
+pub use detsim_macros::{tokio_main as main, tokio_test as test};
 pub use futures::{join, try_join};
 pub use task::spawn;
 

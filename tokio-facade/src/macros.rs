@@ -38,4 +38,3 @@ macro_rules! pin {
         let mut $x = ::core::pin::pin!($init);
     )* };
 }
-

@@ -6,8 +6,8 @@
 use std::future::Future;
 
 pub use detsim::task::{
-    block_in_place, id, spawn_blocking, spawn_local, try_id, yield_now, AbortHandle, Builder,
-    Id, JoinError, JoinHandle, JoinSet, LocalKey,
+    block_in_place, id, spawn_blocking, spawn_local, try_id, yield_now, AbortHandle, Builder, Id,
+    JoinError, JoinHandle, JoinSet, LocalKey,
 };
 
 /// tokio's futures of this module.

@@ -79,12 +79,17 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     }
 
     fn lock(&self) -> &Arc<RwLock<T>> {
-        self.lock.as_ref().expect("guard holds its lock until dropped")
+        self.lock
+            .as_ref()
+            .expect("guard holds its lock until dropped")
     }
 
     /// Turns exclusive access into shared access without letting a writer in between.
     pub fn downgrade(mut self) -> OwnedRwLockReadGuard<T> {
-        let lock = self.lock.take().expect("guard holds its lock until dropped");
+        let lock = self
+            .lock
+            .take()
+            .expect("guard holds its lock until dropped");
         lock.release(lock.max_reads - 1); // keep one permit: the read guard's
         OwnedRwLockReadGuard::new(lock)
     }

@@ -45,7 +45,9 @@ where
 #[test]
 fn pipeline_gives_the_same_answer_on_tokio_and_on_every_seed() {
     let expected = real(on_tokio::pipeline());
-    let total: u64 = (0..4u64).flat_map(|p| (0..25).map(move |i| p * 100 + i)).sum();
+    let total: u64 = (0..4u64)
+        .flat_map(|p| (0..25).map(move |i| p * 100 + i))
+        .sum();
     assert_eq!(expected.0, total);
     for seed in 0..30 {
         assert_eq!(sim(seed, on_facade::pipeline()), expected, "seed {seed}");
@@ -66,13 +68,19 @@ fn coordination_primitives_agree() {
     let expected = real(on_tokio::coordination());
     assert_eq!(expected, (40, 1, 4, "channel"));
     for seed in 0..30 {
-        assert_eq!(sim(seed, on_facade::coordination()), expected, "seed {seed}");
+        assert_eq!(
+            sim(seed, on_facade::coordination()),
+            expected,
+            "seed {seed}"
+        );
     }
 }
 
 #[test]
 fn the_lost_update_is_found_under_detsim() {
-    let results: Vec<u32> = (0..100).map(|s| sim(s, on_facade::racy_counter())).collect();
+    let results: Vec<u32> = (0..100)
+        .map(|s| sim(s, on_facade::racy_counter()))
+        .collect();
     let lost = results.iter().filter(|&&r| r < 3).count();
     assert!(lost > 0, "some schedule loses an update: {results:?}");
     assert!(lost < 100, "and some do not");
@@ -93,7 +101,10 @@ fn select_branch_order_varies_with_the_seed_and_replays_from_the_schedule() {
     assert!(picks.contains(&"a") && picks.contains(&"b"), "{picks:?}");
     for (seed, out) in outs.iter().enumerate() {
         let again = run(seed as u64);
-        assert_eq!(again.fingerprint, out.fingerprint, "seed {seed} is deterministic");
+        assert_eq!(
+            again.fingerprint, out.fingerprint,
+            "seed {seed} is deterministic"
+        );
         let replayed = Sim::new(Config::default().seed(999).trace(TraceMode::Full))
             .replay(out.schedule.clone())
             .run(on_facade::first_ready());
@@ -103,7 +114,7 @@ fn select_branch_order_varies_with_the_seed_and_replays_from_the_schedule() {
     // The pick is a recorded `Rand` choice of 2, visible in the trace.
     let text = outs[0].trace.to_string();
     assert!(text.contains("choice"), "{text}");
-    assert!(outs[0].schedule.len() >= 1);
+    assert!(!outs[0].schedule.is_empty());
     // On the real tokio, both programs run as well.
     assert!(["a", "b"].contains(&real(on_tokio::first_ready())));
 }
@@ -136,8 +147,14 @@ fn runtime_block_on_runs_one_simulation_and_refuses_nesting() {
     })
     .expect_err("a runtime inside a simulation is refused");
     let message = panic_message(&*nested);
-    assert!(message.contains("Cannot start a runtime from within a runtime"), "{message}");
-    assert!(message.contains("DETSIM_SEED=0"), "the failure names the replay: {message}");
+    assert!(
+        message.contains("Cannot start a runtime from within a runtime"),
+        "{message}"
+    );
+    assert!(
+        message.contains("DETSIM_SEED=0"),
+        "the failure names the replay: {message}"
+    );
     let outside = std::panic::catch_unwind(|| rt.spawn(async {})).expect_err("no simulation yet");
     let message = panic_message(&*outside);
     assert!(message.contains("outside its simulation"), "{message}");

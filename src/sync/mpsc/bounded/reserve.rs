@@ -74,7 +74,11 @@ impl<T> Sender<T> {
 
     /// [`Sender::send`] bounded by `timeout` of virtual time (must run inside a
     /// simulation, like every detsim timer).
-    pub async fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+    pub async fn send_timeout(
+        &self,
+        value: T,
+        timeout: Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
         let permit = match crate::time::timeout(timeout, self.reserve()).await {
             Ok(Ok(permit)) => permit,
             Ok(Err(_)) => return Err(SendTimeoutError::Closed(value)),
