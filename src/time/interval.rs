@@ -94,7 +94,7 @@ impl Interval {
             true => self.missed.next(tick, now, self.period),
             false => tick + self.period,
         };
-        self.sleep.reset(self.next);
+        Pin::new(&mut self.sleep).reset(self.next);
         Poll::Ready(tick)
     }
 
@@ -116,7 +116,7 @@ impl Interval {
     /// The next tick is at `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
         self.next = deadline;
-        self.sleep.reset(deadline);
+        Pin::new(&mut self.sleep).reset(deadline);
     }
 
     /// What happens to missed ticks.

@@ -18,7 +18,8 @@
 //! - [`select!`] — tokio's syntax; the first branch polled is a recorded choice.
 //! - [`runtime`], [`main`], [`test`] — `block_on` runs one simulation; `#[tokio::test]`
 //!   runs a campaign of seeds (100 by default, `DETSIM_SEEDS` etc. apply).
-//! - Not here yet: `net`, `fs`, `io`, `process`, `signal` — using them is a compile
+//! - [`io`] — tokio's io traits and `ReadBuf`, the basic read/write helpers.
+//! - Not here yet: `net`, `fs`, `process`, `signal` — using them is a compile
 //!   error naming the path.
 //!
 //! Modules: `runtime.rs` (Builder, Runtime, Handle), `task.rs`, `time.rs`, `sync.rs`,
@@ -26,6 +27,7 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+pub mod io;
 mod macros;
 pub mod runtime;
 pub mod sync;

@@ -16,7 +16,7 @@ pub use reserve::{OwnedPermit, Permit};
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc bounded channel requires buffer > 0");
     let (tx, rx) = pair(Some(Semaphore::new(capacity)));
-    (Sender { tx, capacity }, Receiver { rx })
+    (Sender { tx, capacity }, Receiver { rx, capacity })
 }
 
 /// Sending half of a bounded channel; clone it for more producers.
@@ -28,6 +28,19 @@ pub struct Sender<T> {
 /// Receiving half of a bounded channel; also a [`Stream`](futures::stream::Stream).
 pub struct Receiver<T> {
     rx: Rx<T>,
+    capacity: usize,
+}
+
+impl<T> Receiver<T> {
+    /// Free slots right now (as [`Sender::capacity`]).
+    pub fn capacity(&self) -> usize {
+        self.rx.free_slots()
+    }
+
+    /// The buffer size given to [`channel`].
+    pub fn max_capacity(&self) -> usize {
+        self.capacity
+    }
 }
 
 impl<T> Sender<T> {
@@ -134,6 +147,7 @@ mod tests {
     fn full_buffer_applies_back_pressure() {
         let (tx, mut rx) = channel(1);
         assert_eq!(tx.max_capacity(), 1);
+        assert_eq!((rx.capacity(), rx.max_capacity()), (1, 1));
         assert!(poll(pin!(tx.send(1))).is_ready());
         assert_eq!(tx.capacity(), 0);
         let mut second = pin!(tx.send(2));

@@ -27,6 +27,11 @@ impl<T> Rx<T> {
         }
     }
 
+    /// Free slots of a bounded channel right now.
+    pub(super) fn free_slots(&self) -> usize {
+        self.chan.slots().available_permits()
+    }
+
     pub(super) async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }

@@ -166,3 +166,28 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         None => payload.downcast_ref::<&str>().unwrap().to_string(),
     }
 }
+
+/// `[patch]` route: an unmodified program using crates.io's tokio and tokio-stream, with
+/// the facade patched in for the whole tree. Ignored by default (it builds tokio-stream
+/// and tokio-util, over a minute); run with `cargo test --release -- --ignored patch_route`.
+#[test]
+#[ignore = "builds a separate workspace with crates from the registry"]
+fn patch_route() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--manifest-path"])
+        .arg(root.join("patch-demo/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", root.join("patch-demo/target"))
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        "[0, 1, 2, 3, 4] Some(2) after 300s of virtual time"
+    );
+}
