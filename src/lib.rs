@@ -38,6 +38,7 @@ pub mod env;
 pub mod explore;
 pub mod harness;
 mod hash;
+mod quote;
 pub mod rand;
 mod runtime;
 mod scenario;
@@ -55,7 +56,7 @@ mod tracing_layer;
 pub use detsim_macros::{main, test};
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
-pub use config::{Config, TraceMode};
+pub use config::{Config, ConfigError, TraceMode};
 pub use harness::{check, Check};
 pub use runtime::{
     spawn, spawn_named, AbortHandle, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId,

@@ -5,6 +5,7 @@
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
+//! - `site.rs` — source locations normalised so they are the same in every checkout.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -18,12 +19,15 @@ mod chrome;
 mod compact;
 mod event;
 mod html;
+mod site;
 mod text;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, TaskInfo};
 pub use html::to_html;
+pub(crate) use site::fmt_location;
+pub use site::source_path;
 
 use crate::config::TraceMode;
 use compact::RawEvent;
