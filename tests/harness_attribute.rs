@@ -100,3 +100,20 @@ fn a_failing_body_reports_the_replay_line() {
         seeds.display()
     );
 }
+
+static MAIN_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// `#[detsim::main]` on a function other than `main`, to call it from a test.
+#[detsim::main(workers = 2)]
+async fn as_main() {
+    let start = detsim::time::Instant::now();
+    detsim::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed().as_secs(), 3600, "virtual time");
+    MAIN_RUNS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn detsim_main_runs_the_body_once() {
+    as_main();
+    assert_eq!(MAIN_RUNS.load(Ordering::Relaxed), 1);
+}
