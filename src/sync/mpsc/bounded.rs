@@ -271,6 +271,21 @@ mod tests {
     }
 
     #[test]
+    fn recv_many_takes_what_is_buffered_up_to_the_limit() {
+        let (tx, mut rx) = channel(8);
+        for i in 0..5 {
+            tx.try_send(i).unwrap();
+        }
+        let mut got = Vec::new();
+        assert_eq!(block_on(rx.recv_many(&mut got, 3)), 3);
+        assert_eq!(block_on(rx.recv_many(&mut got, 10)), 2);
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        assert_eq!(block_on(rx.recv_many(&mut got, 0)), 0);
+        drop(tx);
+        assert_eq!(block_on(rx.recv_many(&mut got, 4)), 0, "closed and drained");
+    }
+
+    #[test]
     #[should_panic(expected = "requires buffer > 0")]
     fn zero_capacity_panics() {
         let _ = channel::<()>(0);
