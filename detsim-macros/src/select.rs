@@ -172,9 +172,14 @@ fn generate(s: &Select) -> TokenStream {
             "all branches are disabled and there is no else branch"
         )),
     };
-    let start = match s.biased {
+    let start = match s.biased || n == 1 {
         true => quote!(0usize),
         false => quote!(#krate::__private::select_start(#n)),
+    };
+    // One branch: no rotation (and no `% 1` for clippy to flag in the user's crate).
+    let index = match n {
+        1 => quote!(__k),
+        _ => quote!((__start + __k) % #n),
     };
     quote! {{
         #[allow(non_camel_case_types)]
@@ -185,10 +190,11 @@ fn generate(s: &Select) -> TokenStream {
         let __out = {
             #(#makes)*
             ::core::future::poll_fn(|__cx| {
+                #[allow(unused_variables)]
                 let __start: usize = #start;
                 let mut __pending = false;
                 for __k in 0..#n {
-                    match (__start + __k) % #n {
+                    match #index {
                         #(#polls)*
                         _ => ::core::unreachable!(),
                     }

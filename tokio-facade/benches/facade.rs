@@ -3,7 +3,7 @@
 //! mode). The facade re-exports detsim's types and wraps only `spawn`, so the two should
 //! cost the same; the bound is +10 %.
 //!
-//! Run: `cargo bench -p tokio --bench facade -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench -p tokio@1.99.0 --bench facade -- --warm-up-time 1 --measurement-time 3`.
 //!
 //! Differences from `benches/runtime.rs`: W3 and W4 use `sync::mpsc::unbounded_channel`
 //! (tokio's channel, which both paths name) instead of `futures`' channel, and there are
