@@ -41,7 +41,7 @@ pub struct Config {
     /// What is kept of the trace.
     pub trace: TraceMode,
     /// If true (the default), a panic in any task fails the run; if false, only a panic
-    /// of the main task does, and others surface as [`crate::JoinError::Panic`].
+    /// of the main task does, and others surface as a [`crate::JoinError`] holding the panic's payload.
     pub panic_is_failure: bool,
     /// The fault plan of the simulated world (`None`: no injected faults).
     #[serde(skip_serializing_if = "Option::is_none")]

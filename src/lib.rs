@@ -31,6 +31,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod choice;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod config;
 pub mod env;
@@ -42,6 +43,7 @@ pub mod rand;
 mod runtime;
 mod scenario;
 pub mod scenarios;
+#[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod strategy;
 pub mod sync;
@@ -54,9 +56,14 @@ mod world;
 
 pub use world::{fault, fs, net, node};
 
+pub use detsim_macros::{main, test};
+
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, ConfigError, TraceMode};
 pub use harness::{check, Check};
-pub use runtime::{spawn, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId, TaskRef};
+pub use runtime::{
+    spawn, spawn_named, AbortHandle, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId,
+    TaskRef,
+};
 pub use scenario::Scenario;
 pub use trace::Trace;

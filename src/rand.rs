@@ -53,6 +53,29 @@ pub fn gen_bool(p: f64) -> bool {
     rng().gen_bool(p)
 }
 
+/// One of `n` outcomes (`0..n`), drawn as one recorded choice of `n` (not 64 bits), so
+/// the shrinker lowers it towards 0 and a schedule replays it. `n <= 1` draws nothing.
+///
+/// This is the hook for code that must pick among alternatives — the `tokio` facade's
+/// `select!` picks the branch it polls first with it. Panics outside a simulation.
+pub fn choose(n: usize) -> usize {
+    try_choose(n).expect("detsim::rand::choose must be called from inside a simulation")
+}
+
+/// [`choose`], or `None` outside a simulation (callers fall back to a fixed order).
+pub fn try_choose(n: usize) -> Option<usize> {
+    if n <= 1 {
+        return Some(0);
+    }
+    context::current_task()?; // inside a simulation's task
+    let value = context::choose(ChoiceKind::Rand, n);
+    context::emit(EventKind::Choice {
+        what: "choose",
+        value: value as u64,
+    });
+    Some(value)
+}
+
 impl rand::RngCore for SimRng {
     fn next_u32(&mut self) -> u32 {
         self.next_u64() as u32

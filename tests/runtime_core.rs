@@ -87,7 +87,8 @@ fn trace_off_keeps_the_same_fingerprint() {
 fn a_seed_alone_and_after_a_thousand_others_gives_the_same_trace() {
     let alone = run_busy(4242);
     for s in 0..1000 {
-        Sim::new(Config::default().seed(s).trace(TraceMode::Off)).run(busy_program());
+        let out = Sim::new(Config::default().seed(s).trace(TraceMode::Off)).run(busy_program());
+        assert!(out.is_ok(), "seed {s}: {:?}", out.failure());
     }
     assert_eq!(run_busy(4242), alone);
 }

@@ -17,6 +17,8 @@ pub struct Check {
     jobs: usize,
     seeds_dir: Option<PathBuf>,
     watchdog: std::time::Duration,
+    /// The test's name (default: the thread's, which `cargo test` sets to it).
+    name: Option<String>,
 }
 
 impl Default for Check {
@@ -29,6 +31,7 @@ impl Default for Check {
             jobs: 0,
             seeds_dir: None,
             watchdog: std::time::Duration::from_secs(10),
+            name: None,
         }
     }
 }
@@ -82,6 +85,13 @@ impl Check {
         self
     }
 
+    /// Names the test (its seeds file and replay line); by default the name of the
+    /// thread, which `cargo test` sets to the test's path. `#[detsim::test]` sets it.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Checks that `program` is deterministic: each seed runs twice on this thread and
     /// once on another, and every run of a seed must have the same fingerprint (the
     /// `check-determinism` command, in a `#[test]`). Panics with the seed, the first
@@ -109,7 +119,7 @@ impl Check {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + 'static,
     {
-        let name = test_name();
+        let name = self.name.clone().unwrap_or_else(test_name);
         let (settings, seed) = self
             .with_env()
             .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));
@@ -192,7 +202,7 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    let name = test_name();
+    let name = settings.name.clone().unwrap_or_else(test_name);
     let (settings, seed) = settings
         .with_env()
         .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));

@@ -131,8 +131,6 @@ pub(crate) fn cancel_timer(key: TimerKey) {
 }
 
 /// One of `n >= 1` outcomes, drawn and recorded through the run's `Chooser`.
-// Not used inside the crate yet: the simulated world's entry point (tested below).
-#[allow(dead_code)]
 #[track_caller]
 pub(crate) fn choose(kind: ChoiceKind, n: usize) -> usize {
     with(|core| core.chooser.borrow_mut().choose(kind, n))

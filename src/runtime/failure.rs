@@ -179,6 +179,7 @@ pub struct Stats {
 
 /// Everything a run produced.
 #[derive(Debug)]
+#[must_use = "an Outcome holds the run's failure: ignoring it turns a failed run into a silent pass"]
 pub struct Outcome<T> {
     /// The seed the run used.
     pub seed: u64,

@@ -8,6 +8,7 @@
 //! - `task.rs` — spawning, [`JoinHandle`], aborting.
 //! - `coop.rs` — [`yield_now`] and [`burn`].
 //! - `waker.rs` — task wakers and foreign-thread wake detection.
+//! - `join_error.rs` — [`JoinError`] (cancelled, or panicked with its payload).
 //! - `failure.rs` — [`Outcome`], [`Failure`], [`Stats`].
 //! - `panic.rs` — capturing task panics quietly.
 //! - `timers.rs` — the run's timers: deadline buckets over a slab of slots.
@@ -16,6 +17,7 @@ pub(crate) mod context;
 mod coop;
 mod core;
 mod failure;
+mod join_error;
 mod panic;
 mod step;
 mod task;
@@ -24,7 +26,8 @@ mod waker;
 
 pub use coop::{burn, yield_now, Burn, YieldNow};
 pub use failure::{Failure, Outcome, Stats, TaskRef};
-pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
+pub use join_error::JoinError;
+pub use task::{current_id, spawn, spawn_named, AbortHandle, JoinHandle, TaskId};
 
 use crate::choice::{Chooser, ReplayMode, Schedule};
 use crate::config::Config;

@@ -12,8 +12,9 @@
 
 use super::core::{Core, ReadySlot, Running, Sched, Status, NO_HOME};
 use super::failure::Failure;
+use super::join_error::JoinError;
 use super::panic;
-use super::task::{drop_task, poll_in_place, FutPtr, JoinError};
+use super::task::{drop_task, poll_in_place, FutPtr, TaskId};
 use super::timers::TimerWaker;
 use super::waker::task_waker;
 use crate::choice::ChoiceKind;
@@ -365,7 +366,8 @@ fn panicked(
         core.fail(failure);
         core.closed.set(true); // the run is over: its last event is the failure
     } else {
-        task.join.fail(JoinError::Panic(message));
+        task.join
+            .fail(JoinError::panic(TaskId(id), message, payload));
     }
     drop_task(core, id, task);
 }

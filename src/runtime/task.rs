@@ -2,6 +2,7 @@
 
 use super::context;
 use super::core::{Core, Status, TaskMeta, NO_HOME};
+use super::join_error::JoinError;
 use crate::trace::{EventKind, TaskInfo};
 use std::borrow::Cow;
 use std::fmt;
@@ -13,29 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 pub use crate::task_id::TaskId;
-
-/// Why awaiting a [`JoinHandle`] gave no value.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum JoinError {
-    /// The task was aborted (or dropped when its run ended).
-    #[error("task was cancelled")]
-    Cancelled,
-    /// The task panicked (only seen with `Config::panic_is_failure == false`).
-    #[error("task panicked: {0}")]
-    Panic(String),
-}
-
-impl JoinError {
-    /// True if the task was cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self, JoinError::Cancelled)
-    }
-
-    /// True if the task panicked.
-    pub fn is_panic(&self) -> bool {
-        matches!(self, JoinError::Panic(_))
-    }
-}
 
 struct JoinState<T> {
     result: Option<Result<T, JoinError>>,
@@ -166,14 +144,55 @@ impl<T> JoinHandle<T> {
             .finished
     }
 
-    /// Cancels the task: its future is dropped and awaiting the handle gives
-    /// [`JoinError::Cancelled`]. A no-op for finished tasks or outside the task's run.
+    /// Cancels the task: its future is dropped and awaiting the handle gives a
+    /// cancelled [`JoinError`]. A no-op for finished tasks or outside the task's run.
+    pub fn abort(&self) {
+        self.abort_handle().abort();
+    }
+
+    /// A handle that can abort the task without owning its result.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            id: self.id,
+            sim: self.sim,
+        }
+    }
+}
+
+/// Aborts a task without awaiting it (tokio's `AbortHandle`); cheap to clone.
+#[derive(Clone)]
+pub struct AbortHandle {
+    id: u32,
+    sim: u64,
+}
+
+impl AbortHandle {
+    /// Cancels the task (see [`JoinHandle::abort`]).
     pub fn abort(&self) {
         context::try_with(|core| {
             if core.id == self.sim {
                 abort(core, self.id);
             }
         });
+    }
+
+    /// True once the task finished, was aborted, or panicked (always true after its run).
+    pub fn is_finished(&self) -> bool {
+        let status = context::try_with(|core| {
+            (core.id == self.sim).then(|| core.sched.borrow().status[self.id as usize])
+        });
+        !matches!(status, Some(Some(s)) if s != Status::Done)
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId(self.id)
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AbortHandle(t{})", self.id)
     }
 }
 
@@ -344,7 +363,7 @@ pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
             location: super::panic::take_location().unwrap_or_else(|| "<unknown>".into()),
         });
     }
-    join.fail(JoinError::Cancelled);
+    join.fail(JoinError::cancelled(TaskId(id)));
 }
 
 /// The id of the task being polled.

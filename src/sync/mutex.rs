@@ -33,6 +33,12 @@ pub struct Mutex<T> {
 #[error("operation would block")]
 pub struct TryLockError(());
 
+impl TryLockError {
+    pub(crate) fn new() -> Self {
+        TryLockError(())
+    }
+}
+
 impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`.
     pub fn new(value: T) -> Self {

@@ -1,7 +1,7 @@
 //! Virtual [`Instant`].
 
 use crate::runtime::context;
-use std::ops::{Add, AddAssign, Sub};
+use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
 
 /// A point in virtual time: nanoseconds since the start of the run.
@@ -40,6 +40,24 @@ impl Instant {
         self.0
     }
 
+    /// Time since `earlier`, or `None` if `earlier` is later.
+    pub fn checked_duration_since(&self, earlier: Instant) -> Option<Duration> {
+        self.0.checked_sub(earlier.0).map(Duration::from_nanos)
+    }
+
+    /// Time since `earlier` (zero if `earlier` is later).
+    pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
+        self.duration_since(earlier)
+    }
+
+    /// `self - d`, or `None` before the start of the run.
+    pub fn checked_sub(&self, d: Duration) -> Option<Instant> {
+        u64::try_from(d.as_nanos())
+            .ok()
+            .and_then(|n| self.0.checked_sub(n))
+            .map(Instant)
+    }
+
     /// `self + d`, or `None` on overflow.
     pub fn checked_add(&self, d: Duration) -> Option<Instant> {
         u64::try_from(d.as_nanos())
@@ -69,5 +87,22 @@ impl Sub<Instant> for Instant {
     type Output = Duration;
     fn sub(self, rhs: Instant) -> Duration {
         self.duration_since(rhs)
+    }
+}
+
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+    /// Saturates at the start of the run.
+    fn sub(self, d: Duration) -> Instant {
+        Instant(
+            self.0
+                .saturating_sub(d.as_nanos().min(u64::MAX as u128) as u64),
+        )
+    }
+}
+
+impl SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = *self - d;
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! - `instant.rs` — [`Instant`], virtual nanoseconds since the run started.
 //! - `sleep.rs` — [`sleep`], [`sleep_until`].
-//! - `timeout.rs` — [`timeout`].
-//! - `interval.rs` — [`interval`].
+//! - `timeout.rs` — [`timeout`], [`timeout_at`].
+//! - `interval.rs` — [`interval`], [`interval_at`], [`MissedTickBehavior`].
 //!
 //! Everything here is built on the runtime's interface (`runtime::context`: `now`,
 //! `arm_timer`, `poll_timer`, `cancel_timer`); the timers themselves live in the runtime.
@@ -15,6 +15,11 @@ mod timeout;
 
 pub use crate::world::clock::SystemTime;
 pub use instant::Instant;
-pub use interval::{interval, Interval};
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use timeout::{timeout, Elapsed, Timeout};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// tokio's path for [`Elapsed`].
+pub mod error {
+    pub use super::Elapsed;
+}

@@ -50,10 +50,13 @@ impl Sleep {
         Instant::now() >= self.deadline
     }
 
-    /// Moves the deadline (re-arming the timer on the next poll).
-    pub fn reset(&mut self, deadline: Instant) {
-        self.release();
-        self.deadline = deadline;
+    /// Moves the deadline (re-arming the timer on the next poll). Takes `Pin<&mut Self>`
+    /// as tokio's does (`sleep.as_mut().reset(t)`); a `Sleep` is `Unpin`, so
+    /// `Pin::new(&mut sleep).reset(t)` works too.
+    pub fn reset(self: std::pin::Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.release();
+        this.deadline = deadline;
     }
 
     fn release(&mut self) {

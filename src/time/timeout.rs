@@ -1,6 +1,6 @@
 //! [`timeout`]: bound a future by virtual time.
 
-use super::{sleep, Sleep};
+use super::{sleep, sleep_until, Instant, Sleep};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -25,6 +25,31 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
         sleep: sleep(duration),
+    }
+}
+
+/// Runs `future` until the virtual instant `deadline` at most.
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The inner future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// The inner future, mutably.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.future
+    }
+
+    /// The inner future, consuming the timeout.
+    pub fn into_inner(self) -> F {
+        self.future
     }
 }
 

@@ -6,6 +6,9 @@ use super::receiver::{receiver_api, Rx};
 use crate::sync::{Semaphore, TryAcquireError};
 use std::fmt;
 
+mod reserve;
+pub use reserve::{OwnedPermit, Permit};
+
 /// Creates a channel buffering at most `capacity` values.
 ///
 /// Panics if `capacity == 0` (a rendezvous channel is not supported, as in
@@ -13,7 +16,7 @@ use std::fmt;
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc bounded channel requires buffer > 0");
     let (tx, rx) = pair(Some(Semaphore::new(capacity)));
-    (Sender { tx, capacity }, Receiver { rx })
+    (Sender { tx, capacity }, Receiver { rx, capacity })
 }
 
 /// Sending half of a bounded channel; clone it for more producers.
@@ -25,6 +28,19 @@ pub struct Sender<T> {
 /// Receiving half of a bounded channel; also a [`Stream`](futures::stream::Stream).
 pub struct Receiver<T> {
     rx: Rx<T>,
+    capacity: usize,
+}
+
+impl<T> Receiver<T> {
+    /// Free slots right now (as [`Sender::capacity`]).
+    pub fn capacity(&self) -> usize {
+        self.rx.free_slots()
+    }
+
+    /// The buffer size given to [`channel`].
+    pub fn max_capacity(&self) -> usize {
+        self.capacity
+    }
 }
 
 impl<T> Sender<T> {
@@ -131,6 +147,7 @@ mod tests {
     fn full_buffer_applies_back_pressure() {
         let (tx, mut rx) = channel(1);
         assert_eq!(tx.max_capacity(), 1);
+        assert_eq!((rx.capacity(), rx.max_capacity()), (1, 1));
         assert!(poll(pin!(tx.send(1))).is_ready());
         assert_eq!(tx.capacity(), 0);
         let mut second = pin!(tx.send(2));
@@ -251,6 +268,21 @@ mod tests {
         assert_eq!(lost, None);
         tx.try_send(9).unwrap();
         assert_eq!(rx.try_recv(), Ok(9));
+    }
+
+    #[test]
+    fn recv_many_takes_what_is_buffered_up_to_the_limit() {
+        let (tx, mut rx) = channel(8);
+        for i in 0..5 {
+            tx.try_send(i).unwrap();
+        }
+        let mut got = Vec::new();
+        assert_eq!(block_on(rx.recv_many(&mut got, 3)), 3);
+        assert_eq!(block_on(rx.recv_many(&mut got, 10)), 2);
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        assert_eq!(block_on(rx.recv_many(&mut got, 0)), 0);
+        drop(tx);
+        assert_eq!(block_on(rx.recv_many(&mut got, 4)), 0, "closed and drained");
     }
 
     #[test]

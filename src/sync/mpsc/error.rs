@@ -59,3 +59,32 @@ impl<T> fmt::Debug for TrySendError<T> {
         }
     }
 }
+
+/// Why [`Sender::send_timeout`](super::Sender::send_timeout) failed; carries the value.
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendTimeoutError<T> {
+    /// No slot became free in time.
+    #[error("timed out waiting on send operation")]
+    Timeout(T),
+    /// The receiver is closed or dropped.
+    #[error("channel closed")]
+    Closed(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// Gives back the value that could not be sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(v) | SendTimeoutError::Closed(v) => v,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}

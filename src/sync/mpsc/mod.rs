@@ -2,7 +2,8 @@
 //!
 //! - `chan`: shared core (buffer, sender count, receiver waker, slot semaphore).
 //! - `receiver`: the receiving logic and receiver API shared by both flavours.
-//! - `bounded`: [`channel`], [`Sender`], [`Receiver`]: senders wait FIFO when full.
+//! - `bounded`: [`channel`], [`Sender`], [`Receiver`]: senders wait FIFO when full;
+//!   `bounded/reserve.rs`: [`Permit`]s (`Sender::reserve`) and `send_timeout`.
 //! - `unbounded`: [`unbounded_channel`] and its never-waiting sender.
 //! - [`error`]: [`SendError`](error::SendError), [`TrySendError`](error::TrySendError),
 //!   [`TryRecvError`](error::TryRecvError).
@@ -25,5 +26,5 @@ pub mod error;
 mod receiver;
 mod unbounded;
 
-pub use bounded::{channel, Receiver, Sender};
+pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender};
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};

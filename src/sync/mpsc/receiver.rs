@@ -27,6 +27,11 @@ impl<T> Rx<T> {
         }
     }
 
+    /// Free slots of a bounded channel right now.
+    pub(super) fn free_slots(&self) -> usize {
+        self.chan.slots().available_permits()
+    }
+
     pub(super) async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -95,6 +100,28 @@ macro_rules! receiver_api {
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<Option<T>> {
                 self.rx.poll_recv(cx)
+            }
+
+            /// Waits for at least one value, then appends up to `limit` buffered values to
+            /// `buffer`; returns how many (0 only if `limit` is 0 or the channel is closed
+            /// and drained). Cancel safe.
+            pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+                if limit == 0 {
+                    return 0;
+                }
+                let Some(first) = self.rx.recv().await else {
+                    return 0;
+                };
+                buffer.push(first);
+                let mut n = 1;
+                while n < limit {
+                    match self.rx.try_recv() {
+                        Ok(v) => buffer.push(v),
+                        Err(_) => break,
+                    }
+                    n += 1;
+                }
+                n
             }
 
             /// Takes a buffered value without waiting.

@@ -1,0 +1,160 @@
+//! tokio's task API on detsim: JoinSet, AbortHandle, JoinError payloads, task_local!,
+//! Builder names, task::id, spawn_blocking.
+
+use detsim::task::{self, JoinSet};
+use detsim::{Config, Sim};
+use std::time::Duration;
+
+#[test]
+fn join_set_yields_in_completion_order_and_aborts_on_drop() {
+    let out = Sim::new(Config::default().seed(3).workers(2)).run(async {
+        let mut set = JoinSet::new();
+        for ms in [30u64, 10, 20] {
+            set.spawn(async move {
+                detsim::time::sleep(Duration::from_millis(ms)).await;
+                ms
+            });
+        }
+        assert_eq!(set.len(), 3);
+        let mut order = Vec::new();
+        while let Some(r) = set.join_next_with_id().await {
+            let (id, v) = r.unwrap();
+            assert!(id.as_u32() > 0);
+            order.push(v);
+        }
+        assert!(set.is_empty());
+        let forever = {
+            let mut set = JoinSet::new();
+            let h = set.spawn(std::future::pending::<()>());
+            detsim::task::yield_now().await;
+            assert!(!h.is_finished());
+            h
+        }; // the set is dropped: its task is aborted
+        assert!(forever.is_finished());
+        let mut set: JoinSet<()> = (0..3).map(|_| std::future::pending()).collect();
+        set.abort_all();
+        let mut cancelled = 0;
+        while let Some(r) = set.join_next().await {
+            cancelled += u32::from(r.unwrap_err().is_cancelled());
+        }
+        (order, cancelled)
+    });
+    assert_eq!(out.result.unwrap(), (vec![10, 20, 30], 3));
+}
+
+#[test]
+fn join_set_order_is_deterministic_and_varies_with_the_seed() {
+    let run = |seed| {
+        Sim::new(Config::default().seed(seed).workers(2))
+            .run(async {
+                let mut set = JoinSet::new();
+                for i in 0..5u32 {
+                    set.spawn(async move {
+                        detsim::task::yield_now().await;
+                        i
+                    });
+                }
+                let mut order = Vec::new();
+                while let Some(r) = set.join_next().await {
+                    order.push(r.unwrap());
+                }
+                assert_eq!(set.try_join_next().map(|r| r.is_ok()), None);
+                order
+            })
+            .result
+            .unwrap()
+    };
+    let orders: Vec<_> = (0..20).map(run).collect();
+    assert_eq!(
+        orders,
+        (0..20).map(run).collect::<Vec<_>>(),
+        "same seeds, same orders"
+    );
+    assert!(orders.iter().all(|o| o.len() == 5));
+    assert!(
+        orders.iter().any(|o| o != &orders[0]),
+        "the order depends on the schedule"
+    );
+}
+
+#[test]
+fn join_error_carries_the_panic_payload() {
+    let out = Sim::new(Config::default().panic_is_failure(false)).run(async {
+        let h = detsim::spawn(async { std::panic::panic_any(42u64) });
+        let err = h.await.unwrap_err();
+        assert!(err.is_panic() && !err.is_cancelled());
+        let id = err.id();
+        (id.as_u32(), *err.into_panic().downcast::<u64>().unwrap())
+    });
+    assert_eq!(out.result.unwrap(), (1, 42));
+}
+
+#[test]
+fn abort_handle_cancels_without_the_join_handle() {
+    let out = Sim::new(Config::default()).run(async {
+        let h = detsim::spawn(async {
+            detsim::time::sleep(Duration::from_secs(10)).await;
+        });
+        let abort = h.abort_handle();
+        assert_eq!(abort.id(), h.id());
+        assert!(!abort.is_finished());
+        abort.abort();
+        let err = h.await.unwrap_err();
+        (err.is_cancelled(), abort.is_finished(), err.to_string())
+    });
+    assert_eq!(
+        out.result.unwrap(),
+        (true, true, "task 1 was cancelled".to_string())
+    );
+}
+
+detsim::task_local! {
+    static REQUEST_ID: u32;
+}
+
+#[test]
+fn task_locals_stay_with_their_task_across_interleavings() {
+    for seed in 0..50 {
+        let out = Sim::new(Config::default().seed(seed).workers(2)).run(async {
+            let tasks: Vec<_> = (0..4u32)
+                .map(|i| {
+                    detsim::spawn(REQUEST_ID.scope(i, async move {
+                        for _ in 0..3 {
+                            detsim::task::yield_now().await;
+                            assert_eq!(REQUEST_ID.get(), i);
+                        }
+                        REQUEST_ID.get()
+                    }))
+                })
+                .collect();
+            let mut got = Vec::new();
+            for t in tasks {
+                got.push(t.await.unwrap());
+            }
+            (got, REQUEST_ID.try_with(|_| ()).is_err())
+        });
+        assert_eq!(out.result.unwrap(), (vec![0, 1, 2, 3], true), "seed {seed}");
+    }
+}
+
+#[test]
+fn builder_names_ids_and_spawn_blocking_show_in_the_trace() {
+    let out = Sim::new(Config::default().trace(detsim::TraceMode::Full)).run(async {
+        let named = task::Builder::new()
+            .name("indexer")
+            .spawn(async { task::id() })
+            .unwrap();
+        let id = named.id();
+        let blocking = task::spawn_blocking(|| 6 * 7);
+        let root = detsim::spawn_named("root-level", async { task::try_id().is_some() });
+        (
+            id == named.await.unwrap(),
+            blocking.await.unwrap(),
+            root.await.unwrap(),
+        )
+    });
+    assert_eq!(out.result.unwrap(), (true, 42, true));
+    let names: Vec<_> = out.trace.tasks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["main", "indexer", "blocking", "root-level"]);
+    assert_eq!(task::try_id(), None, "outside a run");
+}
