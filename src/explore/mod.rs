@@ -4,6 +4,7 @@
 //!   and [`Random`] (uniform choice), which live below the runtime (`src/strategy.rs`).
 //! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
+//! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
 //! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
 //! - `report.rs` — [`CampaignReport`], what a campaign found.
@@ -23,6 +24,7 @@ mod report;
 mod shrink;
 mod spec;
 mod strategy;
+mod swarm;
 pub(crate) mod watchdog;
 
 pub(crate) use campaign::run_one;
@@ -35,4 +37,5 @@ pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};
 pub use spec::{SpecError, StrategySpec};
 pub use strategy::{Candidates, Random, Strategy};
+pub use swarm::{Member as SwarmMember, Swarm};
 pub use watchdog::Hung;
