@@ -315,13 +315,13 @@ fn fuzz_json_is_a_machine_readable_summary() {
     let v = json(&out);
     assert!(v["runs"].as_u64().is_some_and(|n| n >= 1), "{v}");
     assert!(v["passes"].as_u64().is_some(), "{v}");
-    assert_eq!(v["strategy"], "random");
+    assert_eq!(v["strategy"], "swarm", "the default strategy");
     assert_eq!(v["workers"], 4);
     let f = &v["failures"][0];
     let seed = f["seed"]
         .as_u64()
         .expect("failures[0].seed is a JSON number");
-    assert_eq!(f["strategy"], "random");
+    assert_eq!(f["strategy"], "swarm");
     assert_eq!(f["workers"], 4);
     assert_eq!(f["kind"], "panic");
     assert!(

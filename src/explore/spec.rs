@@ -22,12 +22,14 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum StrategySpec {
-    /// The default: each seed runs one member of a portfolio of Random and adaptive PCT
-    /// of depths 1 to 5, chosen by the seed ([`Swarm`]).
+    /// Uniform random choice at every step. The default of saved formats: a seeds-file
+    /// line without `strategy=` was recorded with it.
     #[default]
-    Swarm,
-    /// Uniform random choice at every step.
     Random,
+    /// Each seed runs one member of a portfolio of Random and adaptive PCT of depths 1 to
+    /// 5, chosen by the seed ([`Swarm`]). The default of campaigns and the CLI
+    /// ([`StrategySpec::EXPLORE_DEFAULT`]).
+    Swarm,
     /// Probabilistic Concurrency Testing with bug depth `depth`; `steps` is the estimated
     /// number of scheduling steps of a run (learned by a calibration run when `None`).
     Pct {
@@ -52,6 +54,10 @@ pub struct SpecError {
 }
 
 impl StrategySpec {
+    /// What campaigns, `detsim fuzz` and the other commands run without `--strategy`: the
+    /// strategy that finds every catalogued bug (`docs/bug-finding.md`).
+    pub const EXPLORE_DEFAULT: StrategySpec = StrategySpec::Swarm;
+
     /// The per-run strategy for seed-based exploration (`None` for DFS, which is driven
     /// by [`super::Dfs`] across runs instead).
     pub fn per_run(&self) -> Option<Box<dyn Strategy>> {
