@@ -116,7 +116,9 @@ impl Shrinker<'_> {
             .failure()
             .is_some_and(|f| f.signature() == self.signature);
         let k = key(&out);
-        if same && k < self.best_key {
+        // Smaller by the key, and never longer in choices: a shorter run that needs more
+        // recorded choices (timers, workers) is not a smaller schedule to a reader.
+        if same && k < self.best_key && k.choices <= self.best_key.choices {
             self.best = out.schedule;
             self.best_key = k;
             return true;
