@@ -11,7 +11,8 @@
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — [`Hung`]: the wall-clock limit on every run a campaign starts.
 //! - `isolate.rs` — [`Isolate`], each seed in a child process.
-//! - `shrink.rs` — [`shrink`], minimal failing schedules.
+//! - `shrink.rs` — [`shrink`], minimal failing schedules; `shrink_moves.rs` — its
+//!   task-level pass (move one task's poll past another's).
 //! - `determinism.rs` — [`check_determinism`], catching leaks of nondeterminism.
 
 mod campaign;
@@ -22,6 +23,7 @@ mod isolate;
 mod pct;
 mod report;
 mod shrink;
+mod shrink_moves;
 mod spec;
 mod strategy;
 mod swarm;
