@@ -23,7 +23,11 @@ fn minimal_preemptions(name: &str) -> u64 {
         if !report.failures.is_empty() {
             return u64::from(bound);
         }
-        assert_eq!(report.complete, Some(true), "{name}: DFS({bound}) did not finish");
+        assert_eq!(
+            report.complete,
+            Some(true),
+            "{name}: DFS({bound}) did not finish"
+        );
     }
     panic!("{name}: DFS found nothing up to bound 3");
 }
@@ -94,7 +98,12 @@ fn work_stealing_race_shrinks_towards_the_minimum() {
         let shrunk = shrink(&scenario, &config, out.schedule.clone(), 3000).expect("fails");
         let (before, after) = (shrunk.before.preemptions, shrunk.after.preemptions);
         eprintln!("work-stealing seed {seed}: preemptions {before} -> {after} (minimal {minimal})");
-        assert!(after < before && after >= minimal, "{:?} -> {:?}", shrunk.before, shrunk.after);
+        assert!(
+            after < before && after >= minimal,
+            "{:?} -> {:?}",
+            shrunk.before,
+            shrunk.after
+        );
         cases += 1;
         if cases == 2 {
             break;

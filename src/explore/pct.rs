@@ -291,7 +291,11 @@ mod tests {
                 &mut chooser,
             );
         }
-        assert_eq!(pct.steps(), 2 * ADAPTIVE_START, "grew at pick {ADAPTIVE_START}");
+        assert_eq!(
+            pct.steps(),
+            2 * ADAPTIVE_START,
+            "grew at pick {ADAPTIVE_START}"
+        );
     }
 
     #[test]

@@ -329,11 +329,8 @@ pub fn shrink_with_watchdog(
         budget,
     };
     while s.attempts < s.budget {
-        let improved = s.delete_spans()
-            | s.zero_spans()
-            | s.lower_values()
-            | s.fill_tails()
-            | s.move_polls();
+        let improved =
+            s.delete_spans() | s.zero_spans() | s.lower_values() | s.fill_tails() | s.move_polls();
         if !improved {
             break;
         }

@@ -47,7 +47,9 @@ pub enum StrategySpec {
 
 /// A strategy token that does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid strategy {token}: {reason} (expected swarm, random, pct:DEPTH[:STEPS] or dfs:BOUND)")]
+#[error(
+    "invalid strategy {token}: {reason} (expected swarm, random, pct:DEPTH[:STEPS] or dfs:BOUND)"
+)]
 pub struct SpecError {
     token: String,
     reason: &'static str,

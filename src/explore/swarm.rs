@@ -73,7 +73,9 @@ pub struct Swarm {
 
 impl fmt::Debug for Swarm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Swarm").field("member", &self.chosen).finish()
+        f.debug_struct("Swarm")
+            .field("member", &self.chosen)
+            .finish()
     }
 }
 

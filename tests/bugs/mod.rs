@@ -900,7 +900,10 @@ pub fn lock_cycle_3(fixed: bool) -> Scenario {
             tasks.push(spawn_named("auditor", audit(shelves.clone(), i % 3)));
         }
         for (from, to) in [(0, 1), (1, 2), (2, 0)] {
-            tasks.push(spawn_named("mover", move_stock(shelves.clone(), from, to, fixed)));
+            tasks.push(spawn_named(
+                "mover",
+                move_stock(shelves.clone(), from, to, fixed),
+            ));
         }
         for t in tasks {
             t.await.unwrap();
