@@ -150,7 +150,16 @@ fn failing_seed(dir: &Path, scenario: &str) -> u64 {
     let seeds = dir.join("failing-seed-search");
     let out = run_in(
         dir,
-        &["fuzz", scenario, "--json", "--seeds-dir", path_str(&seeds)],
+        // The strategy `run` and `shrink` use by default (fuzz's default is swarm).
+        &[
+            "fuzz",
+            scenario,
+            "--strategy",
+            "random",
+            "--json",
+            "--seeds-dir",
+            path_str(&seeds),
+        ],
         1,
     );
     json(&out)["failures"][0]["seed"]

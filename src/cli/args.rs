@@ -65,8 +65,8 @@ pub(crate) struct RunOpts {
     /// Simulated worker threads, 1 to 1024 (a schedule file brings its own).
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// Strategy: swarm, random or pct:DEPTH[:STEPS] (dfs runs replay from their schedule file).
-    #[arg(long, default_value = "swarm")]
+    /// Strategy: random (the default), swarm or pct:DEPTH[:STEPS] (dfs runs replay from their schedule file).
+    #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
     /// Print the trace in this format on stdout (with json, chrome and html, stdout holds
     /// only the trace and the summary goes to stderr).
@@ -106,8 +106,8 @@ pub(crate) struct FuzzArgs {
     /// First seed of the range.
     #[arg(long, default_value_t = 0, value_parser = parse_seed)]
     pub(crate) start: u64,
-    /// Strategy: swarm (a per-seed mix of random and PCT), random, pct:DEPTH[:STEPS] or
-    /// dfs:BOUND.
+    /// Strategy: swarm (the default: a per-seed mix of random and PCT), random,
+    /// pct:DEPTH[:STEPS] or dfs:BOUND.
     #[arg(long, default_value = "swarm")]
     pub(crate) strategy: StrategySpec,
     /// Simulated worker threads per run, 1 to 1024.
@@ -174,8 +174,8 @@ pub(crate) struct ShrinkArgs {
     /// Simulated worker threads (with --seed), 1 to 1024.
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// Strategy of the run of --seed: swarm, random or pct:DEPTH[:STEPS].
-    #[arg(long, default_value = "swarm")]
+    /// Strategy of the run of --seed: random (the default), swarm or pct:DEPTH[:STEPS].
+    #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
     /// Maximum number of replays to try.
     #[arg(long, default_value_t = 5_000)]
@@ -198,8 +198,8 @@ pub(crate) struct DeterminismArgs {
     /// Simulated worker threads, 1 to 1024.
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// Strategy: swarm, random or pct:DEPTH[:STEPS].
-    #[arg(long, default_value = "swarm")]
+    /// Strategy: random (the default), swarm or pct:DEPTH[:STEPS].
+    #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
 }
 

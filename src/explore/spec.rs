@@ -27,7 +27,7 @@ pub enum StrategySpec {
     #[default]
     Random,
     /// Each seed runs one member of a portfolio of Random and adaptive PCT of depths 1 to
-    /// 5, chosen by the seed ([`Swarm`]). The default of campaigns and the CLI
+    /// 5, chosen by the seed ([`Swarm`]). The default of campaigns and `detsim fuzz`
     /// ([`StrategySpec::EXPLORE_DEFAULT`]).
     Swarm,
     /// Probabilistic Concurrency Testing with bug depth `depth`; `steps` is the estimated
@@ -56,8 +56,10 @@ pub struct SpecError {
 }
 
 impl StrategySpec {
-    /// What campaigns, `detsim fuzz` and the other commands run without `--strategy`: the
-    /// strategy that finds every catalogued bug (`docs/bug-finding.md`).
+    /// What campaigns and `detsim fuzz` run without `--strategy`: the strategy that finds
+    /// every catalogued bug (`docs/bug-finding.md`). The single-seed commands (`run`,
+    /// `shrink`, `check-determinism`) keep `random`; fuzz's replay lines and seeds files
+    /// always name the strategy, so a found seed never depends on a default.
     pub const EXPLORE_DEFAULT: StrategySpec = StrategySpec::Swarm;
 
     /// The per-run strategy for seed-based exploration (`None` for DFS, which is driven
