@@ -925,3 +925,61 @@ fn the_user_cli_example_lists_and_fuzzes_its_own_scenarios() {
     ]);
     assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
 }
+
+#[test]
+fn shard_auto_reads_the_batch_engine_s_shard() {
+    let dir = tempdir();
+    let fuzz = |vars: &[(&str, &str)]| {
+        let mut cmd = detsim(dir.path());
+        for var in ["DETSIM_SHARD", "DETSIM_SHARD_COUNT", "JOB_COMPLETION_INDEX"] {
+            cmd.env_remove(var);
+        }
+        for var in [
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_ARRAY_TASK_COUNT",
+            "SLURM_ARRAY_TASK_MIN",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(vars.iter().copied());
+        cmd.args([
+            "fuzz",
+            "bank-fixed",
+            "--seeds",
+            "100",
+            "--shard",
+            "auto",
+            "--json",
+        ]);
+        cmd.output().expect("detsim runs")
+    };
+    // A Kubernetes Indexed Job's pod 1 of 4 (0-based) runs shard 2/4: every 4th seed.
+    let out = fuzz(&[("JOB_COMPLETION_INDEX", "1"), ("DETSIM_SHARD_COUNT", "4")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (v["shard"].as_str(), v["runs"].as_u64()),
+        (Some("2/4"), Some(25))
+    );
+    // A Slurm array task 3 of --array=1-3 runs shard 3/3.
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    ];
+    let v: serde_json::Value = serde_json::from_slice(&fuzz(&slurm).stdout).expect("json");
+    assert_eq!(
+        (v["shard"].as_str(), v["runs"].as_u64()),
+        (Some("3/3"), Some(33))
+    );
+    // No count for the Indexed Job, or no batch engine at all: a one-line input error.
+    for vars in [&[("JOB_COMPLETION_INDEX", "1")][..], &[]] {
+        let out = fuzz(vars);
+        assert_eq!(out.status.code(), Some(2), "{vars:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("--shard auto") && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+}

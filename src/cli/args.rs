@@ -96,6 +96,39 @@ pub(crate) struct RunArgs {
     pub(crate) json: bool,
 }
 
+/// `--shard`: a fixed `K/N`, or `auto` (resolved from the environment when fuzz starts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ShardArg {
+    /// `K/N`.
+    Fixed(Shard),
+    /// `auto`.
+    Auto,
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(ShardArg::Auto),
+            k_n => k_n
+                .parse()
+                .map(ShardArg::Fixed)
+                .map_err(|e: String| e.replace("expected K/N", "expected auto or K/N")),
+        }
+    }
+}
+
+impl FuzzArgs {
+    /// The shard to run: `--shard K/N`, or the batch engine's for `--shard auto`.
+    pub(crate) fn resolved_shard(&self) -> Result<Shard, super::InputError> {
+        match self.shard {
+            ShardArg::Fixed(shard) => Ok(shard),
+            ShardArg::Auto => Shard::from_batch_env(|k| std::env::var(k).ok(), self.shard_count)
+                .map_err(super::InputError),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct FuzzArgs {
     /// Scenario name (see `detsim list`).
@@ -116,9 +149,15 @@ pub(crate) struct FuzzArgs {
     /// OS threads running simulations, up to 1024; 0 = one per core.
     #[arg(long, default_value_t = 0, hide_default_value = true, value_parser = parse_jobs)]
     pub(crate) jobs: usize,
-    /// Run only shard K of N (every N-th seed, 1-based K).
+    /// Run only shard K of N (every N-th seed, 1-based K), or `auto`: the shard the
+    /// batch engine assigned (DETSIM_SHARD=K/N; Kubernetes JOB_COMPLETION_INDEX with
+    /// --shard-count or DETSIM_SHARD_COUNT; Slurm SLURM_ARRAY_TASK_ID/_COUNT).
     #[arg(long, default_value = "1/1")]
-    pub(crate) shard: Shard,
+    pub(crate) shard: ShardArg,
+    /// Number of shards for `--shard auto` under a Kubernetes Indexed Job (its
+    /// completions).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) shard_count: Option<u64>,
     /// Wall-clock budget, e.g. 60s, 5m, 1h.
     #[arg(long, value_parser = parse_wall_time)]
     pub(crate) time: Option<std::time::Duration>,
