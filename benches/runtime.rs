@@ -27,6 +27,12 @@
 //!   scenario: main spawns 10 tasks that each yield 10 times and then send one message on
 //!   a `futures::channel::mpsc::unbounded` channel to main, which receives the 10
 //!   messages. Rate: seeds/s.
+//! - **W6 — live tasks at scale.** W1's program with 10 yields per task, at 1,000 and at
+//!   100,000 tasks (trace off). Rate: polls/s; the two rates should be close (the cost of
+//!   a step should not grow with the number of live tasks).
+//! - **W7 — 1,000,000 sleeping tasks.** Task `i` sleeps `i % 1000 + 1` ms once; main
+//!   awaits the handles in order (trace off). Rate: timers fired/s. Takes ~1 s an
+//!   iteration, so this group runs 10 samples.
 //!
 //! # Baselines (same run, same program text where possible)
 //!
@@ -78,6 +84,11 @@ const W3_ROUND_TRIPS: u64 = 100_000;
 const W4_SEEDS: u64 = 10_000;
 const W4_TASKS: u64 = 10;
 const W4_YIELDS: usize = 10;
+
+const W6_SIZES: [usize; 2] = [1_000, 100_000];
+const W6_YIELDS: usize = 10;
+
+const W7_TASKS: usize = 1_000_000;
 
 const MODES: [(&str, TraceMode); 2] = [
     ("detsim_trace_off", TraceMode::Off),
@@ -293,6 +304,36 @@ async fn w4<E: Exec>(exec: E) -> u64 {
 
 const W4_SUM: u64 = W4_TASKS * (W4_TASKS - 1) / 2;
 
+/// W6: `tasks` tasks × 10 yields.
+async fn w6(tasks: usize) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            detsim::spawn(async {
+                for _ in 0..W6_YIELDS {
+                    detsim::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.expect("yielder failed");
+    }
+}
+
+/// W7: 1,000,000 tasks, each sleeping once for `i % 1000 + 1` ms.
+async fn w7() {
+    let handles: Vec<_> = (0..W7_TASKS)
+        .map(|i| {
+            detsim::spawn(async move {
+                detsim::time::sleep(Duration::from_millis((i % 1000 + 1) as u64)).await;
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.expect("sleeper failed");
+    }
+}
+
 fn w4_detsim_seeds(trace: TraceMode) -> u64 {
     let mut steps = 0;
     for seed in 0..W4_SEEDS {
@@ -402,5 +443,36 @@ fn bench_w4(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_w1, bench_w2, bench_w3, bench_w4);
+fn bench_w6(c: &mut Criterion) {
+    let mut g = group(c, "w6_live_tasks_x10_yields");
+    for tasks in W6_SIZES {
+        let check = Sim::new(config(SEED, TraceMode::Off)).run(w6(tasks));
+        assert!(check.is_ok(), "{:?}", check.result);
+        let polls = check.stats.steps;
+        g.throughput(Throughput::Elements(polls));
+        g.bench_function(format!("detsim_trace_off_{tasks}_tasks"), |b| {
+            b.iter(|| {
+                let out = Sim::new(config(SEED, TraceMode::Off)).run(w6(tasks));
+                assert_eq!(out.stats.steps, polls);
+                black_box(out)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_w7(c: &mut Criterion) {
+    let mut g = group(c, "w7_sleep_1m_tasks");
+    g.throughput(Throughput::Elements(W7_TASKS as u64));
+    g.bench_function("detsim_trace_off", |b| {
+        b.iter(|| {
+            let out = Sim::new(config(SEED, TraceMode::Off)).run(w7());
+            assert_eq!(out.stats.timers_fired, W7_TASKS as u64);
+            black_box(out)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_w1, bench_w2, bench_w3, bench_w4, bench_w6, bench_w7);
 criterion_main!(benches);

@@ -198,7 +198,7 @@ struct Replay {
 
 /// Draws and records every nondeterministic decision of one run.
 pub struct Chooser {
-    rng: ChaCha8Rng,
+    rng: Stream,
     aux: ChaCha8Rng,
     replay: Option<Replay>,
     // invariant: holds exactly the choices handed out with n != 1, in order.
@@ -223,7 +223,7 @@ impl Chooser {
         let mut aux = ChaCha8Rng::seed_from_u64(seed);
         aux.set_stream(1);
         Chooser {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: Stream::new(seed),
             aux,
             replay: None,
             recorded: Vec::with_capacity(64),
@@ -312,6 +312,13 @@ impl Chooser {
         uniform(&mut self.rng, n as u32) as usize
     }
 
+    /// What the `ahead`-th next [`Chooser::draw_below`] (0: the next; at most 1) would
+    /// return for `n`, without drawing anything: a guess for prefetching (other draws
+    /// in between, or the rare rejected draw, make it wrong — never the run).
+    pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
+        ((self.rng.peek_u32(ahead.min(1)) as u64 * n as u64) >> 32) as usize
+    }
+
     /// Replayed value for a task pick, or `None` when not replaying.
     pub(crate) fn replay_task(&mut self, n: usize) -> Option<usize> {
         self.replay.as_ref()?;
@@ -391,8 +398,59 @@ impl Chooser {
     }
 }
 
+/// The main ChaCha stream with two words of lookahead, so the step loop can see the
+/// next draws coming (to prefetch the tasks it will pick). Words come out in exactly the
+/// stream's order, peeked or not: a `u64` is the next two words, low first, as
+/// `ChaCha8Rng::next_u64` composes it.
+struct Stream {
+    rng: ChaCha8Rng,
+    // invariant: `peeked[..len]` are the next words of the stream, in order.
+    peeked: [u32; 2],
+    len: usize,
+}
+
+impl Stream {
+    fn new(seed: u64) -> Self {
+        Stream {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            peeked: [0; 2],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        if self.len == 0 {
+            return self.rng.next_u32();
+        }
+        let w = self.peeked[0];
+        self.peeked[0] = self.peeked[1];
+        self.len -= 1;
+        w
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        if self.len == 0 {
+            return self.rng.next_u64();
+        }
+        let low = self.next_u32() as u64;
+        low | (self.next_u32() as u64) << 32
+    }
+
+    /// The word `ahead` (0 or 1) positions from the front of the stream.
+    #[inline]
+    fn peek_u32(&mut self, ahead: usize) -> u32 {
+        while self.len <= ahead {
+            self.peeked[self.len] = self.rng.next_u32();
+            self.len += 1;
+        }
+        self.peeked[ahead]
+    }
+}
+
 /// Unbiased uniform integer below `n` (Lemire's multiply-and-reject).
-fn uniform(rng: &mut ChaCha8Rng, n: u32) -> u32 {
+fn uniform(rng: &mut Stream, n: u32) -> u32 {
     debug_assert!(n > 0);
     let mut m = (rng.next_u32() as u64) * (n as u64);
     if (m as u32) < n {
@@ -428,6 +486,26 @@ mod tests {
             seen[c.choose(ChoiceKind::Task, 5)] += 1;
         }
         assert!(seen.iter().all(|&k| k > 800), "{seen:?}");
+    }
+
+    #[test]
+    fn peeking_does_not_change_the_stream() {
+        let mut plain = ChaCha8Rng::seed_from_u64(4);
+        let mut peeking = Stream::new(4);
+        for i in 0..200 {
+            if i % 3 == 0 {
+                peeking.peek_u32(i % 2);
+            }
+            if i % 5 == 0 {
+                assert_eq!(plain.next_u64(), peeking.next_u64());
+            } else {
+                assert_eq!(plain.next_u32(), peeking.next_u32());
+            }
+        }
+        let mut c = Chooser::new(8);
+        let (first, second) = (c.peek_below(1000, 0), c.peek_below(1000, 1));
+        assert_eq!(c.draw_below(1000), first);
+        assert_eq!(c.draw_below(1000), second);
     }
 
     #[test]

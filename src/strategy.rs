@@ -85,6 +85,15 @@ pub trait Strategy: fmt::Debug {
 
     /// Picks one of `candidates` (which holds at least 2); returns its index.
     fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize;
+
+    /// A guess of the index [`Strategy::pick`] will return when asked with `n`
+    /// candidates, `ahead` picks from now (0: the next pick, 1: the one after). The step
+    /// loop uses it only to prefetch that task's memory while the current task runs, so
+    /// a wrong guess costs a little time and never changes a run. The default makes no
+    /// guess.
+    fn hint(&mut self, _n: usize, _ahead: usize, _chooser: &mut Chooser) -> Option<usize> {
+        None
+    }
 }
 
 /// Picks uniformly at random among the runnable tasks at every step.
@@ -97,5 +106,9 @@ pub struct Random;
 impl Strategy for Random {
     fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
         chooser.draw_below(candidates.len())
+    }
+
+    fn hint(&mut self, n: usize, ahead: usize, chooser: &mut Chooser) -> Option<usize> {
+        Some(chooser.peek_below(n, ahead))
     }
 }

@@ -784,6 +784,70 @@ fn traces_are_written_in_each_format() {
     );
 }
 
+/// `--trace text|json --out FILE` streams the trace to the file as the run goes; the
+/// file is exactly what `--trace` prints (here for a failing run), for `run` and for a
+/// `replay --schedule`.
+#[test]
+fn a_trace_written_to_a_file_is_streamed_and_is_the_printed_trace() {
+    let dir = tempdir();
+    let d = dir.path();
+    let seed = failing_seed(d, "bank").to_string();
+    let printed = stdout(&run_in(
+        d,
+        &["run", "bank", "--seed", &seed, "--trace", "text"],
+        1,
+    ));
+    let file = d.join("t.trace");
+    let args = [
+        "run",
+        "bank",
+        "--seed",
+        &seed,
+        "--trace",
+        "text",
+        "--out",
+        path_str(&file),
+    ];
+    let out = run_in(d, &args, 1);
+    assert!(stderr(&out).contains(" events)"), "{}", stderr(&out));
+    let streamed = std::fs::read_to_string(&file).expect("trace file");
+    assert!(streamed.contains("FAILURE"), "{streamed}");
+    assert!(printed.starts_with(&streamed), "{printed}\n---\n{streamed}");
+
+    let schedule = d.join("s.schedule");
+    let save = [
+        "run",
+        "bank",
+        "--seed",
+        &seed,
+        "--schedule-out",
+        path_str(&schedule),
+    ];
+    run_in(d, &save, 1);
+    let jsonl = d.join("r.jsonl");
+    let args = [
+        "replay",
+        "bank",
+        "--schedule",
+        path_str(&schedule),
+        "--trace",
+        "json",
+        "--out",
+        path_str(&jsonl),
+    ];
+    run_in(d, &args, 1);
+    let lines = std::fs::read_to_string(&jsonl).expect("json trace file");
+    let values: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect();
+    let events = values.iter().filter(|v| v.get("kind").is_some()).count();
+    assert_eq!(
+        events,
+        streamed.lines().filter(|l| !l.starts_with('#')).count()
+    );
+}
+
 #[test]
 fn check_determinism_passes_on_bank() {
     let dir = tempdir();

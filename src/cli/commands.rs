@@ -9,7 +9,8 @@ use crate::explore::{
     check_determinism, run_one, shrink_with_watchdog, ShrinkError, Shrunk, StrategySpec,
 };
 use crate::harness::{ScheduleFile, ScheduleFileError, ScheduleHeader};
-use crate::{Config, Failure, Outcome, Scenario, TraceMode};
+use crate::trace::TraceStream;
+use crate::{Config, Failure, Outcome, Scenario, Sim, TraceMode};
 use anyhow::{Context, Result};
 use std::path::Path;
 
@@ -58,6 +59,7 @@ fn per_seed_strategy(spec: &StrategySpec) -> Result<()> {
 
 fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
+    refuse_special_out(&a.opts)?;
     per_seed_strategy(&a.opts.strategy)?;
     if a.json {
         let config = Config::default()
@@ -79,7 +81,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         .seed(a.seed)
         .workers(a.opts.workers)
         .trace(TraceMode::Full);
-    let out = run_one(scenario, config.clone(), &a.opts.strategy);
+    let out = run_streamed(scenario, config.clone(), &a.opts);
     if let Some(path) = &a.schedule_out {
         refuse_special_file(path)?;
         let header = ScheduleHeader::new(scenario.name(), a.opts.strategy, config);
@@ -95,6 +97,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
 
 fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
+    refuse_special_out(&a.opts)?;
     let out = match (&a.source.seed, &a.source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(&a.opts.strategy)?;
@@ -102,14 +105,16 @@ fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
                 .seed(*seed)
                 .workers(a.opts.workers)
                 .trace(TraceMode::Full);
-            run_one(scenario, config, &a.opts.strategy)
+            run_streamed(scenario, config, &a.opts)
         }
         (None, Some(path)) => {
             let file = load_schedule(path, scenario)?;
-            let out = scenario.replay(
-                file.header.config.clone().trace(TraceMode::Full),
-                file.schedule,
-            );
+            let config = file.header.config.clone().trace(TraceMode::Full);
+            let mut sim = Sim::new(config).replay(file.schedule);
+            if let Some(stream) = trace_stream(&a.opts) {
+                sim = sim.stream_trace(stream);
+            }
+            let out = scenario.run_sim(sim);
             if let Some(d @ Failure::Divergence { .. }) = out.failure() {
                 return Err(InputError(format!(
                     "{}: the program no longer follows this schedule: {d}",
@@ -151,8 +156,45 @@ fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
     Ok(file)
 }
 
+/// `--out` is checked before the run: a streamed trace opens its file as the run starts.
+fn refuse_special_out(opts: &RunOpts) -> Result<()> {
+    match &opts.out {
+        Some(path) => refuse_special_file(path),
+        None => Ok(()),
+    }
+}
+
+/// `--trace text|json --out FILE` streams the trace to the file as the run goes, so a
+/// run of millions of events needs no more memory than one with the trace off.
+/// (Chrome and HTML are laid out from the whole trace, so they are built in memory.)
+fn trace_stream(opts: &RunOpts) -> Option<TraceStream> {
+    let path = opts.out.as_deref()?;
+    match opts.trace? {
+        TraceFormat::Text => Some(TraceStream::text(path)),
+        TraceFormat::Json => Some(TraceStream::json_lines(path)),
+        TraceFormat::Chrome | TraceFormat::Html => None,
+    }
+}
+
+/// One run of a seed with `opts`' strategy, its trace streamed if `opts` asks for it.
+fn run_streamed(scenario: &Scenario, config: Config, opts: &RunOpts) -> Outcome<()> {
+    let Some(stream) = trace_stream(opts) else {
+        return run_one(scenario, config, &opts.strategy);
+    };
+    let mut sim = Sim::new(config).stream_trace(stream);
+    if let Some(strategy) = opts.strategy.per_run() {
+        sim = sim.strategy(strategy);
+    }
+    scenario.run_sim(sim)
+}
+
 fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Result<Verdict> {
-    if let Some(format) = opts.trace {
+    if let Some((path, events)) = out.trace.streamed() {
+        if let Some(error) = out.trace.stream_error() {
+            anyhow::bail!("{error}");
+        }
+        errln!("trace written to {} ({events} events)", path.display());
+    } else if let Some(format) = opts.trace {
         write_trace(&out.trace, format, opts.out.as_deref())?;
     }
     // A machine-readable trace on stdout stays alone there: the summary goes to stderr.

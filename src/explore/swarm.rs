@@ -118,6 +118,13 @@ impl Strategy for Swarm {
     fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
         self.strategy(chooser).pick(candidates, chooser)
     }
+
+    /// The member's guess, once it is chosen; before that, none (choosing the member
+    /// here would be harmless — it is the first aux draw either way — but a hint should
+    /// not be what starts a run's plan).
+    fn hint(&mut self, n: usize, ahead: usize, chooser: &mut Chooser) -> Option<usize> {
+        self.member.as_deref_mut()?.hint(n, ahead, chooser)
+    }
 }
 
 #[cfg(test)]

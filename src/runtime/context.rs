@@ -77,12 +77,12 @@ pub(crate) fn seed() -> u64 {
 
 /// Arms a timer that wakes `waker` once the clock reaches `deadline_ns`, and records a
 /// `TimerSet` event. Several timers due at one instant fire in `Timer`-choice order.
-/// A task arming a timer with its own waker costs no waker clone.
+/// A timer armed with a task's waker stores the task id (no waker clone).
 #[track_caller]
 #[inline]
 pub(crate) fn arm_timer(deadline_ns: u64, waker: &Waker) -> TimerKey {
     with(|core| {
-        let target = match core.own_task(waker) {
+        let target = match core.task_of(waker) {
             Some(id) => TimerWaker::Task(id),
             None => TimerWaker::Other(waker.clone()),
         };
@@ -115,7 +115,7 @@ pub(crate) fn arm_action(deadline_ns: u64, action: Box<dyn FnOnce()>) -> TimerKe
 #[inline]
 pub(crate) fn poll_timer(key: TimerKey, waker: &Waker) -> bool {
     with(|core| {
-        let own = core.own_task(waker);
+        let own = core.task_of(waker);
         core.timers.borrow_mut().poll(key, waker, own)
     })
 }

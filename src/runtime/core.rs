@@ -8,7 +8,7 @@
 //! layer, the simulated world) goes through `context.rs`, the runtime's one interface.
 
 use super::failure::{Failure, TaskRef};
-use super::task::TaskBox;
+use super::task::{FutPtr, TaskBox};
 use super::timers::{TimerWaker, Timers};
 use super::waker::Shared;
 use crate::choice::Chooser;
@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::Arc;
-use std::task::{RawWakerVTable, Waker};
+use std::task::Waker;
 
 /// `ReadySlot::home` of a task woken from outside any worker (timers, the run itself).
 pub(super) const NO_HOME: u16 = u16::MAX;
@@ -51,26 +51,34 @@ pub(super) struct ReadySlot {
     pub(super) pinned: bool,
 }
 
-/// The ready list as two parallel vectors: the task ids (what strategies see, as
-/// [`crate::strategy::Candidates`]) and where each is queued.
+/// The ready list as parallel vectors: the task ids (what strategies see, as
+/// [`crate::strategy::Candidates`]), where each is queued, and its future (so the step
+/// loop reaches, and prefetches, the future without going through the slab).
 #[derive(Debug, Default)]
 pub(super) struct ReadyList {
-    // invariant: `tasks.len() == slots.len()`; entry i of both describes one ready task.
+    // invariant: the three have one length; entry i of each describes one ready task,
+    // and `futures[i]` is the future of the `TaskBox` in slab slot `tasks[i]`.
     pub(super) tasks: Vec<u32>,
     pub(super) slots: Vec<ReadySlot>,
+    pub(super) futures: Vec<FutPtr>,
 }
 
 impl ReadyList {
     #[inline]
-    pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool) {
+    pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool, future: FutPtr) {
         self.tasks.push(task);
         self.slots.push(ReadySlot { home, pinned });
+        self.futures.push(future);
     }
 
     /// Removes entry `i`, moving the last entry into its place (O(1)).
     #[inline]
-    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot) {
-        (self.tasks.swap_remove(i), self.slots.swap_remove(i))
+    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot, FutPtr) {
+        (
+            self.tasks.swap_remove(i),
+            self.slots.swap_remove(i),
+            self.futures.swap_remove(i),
+        )
     }
 
     /// Removes `task`, keeping the order of the others.
@@ -78,6 +86,7 @@ impl ReadyList {
         if let Some(i) = self.tasks.iter().position(|&t| t == task) {
             self.tasks.remove(i);
             self.slots.remove(i);
+            self.futures.remove(i);
         }
     }
 
@@ -95,6 +104,9 @@ impl ReadyList {
 pub(super) struct Sched {
     /// Per task id: its status (hot: read on every wake and pick).
     pub(super) status: Vec<Status>,
+    // invariant: per task id, the future of its `TaskBox` (valid while not Done): a
+    // wake queues the task with it without borrowing the slab.
+    pub(super) futures: Vec<FutPtr>,
     /// Per task id: its name and spawn site (cold: traces and failure reports).
     pub(super) meta: Vec<TaskMeta>,
     // invariant: holds exactly the tasks whose status is Queued, each once.
@@ -112,9 +124,6 @@ pub(super) struct Sched {
 pub(super) struct Running {
     pub(super) task: u32,
     pub(super) worker: u16,
-    /// Identity (data and vtable pointers) of the task's own waker, so a timer armed
-    /// with it can store the task id instead of a waker clone.
-    pub(super) waker: (*const (), *const RawWakerVTable),
     /// CPU time the task declared with `burn` during this poll.
     pub(super) burn: Option<u64>,
     /// The task aborted itself during this poll.
@@ -134,8 +143,8 @@ pub(super) struct Core {
     pub(super) last_polled: Cell<Option<u32>>,
     pub(super) sched: RefCell<Sched>,
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
-    // Boxed so a poll moves one pointer out of the slab and back, not the whole task.
-    pub(super) slab: RefCell<Vec<Option<Box<TaskBox>>>>,
+    // Inline (not boxed): a poll reaches the future through one pointer, not two.
+    pub(super) slab: RefCell<Vec<Option<TaskBox>>>,
     pub(super) timers: RefCell<Timers>,
     /// The deadline of the timer whose (non-task) waker is being called (see
     /// `fire_timers`): the wake it causes is recorded as that timer firing.
@@ -179,10 +188,12 @@ impl Core {
             sched: RefCell::new(Sched {
                 // Sized for small runs: most fuzzed programs have a handful of tasks.
                 status: Vec::with_capacity(16),
+                futures: Vec::with_capacity(16),
                 meta: Vec::with_capacity(16),
                 ready: ReadyList {
                     tasks: Vec::with_capacity(16),
                     slots: Vec::with_capacity(16),
+                    futures: Vec::with_capacity(16),
                 },
                 busy_until: vec![0; workers],
                 busy: 0,
@@ -258,13 +269,11 @@ impl Core {
         }
     }
 
-    /// The id of the task being polled, if `waker` is that task's own waker (compared by
-    /// identity: the same data and vtable pointers; nothing is dereferenced).
+    /// The task `waker` wakes, if it is the waker of one of this run's tasks (read from
+    /// the waker's data word; nothing is dereferenced).
     #[inline]
-    pub(super) fn own_task(&self, waker: &Waker) -> Option<u32> {
-        let running = self.current.get()?;
-        let id = (waker.data(), waker.vtable() as *const _);
-        (running.waker == id).then_some(running.task)
+    pub(super) fn task_of(&self, waker: &Waker) -> Option<u32> {
+        super::waker::task_of(self.id, waker)
     }
 
     /// Marks a task runnable and records the wake (as the firing of the timer whose
@@ -294,7 +303,8 @@ impl Core {
             Status::Idle => {
                 *status = Status::Queued;
                 let home = current.map_or(NO_HOME, |r| r.worker);
-                sched.ready.push(id, home, false);
+                let future = sched.futures[id as usize];
+                sched.ready.push(id, home, false, future);
                 true
             }
             Status::Running { .. } => {

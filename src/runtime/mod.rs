@@ -29,6 +29,7 @@ pub use task::{current_id, spawn, spawn_named, JoinError, JoinHandle, TaskId};
 use crate::choice::{Chooser, ReplayMode, Schedule};
 use crate::config::Config;
 use crate::strategy::{Random, Strategy};
+use crate::trace::TraceStream;
 use std::borrow::Cow;
 use std::future::Future;
 use std::panic::Location;
@@ -68,6 +69,7 @@ pub struct Sim {
     config: Config,
     strategy: Box<dyn Strategy>,
     replay: Option<(Schedule, ReplayMode)>,
+    stream: Option<TraceStream>,
 }
 
 impl Sim {
@@ -77,7 +79,19 @@ impl Sim {
             config,
             strategy: Box::new(Random),
             replay: None,
+            stream: None,
         }
+    }
+
+    /// Streams the full trace to a file as the run goes instead of keeping it in memory
+    /// (so a run of millions of events costs no more memory than one with the trace
+    /// off); the trace mode becomes [`crate::TraceMode::Full`]. The file is exactly
+    /// what the in-memory trace would print; [`crate::Trace::stream_error`] reports an
+    /// I/O error after the run (the run itself goes on).
+    pub fn stream_trace(mut self, stream: TraceStream) -> Self {
+        self.config.trace = crate::config::TraceMode::Full;
+        self.stream = Some(stream);
+        self
     }
 
     /// Uses `strategy` to pick tasks.
@@ -132,6 +146,10 @@ impl Sim {
         }
         let id = NEXT_SIM_ID.fetch_add(1, Ordering::Relaxed);
         let core = core::Core::new(id, self.config, chooser, self.strategy);
+        if let Some(stream) = self.stream {
+            core.trace.borrow_mut().stream_to(stream);
+        }
+        let _live = waker::Registration::new(id, &core.shared);
         let _quiet = panic::QuietGuard::new();
         let result = context::enter(&core, || {
             let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);
@@ -206,7 +224,8 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         }
         Err(f) => Err(f),
     };
-    let trace = core.trace.into_inner();
+    let mut trace = core.trace.into_inner();
+    trace.finish_stream();
     let stats = Stats {
         steps: core.step.get(),
         elapsed: Duration::from_nanos(core.now.get()),

@@ -13,8 +13,9 @@
 use super::core::{Core, ReadySlot, Running, Sched, Status, NO_HOME};
 use super::failure::Failure;
 use super::panic;
-use super::task::{drop_task, JoinError};
+use super::task::{drop_task, poll_in_place, FutPtr, JoinError};
 use super::timers::TimerWaker;
+use super::waker::task_waker;
 use crate::choice::ChoiceKind;
 use crate::strategy::Candidates;
 use crate::trace::EventKind;
@@ -30,7 +31,7 @@ pub(crate) fn run(core: &Core) -> Result<(), Failure> {
         }
         check_stop(core)?;
         match next_task(core) {
-            Some((task, worker)) => poll_task(core, task, worker),
+            Some((task, worker, future)) => poll_task(core, task, worker, future),
             None => advance(core)?,
         }
     }
@@ -76,7 +77,7 @@ fn check_stop_slow(core: &Core) -> Result<(), Failure> {
 }
 
 /// Picks the next (task, worker), removing the task from the ready list.
-fn next_task(core: &Core) -> Option<(u32, u16)> {
+fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     let mut sched = core.sched.borrow_mut();
     if sched.ready.is_empty() {
         return None;
@@ -93,14 +94,14 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
         let i = pick(core, Candidates::new(&sched.ready.tasks, Some(&filtered)));
         filtered[i] as usize
     };
-    let (task, slot) = sched.ready.swap_remove(index);
+    let (task, slot, future) = sched.ready.swap_remove(index);
     sched.status[task as usize] = Status::Running { woken: false };
     if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
     }
     let idle = |w: u16| sched.busy_until[w as usize] <= now;
     if slot.pinned || (slot.home != NO_HOME && idle(slot.home)) {
-        return Some((task, slot.home));
+        return Some((task, slot.home, future));
     }
     let w = steal_worker(core, &sched, now);
     drop(sched);
@@ -110,7 +111,7 @@ fn next_task(core: &Core) -> Option<(u32, u16)> {
         };
         core.emit_at(Some(task), Some(w), steal);
     }
-    Some((task, w))
+    Some((task, w, future))
 }
 
 /// True if picking `task` switches away from the previously polled task while that one
@@ -191,21 +192,24 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     i
 }
 
-fn poll_task(core: &Core, id: u32, worker: u16) {
-    let mut task = core.slab.borrow_mut()[id as usize]
-        .take()
-        .expect("slab invariant: a ready task's future is in the slab");
+fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
+    prefetch_next(core);
     core.current.set(Some(Running {
         task: id,
         worker,
-        waker: (task.waker.data(), task.waker.vtable() as *const _),
         burn: None,
         abort: false,
     }));
     core.emit(EventKind::Poll);
     let result = {
-        let mut cx = Context::from_waker(&task.waker);
-        catch_unwind(AssertUnwindSafe(|| task.future.as_mut().poll(&mut cx)))
+        let waker = task_waker(core.id, id);
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: `future` is task `id`'s, taken with it from the ready list: the task is
+        // Running, so its `TaskBox` stays in the slab until this poll returns (aborting a
+        // running task is deferred to below), and only this call touches the future.
+        catch_unwind(AssertUnwindSafe(|| unsafe {
+            poll_in_place(future, &mut cx)
+        }))
     };
     // What the poll asked for besides its result (burn, abort); still current, so
     // the events below are the task's.
@@ -214,35 +218,94 @@ fn poll_task(core: &Core, id: u32, worker: u16) {
     if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
         core.switches.set(core.switches.get() + 1);
     }
+    let mut finished = None;
     match result {
-        Ok(Poll::Ready(())) => finish(core, id),
+        Ok(Poll::Ready(())) => finished = Some(finish(core, id)),
         Ok(Poll::Pending) if ran.abort => {
             core.sched.borrow_mut().status[id as usize] = Status::Done;
             core.emit(EventKind::Abort { target: id });
             core.current.set(None);
-            drop_task(core, id, task);
+            drop_task(core, id, take_task(core, id));
         }
-        Ok(Poll::Pending) => {
-            requeue(core, id, worker, ran.burn);
-            core.slab.borrow_mut()[id as usize] = Some(task);
-        }
-        Err(payload) => panicked(core, id, task, payload),
+        Ok(Poll::Pending) => requeue(core, id, worker, ran.burn, future),
+        Err(payload) => panicked(core, id, take_task(core, id), payload),
     }
     core.current.set(None);
+    drop(finished);
     // After the poll's own events, so they all carry the poll's step number.
     core.step.set(core.step.get() + 1);
 }
 
-fn finish(core: &Core, id: u32) {
+/// Marks task `id` finished; returns its `TaskBox` for the caller to drop.
+fn finish(core: &Core, id: u32) -> super::task::TaskBox {
     core.sched.borrow_mut().status[id as usize] = Status::Done;
     core.emit(EventKind::Ready);
     if id == 0 {
         core.main_done.set(true);
     }
+    take_task(core, id)
+}
+
+fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
+    core.slab.borrow_mut()[id as usize]
+        .take()
+        .expect("slab invariant: a task's future is in the slab until it is Done")
+}
+
+/// Below this many ready tasks their memory stays in cache, and guessing costs more
+/// than it saves.
+const PREFETCH_MIN_READY: usize = 2048;
+
+/// Prefetches what the next two picks will probably touch, so that memory arrives
+/// while the current task runs: with many live tasks and a random pick, fetching it is
+/// most of a step's cost (two dependent cache misses: the ready entry, then the future).
+/// A two-stage pipeline: for the pick after next, the ready entries (addresses known
+/// without loading anything); for the next pick, its future (through its ready entry,
+/// fetched one step earlier). The guesses assume the current task is requeued or not
+/// (one more candidate or not). They never change what is picked.
+#[inline]
+fn prefetch_next(core: &Core) {
+    if core.replaying {
+        return;
+    }
+    let sched = core.sched.borrow();
+    let ready = &sched.ready;
+    let n = ready.len();
+    if sched.busy != 0 || n < PREFETCH_MIN_READY {
+        return;
+    }
+    let mut chooser = core.chooser.borrow_mut();
+    let mut strategy = core.strategy.borrow_mut();
+    if let Some(i) = strategy.hint(n, 1, &mut chooser).filter(|&i| i < n) {
+        prefetch(ready.futures.as_ptr().wrapping_add(i) as *const u8);
+        prefetch(ready.tasks.as_ptr().wrapping_add(i) as *const u8);
+        prefetch(ready.slots.as_ptr().wrapping_add(i) as *const u8);
+    }
+    for candidates in [n, n + 1] {
+        if let Some(future) = strategy
+            .hint(candidates, 0, &mut chooser)
+            .and_then(|i| ready.futures.get(i))
+        {
+            prefetch(future.as_ptr() as *const u8);
+        }
+    }
+}
+
+/// A hint to the CPU to bring `p`'s cache line in; no effect on the program.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unused_unsafe)] // a safe function on newer compilers
+    // SAFETY: a prefetch never faults and changes no program state, for any address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// After a `Pending` poll: queue again if woken during the poll or burning.
-fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>) {
+fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>, future: FutPtr) {
     let woken = core.sched.borrow().status[id as usize] == Status::Running { woken: true };
     core.emit(if woken && burn.is_none() {
         EventKind::Yield
@@ -255,12 +318,12 @@ fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>) {
         sched.busy_until[worker as usize] = until;
         sched.busy += 1;
         sched.status[id as usize] = Status::Queued;
-        sched.ready.push(id, worker, true);
+        sched.ready.push(id, worker, true, future);
         drop(sched);
         core.emit(EventKind::Burn { duration_ns: ns });
     } else if woken {
         sched.status[id as usize] = Status::Queued;
-        sched.ready.push(id, worker, false);
+        sched.ready.push(id, worker, false, future);
     } else {
         sched.status[id as usize] = Status::Idle;
     }
@@ -269,7 +332,7 @@ fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>) {
 fn panicked(
     core: &Core,
     id: u32,
-    task: Box<super::task::TaskBox>,
+    task: super::task::TaskBox,
     payload: Box<dyn std::any::Any + Send>,
 ) {
     let message = panic::message(&*payload);

@@ -95,8 +95,8 @@ impl Timers {
         key
     }
 
-    /// True if the timer fired; otherwise refreshes its waker (`own`: the polling task's
-    /// id if `waker` is that task's own waker).
+    /// True if the timer fired; otherwise refreshes its waker (`own`: the task `waker`
+    /// wakes, if it is a task waker of this run).
     pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker, own: Option<u32>) -> bool {
         let s = &mut self.slots[key.slot as usize];
         debug_assert_eq!(s.generation, key.generation, "timer key outlived its slot");

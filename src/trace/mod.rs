@@ -6,6 +6,7 @@
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
 //! - `site.rs` — source locations normalised so they are the same in every checkout.
+//! - `stream.rs` — [`TraceStream`]: a full trace written to a file as the run goes.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -20,6 +21,7 @@ mod compact;
 mod event;
 mod html;
 mod site;
+mod stream;
 mod text;
 
 pub use crate::tracing_layer::{layer, SimLayer};
@@ -28,18 +30,21 @@ pub use event::{Event, EventKind, TaskInfo};
 pub use html::to_html;
 pub(crate) use site::fmt_location;
 pub use site::source_path;
+pub use stream::{StreamFormat, TraceStream};
 
 use crate::config::TraceMode;
 use compact::RawEvent;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
+use stream::Sink;
 
 /// The events of one run plus the table of tasks they refer to.
 #[derive(Clone, Debug)]
 pub struct Trace {
     /// The seed of the run (shown in the text header).
     pub seed: u64,
-    /// Every task spawned in the run, indexed by task id.
+    /// Every task spawned in the run, indexed by task id (empty for a streamed trace:
+    /// the table is in the file).
     pub tasks: Vec<TaskInfo>,
     /// The fingerprint of all scheduling events.
     pub fingerprint: u64,
@@ -48,6 +53,25 @@ pub struct Trace {
     /// Strings the packed events refer to (log lines, failure messages).
     texts: Vec<String>,
     mode: TraceMode,
+    /// Where events go instead of `raw` when the trace is streamed to a file.
+    stream: Stream,
+}
+
+/// The optional stream of a trace; a clone of a trace does not share its file.
+#[derive(Debug, Default)]
+struct Stream {
+    sink: Option<Box<Sink>>,
+    /// What the finished stream reports: events written, target, first I/O error.
+    done: Option<(u64, TraceStream, Option<String>)>,
+}
+
+impl Clone for Stream {
+    fn clone(&self) -> Self {
+        Stream {
+            sink: None,
+            done: self.done.clone(),
+        }
+    }
 }
 
 impl Serialize for Trace {
@@ -70,6 +94,41 @@ impl Trace {
             raw: Vec::new(),
             texts: Vec::new(),
             mode,
+            stream: Stream::default(),
+        }
+    }
+
+    /// Streams the events to a file instead of keeping them (a full trace).
+    pub(crate) fn stream_to(&mut self, stream: TraceStream) {
+        self.mode = TraceMode::Full;
+        self.stream.sink = Some(Box::new(Sink::open(stream)));
+    }
+
+    /// Ends a streamed trace: writes the file (header, tasks, events) into place.
+    pub(crate) fn finish_stream(&mut self) {
+        if let Some(mut sink) = self.stream.sink.take() {
+            sink.finish(self.seed, self.fingerprint);
+            let error = sink.error().map(str::to_string);
+            self.stream.done = Some((sink.events(), sink.stream().clone(), error));
+        }
+    }
+
+    /// For a streamed trace: the first I/O error writing its file, if any.
+    pub fn stream_error(&self) -> Option<&str> {
+        self.stream.done.as_ref().and_then(|(_, _, e)| e.as_deref())
+    }
+
+    /// For a streamed trace: the file and the number of events written to it.
+    pub fn streamed(&self) -> Option<(&std::path::Path, u64)> {
+        let (events, stream, _) = self.stream.done.as_ref()?;
+        Some((stream.path(), *events))
+    }
+
+    /// Adds a spawned task to the task table (or to the streamed file's).
+    pub(crate) fn add_task(&mut self, info: TaskInfo) {
+        match self.stream.sink.as_deref_mut() {
+            Some(sink) => sink.add_task(info),
+            None => self.tasks.push(info),
         }
     }
 
@@ -91,14 +150,25 @@ impl Trace {
         let words = kind.words();
         self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, words);
         if self.mode == TraceMode::Full {
-            let raw = RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.texts);
-            self.raw.push(raw);
+            match self.stream.sink.as_deref_mut() {
+                None => {
+                    let raw =
+                        RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.texts);
+                    self.raw.push(raw);
+                }
+                Some(sink) => sink.event(&stream::event(step, time_ns, worker, task, kind)),
+            }
         }
     }
 
     fn keep(&mut self, e: Event) {
-        let raw = RawEvent::from_event(e, &mut self.texts);
-        self.raw.push(raw);
+        match self.stream.sink.as_deref_mut() {
+            None => {
+                let raw = RawEvent::from_event(e, &mut self.texts);
+                self.raw.push(raw);
+            }
+            Some(sink) => sink.event(&e),
+        }
     }
 
     /// The events, in order (none unless the run used [`TraceMode::Full`]).
