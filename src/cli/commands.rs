@@ -14,7 +14,13 @@ use crate::{Config, Failure, Outcome, Scenario, Sim, TraceMode};
 use anyhow::{Context, Result};
 use std::path::Path;
 
-pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdict> {
+/// `faults`: the `--faults` file, already applied to `scenarios` (isolated child
+/// processes are given it again).
+pub(crate) fn dispatch(
+    command: Command,
+    scenarios: &[Scenario],
+    faults: Option<&Path>,
+) -> Result<Verdict> {
     match command {
         Command::List => {
             if scenarios.is_empty() {
@@ -27,7 +33,7 @@ pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdi
             Ok(Verdict::Pass)
         }
         Command::Run(a) => run(a, scenarios),
-        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios),
+        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios, faults),
         Command::Replay(a) => replay(a, scenarios),
         Command::Shrink(a) => shrink_cmd(a, scenarios),
         Command::CheckDeterminism(a) => determinism(a, scenarios),
@@ -409,8 +415,12 @@ fn print_shrunk(scenario: &str, what: &str, shrunk: &Shrunk, a: &ShrinkArgs) {
         shrunk.attempts
     );
     let (b, f) = (shrunk.before, shrunk.after);
+    let faults = match (b.faults, f.faults) {
+        (0, 0) => String::new(),
+        (b, f) => format!(", faults {b} -> {f}"),
+    };
     outln!(
-        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}",
+        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}{faults}",
         b.steps,
         f.steps,
         b.choices,
