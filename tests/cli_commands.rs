@@ -150,7 +150,16 @@ fn failing_seed(dir: &Path, scenario: &str) -> u64 {
     let seeds = dir.join("failing-seed-search");
     let out = run_in(
         dir,
-        &["fuzz", scenario, "--json", "--seeds-dir", path_str(&seeds)],
+        // The strategy `run` and `shrink` use by default (fuzz's default is swarm).
+        &[
+            "fuzz",
+            scenario,
+            "--strategy",
+            "random",
+            "--json",
+            "--seeds-dir",
+            path_str(&seeds),
+        ],
         1,
     );
     json(&out)["failures"][0]["seed"]
@@ -315,13 +324,13 @@ fn fuzz_json_is_a_machine_readable_summary() {
     let v = json(&out);
     assert!(v["runs"].as_u64().is_some_and(|n| n >= 1), "{v}");
     assert!(v["passes"].as_u64().is_some(), "{v}");
-    assert_eq!(v["strategy"], "random");
+    assert_eq!(v["strategy"], "swarm", "the default strategy");
     assert_eq!(v["workers"], 4);
     let f = &v["failures"][0];
     let seed = f["seed"]
         .as_u64()
         .expect("failures[0].seed is a JSON number");
-    assert_eq!(f["strategy"], "random");
+    assert_eq!(f["strategy"], "swarm");
     assert_eq!(f["workers"], 4);
     assert_eq!(f["kind"], "panic");
     assert!(
@@ -979,4 +988,62 @@ fn the_user_cli_example_lists_and_fuzzes_its_own_scenarios() {
         seeds_dir,
     ]);
     assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
+}
+
+#[test]
+fn shard_auto_reads_the_batch_engine_s_shard() {
+    let dir = tempdir();
+    let fuzz = |vars: &[(&str, &str)]| {
+        let mut cmd = detsim(dir.path());
+        for var in ["DETSIM_SHARD", "DETSIM_SHARD_COUNT", "JOB_COMPLETION_INDEX"] {
+            cmd.env_remove(var);
+        }
+        for var in [
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_ARRAY_TASK_COUNT",
+            "SLURM_ARRAY_TASK_MIN",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(vars.iter().copied());
+        cmd.args([
+            "fuzz",
+            "bank-fixed",
+            "--seeds",
+            "100",
+            "--shard",
+            "auto",
+            "--json",
+        ]);
+        cmd.output().expect("detsim runs")
+    };
+    // A Kubernetes Indexed Job's pod 1 of 4 (0-based) runs shard 2/4: every 4th seed.
+    let out = fuzz(&[("JOB_COMPLETION_INDEX", "1"), ("DETSIM_SHARD_COUNT", "4")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (v["shard"].as_str(), v["runs"].as_u64()),
+        (Some("2/4"), Some(25))
+    );
+    // A Slurm array task 3 of --array=1-3 runs shard 3/3.
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    ];
+    let v: serde_json::Value = serde_json::from_slice(&fuzz(&slurm).stdout).expect("json");
+    assert_eq!(
+        (v["shard"].as_str(), v["runs"].as_u64()),
+        (Some("3/3"), Some(33))
+    );
+    // No count for the Indexed Job, or no batch engine at all: a one-line input error.
+    for vars in [&[("JOB_COMPLETION_INDEX", "1")][..], &[]] {
+        let out = fuzz(vars);
+        assert_eq!(out.status.code(), Some(2), "{vars:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("--shard auto") && err.lines().count() == 1,
+            "{err}"
+        );
+    }
 }

@@ -252,6 +252,7 @@ fn a_resumed_seed_already_saved_does_not_use_up_the_save_cap() {
     .unwrap();
     std::fs::write(dir.path().join("canary.inflight"), "claim 200 1 1\n").unwrap();
     let report = Campaign::new(canary, Config::default())
+        .strategy(detsim::explore::StrategySpec::Random) // as the saved line and claim
         .seeds(1_100)
         .jobs(2)
         .keep_going(usize::MAX)

@@ -69,7 +69,7 @@ pub(crate) struct RunOpts {
     /// Simulated worker threads, 1 to 1024 (a schedule file brings its own).
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// Strategy: random or pct:DEPTH[:STEPS] (dfs runs replay from their schedule file).
+    /// Strategy: random (the default), swarm or pct:DEPTH[:STEPS] (dfs runs replay from their schedule file).
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
     /// Print the trace in this format on stdout (with json, chrome and html, stdout holds
@@ -100,6 +100,39 @@ pub(crate) struct RunArgs {
     pub(crate) json: bool,
 }
 
+/// `--shard`: a fixed `K/N`, or `auto` (resolved from the environment when fuzz starts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ShardArg {
+    /// `K/N`.
+    Fixed(Shard),
+    /// `auto`.
+    Auto,
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(ShardArg::Auto),
+            k_n => k_n
+                .parse()
+                .map(ShardArg::Fixed)
+                .map_err(|e: String| e.replace("expected K/N", "expected auto or K/N")),
+        }
+    }
+}
+
+impl FuzzArgs {
+    /// The shard to run: `--shard K/N`, or the batch engine's for `--shard auto`.
+    pub(crate) fn resolved_shard(&self) -> Result<Shard, super::InputError> {
+        match self.shard {
+            ShardArg::Fixed(shard) => Ok(shard),
+            ShardArg::Auto => Shard::from_batch_env(|k| std::env::var(k).ok(), self.shard_count)
+                .map_err(super::InputError),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct FuzzArgs {
     /// Scenario name (see `detsim list`).
@@ -110,8 +143,9 @@ pub(crate) struct FuzzArgs {
     /// First seed of the range.
     #[arg(long, default_value_t = 0, value_parser = parse_seed)]
     pub(crate) start: u64,
-    /// Strategy: random, pct:DEPTH[:STEPS] or dfs:BOUND.
-    #[arg(long, default_value = "random")]
+    /// Strategy: swarm (the default: a per-seed mix of random and PCT), random,
+    /// pct:DEPTH[:STEPS] or dfs:BOUND.
+    #[arg(long, default_value = "swarm")]
     pub(crate) strategy: StrategySpec,
     /// Simulated worker threads per run, 1 to 1024.
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
@@ -119,9 +153,15 @@ pub(crate) struct FuzzArgs {
     /// OS threads running simulations, up to 1024; 0 = one per core.
     #[arg(long, default_value_t = 0, hide_default_value = true, value_parser = parse_jobs)]
     pub(crate) jobs: usize,
-    /// Run only shard K of N (every N-th seed, 1-based K).
+    /// Run only shard K of N (every N-th seed, 1-based K), or `auto`: the shard the
+    /// batch engine assigned (DETSIM_SHARD=K/N; Kubernetes JOB_COMPLETION_INDEX with
+    /// --shard-count or DETSIM_SHARD_COUNT; Slurm SLURM_ARRAY_TASK_ID/_COUNT).
     #[arg(long, default_value = "1/1")]
-    pub(crate) shard: Shard,
+    pub(crate) shard: ShardArg,
+    /// Number of shards for `--shard auto` under a Kubernetes Indexed Job (its
+    /// completions).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) shard_count: Option<u64>,
     /// Wall-clock budget, e.g. 60s, 5m, 1h.
     #[arg(long, value_parser = parse_wall_time)]
     pub(crate) time: Option<std::time::Duration>,
@@ -177,7 +217,7 @@ pub(crate) struct ShrinkArgs {
     /// Simulated worker threads (with --seed), 1 to 1024.
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// Strategy of the run of --seed: random or pct:DEPTH[:STEPS].
+    /// Strategy of the run of --seed: random (the default), swarm or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
     /// Maximum number of replays to try.
@@ -201,7 +241,7 @@ pub(crate) struct DeterminismArgs {
     /// Simulated worker threads, 1 to 1024.
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// Strategy: random or pct:DEPTH[:STEPS].
+    /// Strategy: random (the default), swarm or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
 }

@@ -123,11 +123,12 @@ fn check_fuzz_args(a: &FuzzArgs) -> Result<()> {
             InputError("--seeds must be at least 1 (the seed range is empty)".into()).into(),
         );
     }
-    if matches!(a.strategy, StrategySpec::Dfs { .. }) && a.shard.count > 1 {
+    let shard = a.resolved_shard()?;
+    if matches!(a.strategy, StrategySpec::Dfs { .. }) && shard.count > 1 {
         return Err(InputError(format!(
             "--shard {} cannot split --strategy {}: dfs explores the schedules of one seed \
              (--start) on one thread; shard random or pct campaigns instead",
-            a.shard, a.strategy
+            shard, a.strategy
         ))
         .into());
     }
@@ -157,7 +158,7 @@ fn build_campaign(
             .start(a.start)
             .strategy(a.strategy)
             .jobs(a.jobs)
-            .shard(a.shard)
+            .shard(a.resolved_shard()?)
             .keep_going(a.keep_going)
             .time_limit(a.time)
             .seeds_dir(Some(a.seeds_dir.clone()))

@@ -4,13 +4,15 @@
 //!   and [`Random`] (uniform choice), which live below the runtime (`src/strategy.rs`).
 //! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
+//! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
 //! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
 //! - `report.rs` — [`CampaignReport`], what a campaign found.
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — [`Hung`]: the wall-clock limit on every run a campaign starts.
 //! - `isolate.rs` — [`Isolate`], each seed in a child process.
-//! - `shrink.rs` — [`shrink`], minimal failing schedules.
+//! - `shrink.rs` — [`shrink`], minimal failing schedules; `shrink_moves.rs` — its
+//!   task-level pass (move one task's poll past another's).
 //! - `determinism.rs` — [`check_determinism`], catching leaks of nondeterminism.
 
 mod campaign;
@@ -21,8 +23,10 @@ mod isolate;
 mod pct;
 mod report;
 mod shrink;
+mod shrink_moves;
 mod spec;
 mod strategy;
+mod swarm;
 pub(crate) mod watchdog;
 
 pub(crate) use campaign::run_one;
@@ -35,4 +39,5 @@ pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};
 pub use spec::{SpecError, StrategySpec};
 pub use strategy::{Candidates, Random, Strategy};
+pub use swarm::{Member as SwarmMember, Swarm};
 pub use watchdog::Hung;

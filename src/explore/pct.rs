@@ -29,6 +29,13 @@
 //!    first pick already comes after step `k`, `k` grows before rule 2's draw.) A known
 //!    `steps` is taken as the paper's `k` and never grows.
 //!
+//! 6. Adaptive mode ([`Pct::adaptive`], used by the swarm): the step counter is PCT's own
+//!    count of picks — steps where the runtime offered a real choice — instead of
+//!    [`Candidates::step`], which also counts polls with a single runnable task. `k` starts
+//!    at [`ADAPTIVE_START`] and grows by rule 5, so short runs still get their change
+//!    points and long runs are not diluted by forced steps. No calibration run is needed,
+//!    and the whole plan depends only on the run's seed.
+//!
 //! Invariants:
 //! 1. Priorities are compared as `(priority, task id)`, so they are distinct and a pick
 //!    never depends on the order of the candidates.
@@ -42,6 +49,9 @@ use crate::TaskId;
 
 /// The step estimate used when [`Pct::new`] is given `steps == 0` (rule 5).
 pub(crate) const DEFAULT_STEPS: u64 = 100;
+
+/// The first step estimate of adaptive mode (rule 6), in picks.
+pub(crate) const ADAPTIVE_START: u64 = 8;
 
 /// Initial priorities have this bit set; change-point priorities `1..d` never do (rule 1).
 const INITIAL: u64 = 1 << 63;
@@ -80,6 +90,8 @@ pub struct Pct {
     // Change points `(step, i)` not yet fired, sorted by step descending: the next is last.
     pending: Vec<(u64, u32)>,
     drawn: bool,
+    // Adaptive mode (rule 6): `Some(picks so far)`.
+    picks: Option<u64>,
 }
 
 impl Pct {
@@ -101,6 +113,23 @@ impl Pct {
             priority: Vec::new(),
             pending: Vec::new(),
             drawn: false,
+            picks: None,
+        }
+    }
+
+    /// PCT for bugs of depth `depth` that counts only picks with a real choice and learns
+    /// the run length as it goes (rule 6): no calibration, no step parameter.
+    ///
+    /// ```
+    /// use detsim::explore::Pct;
+    /// let pct = Pct::adaptive(2);
+    /// assert_eq!((pct.depth(), pct.steps()), (2, 8));
+    /// ```
+    pub fn adaptive(depth: u32) -> Self {
+        Pct {
+            estimate: ADAPTIVE_START,
+            picks: Some(0),
+            ..Pct::new(depth, 0)
         }
     }
 
@@ -170,7 +199,13 @@ impl Strategy for Pct {
     }
 
     fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
-        let step = candidates.step();
+        let step = match self.picks.as_mut() {
+            Some(picks) => {
+                *picks += 1;
+                *picks - 1
+            }
+            None => candidates.step(),
+        };
         self.plan(step, chooser);
         // Normally every task got its priority at spawn; this covers a strategy installed
         // after tasks were spawned, without depending on it.
@@ -235,6 +270,32 @@ mod tests {
         assert_ne!(picked, before, "the top task was demoted");
         assert_eq!(pct.priority[before], 1);
         assert!(pct.pending.is_empty());
+    }
+
+    #[test]
+    fn adaptive_mode_counts_picks_not_polls() {
+        let mut chooser = Chooser::new(9);
+        let mut pct = Pct::adaptive(3);
+        let list = ready(&[0, 1]);
+        // Polls 1000 and 2000 are the first two picks: the estimate stays at its start.
+        for step in [1000, 2000] {
+            pct.pick(
+                &Candidates::new(&list, None).with_context(None, step),
+                &mut chooser,
+            );
+        }
+        assert_eq!(pct.steps(), ADAPTIVE_START);
+        for step in 0..ADAPTIVE_START {
+            pct.pick(
+                &Candidates::new(&list, None).with_context(None, 5000 + step),
+                &mut chooser,
+            );
+        }
+        assert_eq!(
+            pct.steps(),
+            2 * ADAPTIVE_START,
+            "grew at pick {ADAPTIVE_START}"
+        );
     }
 
     #[test]

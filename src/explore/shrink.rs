@@ -8,15 +8,21 @@
 //! 3. lower single values towards 0;
 //! 4. fill the tail of the schedule with one repeated task choice — a multi-choice edit
 //!    single-value passes cannot make: with `swap_remove` ready lists, "keep picking
-//!    index k" is how a schedule follows a few tasks and ignores bystanders.
+//!    index k" is how a schedule follows a few tasks and ignores bystanders;
+//! 5. move one task's poll later or earlier past other tasks' polls (`shrink_moves.rs`):
+//!    the task-level edit that takes a failure from 2–3 preemptions to the 1 it needs.
+//!
+//! The passes repeat until none improves (a fixpoint) or the budget is spent.
 //!
 //! Each candidate replays *leniently* (out-of-range values clamp, a short schedule pads
 //! with zeros) and is accepted if it fails with the same [`Failure::signature`] and is
-//! smaller by (injected faults, steps, choices, preemptions, context switches, sum of
-//! values). Fault choices are encoded so that 0 is benign (no loss, no crash, no extra
-//! delay), so zeroing and lowering values removes the faults a failure does not need. The accepted schedule is the one the
+//! smaller by (injected faults, steps, preemptions, choices, context switches, sum of
+//! values), with no more choices than the original. Fault choices are encoded so that 0
+//! is benign (no loss, no crash, no extra delay), so zeroing and lowering values removes
+//! the faults a failure does not need. The accepted schedule is the one the
 //! replay *recorded*, so the result always replays strictly to the same failure.
 
+use super::shrink_moves;
 use super::watchdog::{run_guarded, Hung};
 use crate::{ChoiceKind, Config, Failure, Outcome, Scenario, Schedule, Sim, TraceMode};
 use serde::Serialize;
@@ -76,8 +82,8 @@ pub enum ShrinkError {
 struct Key {
     faults: u64,
     steps: u64,
-    choices: usize,
     preemptions: u64,
+    choices: usize,
     switches: u64,
     total: u128,
 }
@@ -88,8 +94,8 @@ fn key(out: &Outcome<()>) -> Key {
     Key {
         faults: out.stats.faults,
         steps: out.stats.steps,
-        choices: s.len(),
         preemptions: out.stats.preemptions,
+        choices: s.len(),
         switches: out.stats.switches,
         total: s.choices.iter().map(|c| c.value as u128).sum(),
     }
@@ -103,6 +109,7 @@ struct Shrinker<'a> {
     signature: String,
     best: Schedule,
     best_key: Key,
+    original_choices: usize,
     attempts: usize,
     budget: usize,
 }
@@ -122,7 +129,10 @@ impl Shrinker<'_> {
             .failure()
             .is_some_and(|f| f.signature() == self.signature);
         let k = key(&out);
-        if same && k < self.best_key {
+        // Smaller by the key, and never more choices than the original: a shorter run
+        // that needs more recorded choices (timers, workers) is not a smaller schedule
+        // to a reader.
+        if same && k < self.best_key && k.choices <= self.original_choices {
             self.best = out.schedule;
             self.best_key = k;
             return true;
@@ -201,6 +211,40 @@ impl Shrinker<'_> {
             }
         }
         improved
+    }
+
+    /// Pass 5: one poll moved past other tasks' polls, nearest moves first; restarts
+    /// from the new order after every improvement.
+    fn move_polls(&mut self) -> bool {
+        let mut improved = false;
+        'orders: loop {
+            let order =
+                shrink_moves::poll_order(self.scenario, &self.config, &self.best, self.watchdog);
+            let Ok(Some(order)) = order else {
+                self.hung |= order.is_err();
+                return improved;
+            };
+            for candidate in shrink_moves::moves(&order) {
+                if self.attempts >= self.budget || self.hung {
+                    return improved;
+                }
+                let schedule = shrink_moves::schedule_for(
+                    self.scenario,
+                    &self.config,
+                    candidate,
+                    self.watchdog,
+                );
+                let Ok(schedule) = schedule else {
+                    self.hung = true;
+                    return improved;
+                };
+                if schedule != self.best && self.try_candidate(schedule) {
+                    improved = true;
+                    continue 'orders;
+                }
+            }
+            return improved;
+        }
     }
 
     fn lower_values(&mut self) -> bool {
@@ -288,12 +332,14 @@ pub fn shrink_with_watchdog(
         config: config.clone(),
         signature: failure.signature(),
         best_key: key(&first),
+        original_choices: first.schedule.len(),
         best: first.schedule,
         attempts: 0,
         budget,
     };
     while s.attempts < s.budget {
-        let improved = s.delete_spans() | s.zero_spans() | s.lower_values() | s.fill_tails();
+        let improved =
+            s.delete_spans() | s.zero_spans() | s.lower_values() | s.fill_tails() | s.move_polls();
         if !improved {
             break;
         }

@@ -1,10 +1,11 @@
-//! [`StrategySpec`]: a strategy as a short, parseable token (`random`, `pct:3`, `dfs:2`).
+//! [`StrategySpec`]: a strategy as a short, parseable token (`swarm`, `random`, `pct:3`,
+//! `dfs:2`).
 //!
 //! The token is what seeds files, schedule headers, `DETSIM_STRATEGY` and `--strategy`
 //! carry. It holds everything that influences a run, so `(seed, spec, workers)` alone
 //! reproduces it: PCT's step estimate is part of the token (`pct:3:200`) once known.
 
-use super::{Pct, Random, Strategy};
+use super::{Pct, Random, Strategy, Swarm};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -21,9 +22,14 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum StrategySpec {
-    /// Uniform random choice at every step.
+    /// Uniform random choice at every step. The default of saved formats: a seeds-file
+    /// line without `strategy=` was recorded with it.
     #[default]
     Random,
+    /// Each seed runs one member of a portfolio of Random and adaptive PCT of depths 1 to
+    /// 5, chosen by the seed ([`Swarm`]). The default of campaigns and `detsim fuzz`
+    /// ([`StrategySpec::EXPLORE_DEFAULT`]).
+    Swarm,
     /// Probabilistic Concurrency Testing with bug depth `depth`; `steps` is the estimated
     /// number of scheduling steps of a run (learned by a calibration run when `None`).
     Pct {
@@ -41,17 +47,26 @@ pub enum StrategySpec {
 
 /// A strategy token that does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid strategy {token}: {reason} (expected random, pct:DEPTH[:STEPS] or dfs:BOUND)")]
+#[error(
+    "invalid strategy {token}: {reason} (expected swarm, random, pct:DEPTH[:STEPS] or dfs:BOUND)"
+)]
 pub struct SpecError {
     token: String,
     reason: &'static str,
 }
 
 impl StrategySpec {
+    /// What campaigns and `detsim fuzz` run without `--strategy`: the strategy that finds
+    /// every catalogued bug (`docs/bug-finding.md`). The single-seed commands (`run`,
+    /// `shrink`, `check-determinism`) keep `random`; fuzz's replay lines and seeds files
+    /// always name the strategy, so a found seed never depends on a default.
+    pub const EXPLORE_DEFAULT: StrategySpec = StrategySpec::Swarm;
+
     /// The per-run strategy for seed-based exploration (`None` for DFS, which is driven
     /// by [`super::Dfs`] across runs instead).
     pub fn per_run(&self) -> Option<Box<dyn Strategy>> {
         match *self {
+            StrategySpec::Swarm => Some(Box::new(Swarm::default())),
             StrategySpec::Random => Some(Box::new(Random)),
             StrategySpec::Pct { depth, steps } => {
                 Some(Box::new(Pct::new(depth, steps.unwrap_or(0))))
@@ -78,6 +93,7 @@ impl FromStr for StrategySpec {
                 .transpose()
         };
         let spec = match name {
+            "swarm" => StrategySpec::Swarm,
             "random" => StrategySpec::Random,
             "pct" => {
                 let depth = num("depth must be a number")?.unwrap_or(3);
@@ -108,6 +124,7 @@ impl FromStr for StrategySpec {
 impl fmt::Display for StrategySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            StrategySpec::Swarm => write!(f, "swarm"),
             StrategySpec::Random => write!(f, "random"),
             StrategySpec::Pct { depth, steps: None } => write!(f, "pct:{depth}"),
             StrategySpec::Pct {
@@ -138,7 +155,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
-        for t in ["random", "pct:1", "pct:3:250", "dfs:0", "dfs:3"] {
+        for t in ["swarm", "random", "pct:1", "pct:3:250", "dfs:0", "dfs:3"] {
             let s: StrategySpec = t.parse().unwrap();
             assert_eq!(s.to_string(), t);
         }

@@ -74,6 +74,9 @@ pub fn catalogue() -> Vec<Bug> {
         Bug { name: "work-stealing", bug: "owner takes the last item with a plain store, not a CAS: item taken twice", symptom: "an item was taken twice", make: work_stealing, small: true },
         Bug { name: "late-window", bug: "lost update whose window opens only after 40 steps of a long job", symptom: "lost update", make: late_window, small: true },
         Bug { name: "retry-duplicate", bug: "client retries after a timeout; the server applies the deposit twice", symptom: "applied more than once", make: retry_duplicate, small: true },
+        Bug { name: "compaction-100", bug: "100 identical writers; one is preempted between reading its base revision and committing while 91 others commit, and its base is compacted", symptom: "has been compacted", make: compaction_100, small: false },
+        Bug { name: "reorder-20", bug: "the rolling-upgrade reorder among 20 tasks, legacy reader spawned first", symptom: "legacy reader found a row", make: reorder_20, small: false },
+        Bug { name: "lock-cycle-3", bug: "three movers lock (A,B), (B,C), (C,A) among 7 auditors: a 3-lock cycle (deadlock)", symptom: DEADLOCK, make: lock_cycle_3, small: false },
     ]
 }
 
@@ -791,6 +794,153 @@ async fn add_stat(stat: &Mutex<u64>, n: u64, fixed: bool) {
         yield_now().await; // flush the log
         *stat.lock().await = seen + n;
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// 16. Compacted base revision (one task out of 100, two lock-protected stages).
+
+/// Writers in the compaction program.
+const WRITERS: usize = 100;
+
+/// Revisions of history the store keeps for in-flight transactions.
+const RETAIN: u64 = 90;
+
+/// An MVCC store keeps [`RETAIN`] revisions of history. Each of 100 identical writers
+/// reads its base revision under the store lock (stage 1), computes its change (eight
+/// awaits), and commits against that base under the lock again (stage 2); every commit
+/// compacts history older than `RETAIN` revisions. The bug needs one writer to be
+/// preempted between its two stages while more than 90 others commit in between — its
+/// base is gone ("required revision has been compacted", as etcd says). Fixed: a writer
+/// holds its base revision from stage 1 to stage 2, and compaction never passes the
+/// oldest held base.
+pub fn compaction_100(fixed: bool) -> Scenario {
+    scenario("compaction-100", fixed, |fixed| async move {
+        let store = Rc::new(Mutex::new(Store::default()));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| spawn_named("writer", transact(store.clone(), fixed)))
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        assert_eq!(store.lock().await.rev, WRITERS as u64, "a commit was lost");
+    })
+}
+
+#[derive(Default)]
+struct Store {
+    rev: u64,
+    /// Revisions below this are gone.
+    compacted: u64,
+    /// Base revisions held by in-flight transactions (fixed version), with counts.
+    held: std::collections::BTreeMap<u64, usize>,
+}
+
+impl Store {
+    fn compact(&mut self) {
+        let mut floor = self.rev.saturating_sub(RETAIN);
+        if let Some((&oldest, _)) = self.held.iter().next() {
+            floor = floor.min(oldest);
+        }
+        self.compacted = self.compacted.max(floor);
+    }
+}
+
+async fn transact(store: Rc<Mutex<Store>>, fixed: bool) {
+    let base = {
+        let mut s = store.lock().await;
+        let base = s.rev;
+        if fixed {
+            *s.held.entry(base).or_insert(0) += 1;
+        }
+        base
+    };
+    yields(8).await; // compute the change
+    let mut s = store.lock().await;
+    assert!(
+        base >= s.compacted,
+        "required revision {base} has been compacted (compacted below {})",
+        s.compacted
+    );
+    s.rev += 1;
+    if fixed {
+        let n = s.held.get_mut(&base).expect("held base");
+        *n -= 1;
+        if *n == 0 {
+            s.held.remove(&base);
+        }
+    }
+    s.compact();
+}
+
+// ---------------------------------------------------------------------------------------
+// 17. Reorder among 20 tasks.
+
+/// The rolling-upgrade reorder bug among 20 tasks: legacy reader, writer, migrator and 17
+/// bystanders, the reader spawned first (the order DFS handles worst).
+pub fn reorder_20(fixed: bool) -> Scenario {
+    scenario("reorder-20", fixed, |fixed| {
+        rolling_upgrade(17, Spawn::ReaderFirst, fixed)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// 18. A 3-lock cycle among 10 tasks.
+
+/// Three shelves, each behind a lock. Three movers each move stock between two shelves:
+/// (A,B), (B,C) and (C,A), locking the source, recording the move (an await), then
+/// locking the destination. Seven auditors each lock one shelf at a time to count it.
+/// The deadlock needs all three movers to hold their first lock at once. Fixed: movers
+/// lock the two shelves in index order.
+pub fn lock_cycle_3(fixed: bool) -> Scenario {
+    scenario("lock-cycle-3", fixed, |fixed| async move {
+        let shelves: Rc<[Mutex<i64>; 3]> =
+            Rc::new([Mutex::new(100), Mutex::new(100), Mutex::new(100)]);
+        let mut tasks = Vec::new();
+        for i in 0..7 {
+            tasks.push(spawn_named("auditor", audit(shelves.clone(), i % 3)));
+        }
+        for (from, to) in [(0, 1), (1, 2), (2, 0)] {
+            tasks.push(spawn_named(
+                "mover",
+                move_stock(shelves.clone(), from, to, fixed),
+            ));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut total = 0;
+        for s in shelves.iter() {
+            total += *s.lock().await;
+        }
+        assert_eq!(total, 300, "stock created or destroyed");
+    })
+}
+
+async fn audit(shelves: Rc<[Mutex<i64>; 3]>, start: usize) {
+    for k in 0..3 {
+        let shelf = shelves[(start + k) % 3].lock().await;
+        yield_now().await; // count it
+        assert!(*shelf >= 0, "negative stock");
+    }
+}
+
+async fn move_stock(shelves: Rc<[Mutex<i64>; 3]>, from: usize, to: usize, fixed: bool) {
+    yields(2).await; // pick the order
+    let (first, second) = if fixed {
+        (from.min(to), from.max(to))
+    } else {
+        (from, to)
+    };
+    let mut a = shelves[first].lock().await;
+    yield_now().await; // record the move
+    let mut b = shelves[second].lock().await;
+    let (src, dst) = if first == from {
+        (&mut *a, &mut *b)
+    } else {
+        (&mut *b, &mut *a)
+    };
+    *src -= 10;
+    *dst += 10;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -106,12 +106,13 @@ impl Campaign {
     /// 366 days.
     pub const WALL_MAX: Duration = Duration::from_secs(366 * 86_400);
 
-    /// A campaign of 1,000 random seeds from 0 on all cores, stopping at the first failure.
+    /// A campaign of 1,000 seeds from 0 of the default strategy (swarm) on all cores,
+    /// stopping at the first failure.
     pub fn new(scenario: Scenario, config: Config) -> Self {
         Campaign {
             scenario,
             config,
-            strategy: StrategySpec::Random,
+            strategy: StrategySpec::EXPLORE_DEFAULT,
             start: 0,
             seeds: 1000,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
