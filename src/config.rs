@@ -59,15 +59,39 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The most simulated workers a run may have. A simulated worker is a thread of the
+    /// simulated pool; far more than any real pool has, and small enough that the
+    /// per-run worker state stays cheap.
+    pub const WORKERS_MAX: usize = 1024;
+
+    /// Checks that a run can use this config. Every entry point checks it: [`crate::Sim`]
+    /// (as a failure), [`crate::check`], the command line and schedule-file headers (as
+    /// errors naming the value).
+    ///
+    /// ```
+    /// use detsim::Config;
+    /// assert!(Config::default().validate().is_ok());
+    /// let err = Config::default().workers(65536).validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "workers = 65536: a run has from 1 to 1024 simulated workers");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=Self::WORKERS_MAX).contains(&self.workers) {
+            return Err(ConfigError::Workers(self.workers));
+        }
+        Ok(())
+    }
+
     /// Sets [`Config::seed`].
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
-    /// Sets [`Config::workers`] (values below 1 become 1).
+    /// Sets [`Config::workers`]. A count outside `1..=`[`Config::WORKERS_MAX`] is kept as
+    /// given and rejected by [`Config::validate`] (a run reports it as
+    /// [`crate::Failure::InvalidConfig`]) rather than silently changed.
     pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers.clamp(1, u16::MAX as usize);
+        self.workers = workers;
         self
     }
 
@@ -101,6 +125,15 @@ impl Config {
         let json = serde_json::to_string(self).expect("Config always serialises");
         crate::hash::fnv1a(json.as_bytes())
     }
+}
+
+/// A [`Config`] no run can use (see [`Config::validate`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// [`Config::workers`] is 0 or above [`Config::WORKERS_MAX`].
+    #[error("workers = {0}: a run has from 1 to {max} simulated workers", max = Config::WORKERS_MAX)]
+    Workers(usize),
 }
 
 mod duration_ns {

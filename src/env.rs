@@ -22,7 +22,7 @@ where
             .trim()
             .parse()
             .map(Some)
-            .map_err(|e| format!("{name}={v:?}: {e}")),
+            .map_err(|e| format!("{name}={}: {e}", crate::quote::quoted(&v))),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(e) => Err(format!("{name}: {e}")),
     }

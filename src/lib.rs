@@ -37,6 +37,7 @@ pub mod env;
 pub mod explore;
 pub mod harness;
 mod hash;
+mod quote;
 pub mod rand;
 mod runtime;
 mod scenario;
@@ -51,7 +52,7 @@ pub mod trace;
 mod tracing_layer;
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
-pub use config::{Config, TraceMode};
+pub use config::{Config, ConfigError, TraceMode};
 pub use harness::{check, Check};
 pub use runtime::{spawn, Failure, JoinError, JoinHandle, Outcome, Sim, Stats, TaskId, TaskRef};
 pub use scenario::Scenario;

@@ -12,6 +12,15 @@ use std::process::Output;
 fn detsim(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("detsim").expect("the detsim binary is built");
     cmd.current_dir(dir).env_remove("RUST_BACKTRACE");
+    for var in [
+        "DETSIM_SEED",
+        "DETSIM_SEEDS",
+        "DETSIM_STRATEGY",
+        "DETSIM_JOBS",
+        "DETSIM_WORKERS",
+    ] {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -931,6 +940,20 @@ fn the_user_cli_example_lists_and_fuzzes_its_own_scenarios() {
     assert_no_panic(&stderr(&fuzz), &["fuzz", "my-cache"]);
     let found = first_failure(&stdout(&fuzz));
     assert!(found.message.contains("stale read"), "{}", found.message);
+    // The seeds file names the user's command, not `detsim`.
+    let seeds = std::fs::read_to_string(dir.path().join("my-cache.seeds")).unwrap();
+    let header = seeds.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("# detsim seeds v1 — scenario my-cache")
+            && header.contains("`user_cli fuzz my-cache`"),
+        "{header}"
+    );
+    let bad = example(&["run", "nope", "--seed", "1"]);
+    assert!(
+        stderr(&bad).starts_with("user_cli: error: unknown scenario 'nope'"),
+        "{}",
+        stderr(&bad)
+    );
     assert!(
         found
             .replay

@@ -36,7 +36,8 @@ fn hashmap_iteration_order_is_caught() {
     });
     let leak =
         check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..20).unwrap_err();
-    assert!(leak.first != leak.second, "{leak}");
+    let d = leak.difference.as_ref().expect("the HashMap leak recurs");
+    assert!(d.first != d.second, "{leak}");
     assert!(
         leak.to_string().contains("first difference at trace event"),
         "{leak}"
@@ -64,7 +65,7 @@ fn wall_clock_read_that_changes_control_flow_is_caught() {
     });
     let leak =
         check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..30).unwrap_err();
-    assert!(leak.event > 0, "{leak}");
+    assert!(leak.fingerprints.0 != leak.fingerprints.1, "{leak}");
 }
 
 #[test]
@@ -121,4 +122,119 @@ fn turning_tracing_output_on_or_off_does_not_change_the_fingerprint() {
         assert_eq!(logs(&quiet), 0);
         assert_eq!(logs(&loud), 8);
     }
+}
+
+/// Spawns one or two tasks depending on `two`: a visible difference in the trace.
+async fn spawn_one_or_two(two: bool) {
+    detsim::spawn(async {}).await.unwrap();
+    if two {
+        detsim::task::spawn_named("extra", async {}).await.unwrap();
+    }
+}
+
+#[test]
+fn a_thread_dependent_leak_is_explained_by_runs_on_two_threads() {
+    thread_local! {
+        // Differs between threads, stable within one: two runs on one thread agree.
+        static PARITY: bool = {
+            let id = format!("{:?}", std::thread::current().id());
+            id.bytes().map(u64::from).sum::<u64>() % 2 == 0
+        };
+    }
+    static SPAWNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let leaky = Scenario::new("per-thread", "branches on a thread-local", || async {
+        SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        spawn_one_or_two(PARITY.with(|p| *p)).await
+    });
+    // Thread ids alternate parity; run the check from threads until one differs from the
+    // check's helper thread (almost always the first).
+    let leak = (0..8)
+        .find_map(|_| {
+            let leaky = leaky.clone();
+            std::thread::spawn(move || {
+                check_determinism(&leaky, &Config::default(), &StrategySpec::Random, 0..3).err()
+            })
+            .join()
+            .unwrap()
+        })
+        .expect("some thread pair differs");
+    assert_eq!(leak.between, "runs on two threads", "{leak}");
+    let d = leak
+        .difference
+        .as_ref()
+        .expect("re-run on two threads, it recurs");
+    assert!(
+        d.first.contains("extra") || d.second.contains("extra"),
+        "{leak}"
+    );
+    assert!(!leak.to_string().contains("did not recur"), "{leak}");
+}
+
+#[test]
+fn a_difference_that_does_not_recur_is_said_plainly() {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let once = Scenario::new("once", "differs on its second run only", || async {
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        spawn_one_or_two(n == 1).await
+    });
+    // Run 0 on the helper thread may race with run 0 here; either way one early run
+    // differs and no later run does.
+    let leak = check_determinism(&once, &Config::default(), &StrategySpec::Random, 0..1)
+        .expect_err("the second run differs");
+    assert!(leak.difference.is_none(), "{leak}");
+    let text = leak.to_string();
+    assert!(text.contains("did not recur"), "{text}");
+    assert!(
+        text.contains("wall clock") && text.contains("thread"),
+        "{text}"
+    );
+    assert!(!text.contains("trace event"), "no invented event: {text}");
+}
+
+/// Two futures ready at once under an unbiased `select!`: the branch comes from futures'
+/// thread-local RNG, not from the seed.
+async fn unbiased_select() {
+    use futures::FutureExt;
+    for _ in 0..4 {
+        let mut left = futures::future::ready(()).fuse();
+        let mut right = futures::future::ready(()).fuse();
+        let name = futures::select! {
+            _ = left => "left",
+            _ = right => "right",
+        };
+        detsim::task::spawn_named(name, async {}).await.unwrap();
+    }
+}
+
+#[test]
+fn an_unbiased_select_is_caught_and_named() {
+    let s = Scenario::new("select", "unbiased select!", unbiased_select);
+    let leak = check_determinism(&s, &Config::default(), &StrategySpec::Random, 0..20)
+        .expect_err("select! draws from a thread-local RNG");
+    let text = leak.to_string();
+    assert!(text.contains("select_biased!"), "{text}");
+    assert!(
+        text.contains("in task t0 \"main\""),
+        "names the task: {text}"
+    );
+}
+
+#[test]
+fn check_determinism_is_offered_through_check() {
+    detsim::Check::new().seeds(20).determinism(|| async {
+        use futures::FutureExt;
+        let mut a = Box::pin(async { 1 }.fuse());
+        let mut b = Box::pin(async { 2 }.fuse());
+        let v = futures::select_biased! { x = a => x, y = b => y };
+        detsim::task::spawn_named(format!("got-{v}"), async {})
+            .await
+            .unwrap();
+    });
+    let caught = std::panic::catch_unwind(|| {
+        detsim::Check::new().seeds(20).determinism(unbiased_select);
+    })
+    .expect_err("the unbiased select! is not deterministic");
+    let message = caught.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("is not deterministic"), "{message}");
+    assert!(message.contains("DETSIM_SEED="), "{message}");
 }

@@ -96,3 +96,31 @@ fn a_runaway_synchronous_loop_fails_the_check_with_its_seed() {
     assert!(report.contains("seed 3"), "{report}");
     assert!(report.contains("DETSIM_SEED=3"), "{report}");
 }
+
+#[test]
+#[should_panic(expected = "invalid config: workers = 5000")]
+fn check_refuses_an_unusable_config_with_a_message() {
+    detsim::check(
+        detsim::Check::new().config(detsim::Config::default().workers(5000)),
+        || async {},
+    );
+}
+
+#[test]
+fn campaigns_refuse_absurd_threads_and_seed_ranges() {
+    use detsim::explore::Campaign;
+    let s = detsim::Scenario::new("s", "", || async {});
+    let c = || Campaign::new(s.clone(), detsim::Config::default());
+    let err = c().jobs(usize::MAX).run().unwrap_err().to_string();
+    assert!(err.contains("at most 1024 threads"), "{err}");
+    let err = c().start(u64::MAX).seeds(2).run().unwrap_err().to_string();
+    assert!(err.contains("2^64-1"), "{err}");
+    let err = c()
+        .time_limit(Some(std::time::Duration::from_secs(u64::MAX)))
+        .run()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("time limit"), "{err}");
+    let report = c().start(u64::MAX).seeds(1).jobs(1).run().unwrap();
+    assert_eq!(report.runs, 1);
+}

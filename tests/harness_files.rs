@@ -58,7 +58,7 @@ seed=17 strategy=random workers=4  # panic at src/scenarios/bank.rs:40:9: lost u
 
 # a hand-written note between cases
 seed=1203 strategy=pct:3:160 workers=2
-seed=0x10 found_by=ci-42 shard=3/8#deadlock: all tasks blocked
+seed=0x10 x-found-by=ci-42 x-shard=3/8#deadlock: all tasks blocked
    seed=5\tworkers=1   strategy=dfs:2
 ";
 
@@ -76,11 +76,11 @@ fn seeds_parse_print_parse_round_trips() {
         third.summary.as_deref(),
         Some("deadlock: all tasks blocked")
     );
-    let extra = [("found_by", "ci-42"), ("shard", "3/8")].map(|(k, v)| (k.into(), v.into()));
+    let extra = [("x-found-by", "ci-42"), ("x-shard", "3/8")].map(|(k, v)| (k.into(), v.into()));
     assert_eq!(third.extra, extra.to_vec());
     assert_eq!(
         third.to_string(),
-        "seed=16 strategy=random workers=4 found_by=ci-42 shard=3/8  # deadlock: all tasks blocked"
+        "seed=16 strategy=random workers=4 x-found-by=ci-42 x-shard=3/8  # deadlock: all tasks blocked"
     );
 
     let text = file.to_text();
@@ -232,7 +232,8 @@ fn append_case_creates_the_directory_and_the_header() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
         text,
-        "# detsim seeds v1 — scenario bank (replayed first by every `detsim fuzz bank`)\n\
+        // A test binary's files are replayed by `cargo test` (a CLI's name its `fuzz`).
+        "# detsim seeds v1 — scenario bank (replayed first by every `cargo test`)\n\
          seed=1203 strategy=pct:3:160 workers=2\n"
     );
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();

@@ -427,3 +427,33 @@ fn same_instant_timers_fire_in_a_chosen_order() {
         .collect();
     assert!(orders.len() > 10, "timer order barely varies: {orders:?}");
 }
+
+#[test]
+fn an_unusable_config_is_a_failure_not_a_panic() {
+    for workers in [0, 1025, 65_536, 100_000, 4_000_000_000, usize::MAX] {
+        let mut config = Config::default().seed(1);
+        config.workers = workers; // the public field, not only the builder
+        let out = Sim::new(config.clone()).run(async { 7 });
+        match out.failure() {
+            Some(f @ detsim::Failure::InvalidConfig { .. }) => {
+                assert_eq!(f.kind(), "invalid_config");
+                assert!(
+                    f.to_string().contains(&format!("workers = {workers}")),
+                    "{f}"
+                );
+            }
+            other => panic!("workers {workers}: {other:?}"),
+        }
+        assert_eq!(out.stats.steps, 0, "nothing ran");
+        let campaign = detsim::explore::Campaign::new(
+            detsim::Scenario::new("s", "", || async {}),
+            config.clone(),
+        )
+        .seeds(3)
+        .jobs(1);
+        let err = campaign.run().expect_err("a campaign refuses it up front");
+        assert!(err.to_string().contains("workers"), "{err}");
+        assert!(config.validate().is_err());
+    }
+    assert!(Config::default().workers(1024).validate().is_ok());
+}

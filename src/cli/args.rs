@@ -13,6 +13,13 @@ Typical session:
   detsim replay bank --seed 17 --trace text     re-run one exactly, with the full trace
   detsim shrink bank --seed 17 --out bank.schedule
 
+Environment (a flag on the command line wins):
+  DETSIM_SEED=N       run/replay/shrink: --seed N; fuzz/check-determinism: only seed N
+  DETSIM_SEEDS=N      fuzz/check-determinism: --seeds N
+  DETSIM_STRATEGY=S   --strategy S (every command that takes it)
+  DETSIM_WORKERS=W    --workers W (every command that takes it)
+  DETSIM_JOBS=J       fuzz: --jobs J
+
 Exit status: 0 every run passed; 1 a failure was found or reproduced;
 2 usage or input error (bad arguments, unknown scenario, corrupt seeds or schedule file).";
 
@@ -55,17 +62,19 @@ pub(crate) enum TraceFormat {
 /// Options shared by the commands that run one seed.
 #[derive(Debug, Args)]
 pub(crate) struct RunOpts {
-    /// Simulated worker threads (a schedule file brings its own).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
-    pub(crate) workers: u16,
+    /// Simulated worker threads, 1 to 1024 (a schedule file brings its own).
+    #[arg(long, default_value_t = 4, value_parser = parse_workers)]
+    pub(crate) workers: usize,
     /// Strategy: random or pct:DEPTH[:STEPS] (dfs runs replay from their schedule file).
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
-    /// Print the trace in this format.
+    /// Print the trace in this format on stdout (with json, chrome and html, stdout holds
+    /// only the trace and the summary goes to stderr).
     #[arg(long, value_enum)]
     pub(crate) trace: Option<TraceFormat>,
-    /// Write the trace to this file instead of stdout.
-    #[arg(long)]
+    /// Write the trace to this file instead of stdout (needs --trace; never replaces
+    /// anything but a regular file).
+    #[arg(long, requires = "trace")]
     pub(crate) out: Option<PathBuf>,
 }
 
@@ -100,11 +109,11 @@ pub(crate) struct FuzzArgs {
     /// Strategy: random, pct:DEPTH[:STEPS] or dfs:BOUND.
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
-    /// Simulated worker threads per run.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
-    pub(crate) workers: u16,
-    /// OS threads running simulations; 0 = one per core.
-    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    /// Simulated worker threads per run, 1 to 1024.
+    #[arg(long, default_value_t = 4, value_parser = parse_workers)]
+    pub(crate) workers: usize,
+    /// OS threads running simulations, up to 1024; 0 = one per core.
+    #[arg(long, default_value_t = 0, hide_default_value = true, value_parser = parse_jobs)]
     pub(crate) jobs: usize,
     /// Run only shard K of N (every N-th seed, 1-based K).
     #[arg(long, default_value = "1/1")]
@@ -161,9 +170,9 @@ pub(crate) struct ShrinkArgs {
     /// Where to write the shrunk schedule.
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// Simulated worker threads (with --seed).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
-    pub(crate) workers: u16,
+    /// Simulated worker threads (with --seed), 1 to 1024.
+    #[arg(long, default_value_t = 4, value_parser = parse_workers)]
+    pub(crate) workers: usize,
     /// Strategy of the run of --seed: random or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
@@ -185,22 +194,42 @@ pub(crate) struct DeterminismArgs {
     /// First seed.
     #[arg(long, default_value_t = 0, value_parser = parse_seed)]
     pub(crate) start: u64,
-    /// Simulated worker threads.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
-    pub(crate) workers: u16,
+    /// Simulated worker threads, 1 to 1024.
+    #[arg(long, default_value_t = 4, value_parser = parse_workers)]
+    pub(crate) workers: usize,
     /// Strategy: random or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
 }
 
 /// A seed: decimal, or hexadecimal with `0x` (as seeds files allow).
-fn parse_seed(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_seed(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => t.parse(),
     };
     parsed.map_err(|e| format!("{e} (a seed is a number from 0 to 2^64-1, decimal or 0x hex)"))
+}
+
+/// A worker count: 1 to [`crate::Config::WORKERS_MAX`].
+pub(crate) fn parse_workers(s: &str) -> Result<usize, String> {
+    let max = crate::Config::WORKERS_MAX;
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("must be from 1 to {max}")),
+        Err(e) => Err(format!("{e} (a number from 1 to {max})")),
+    }
+}
+
+/// A thread count: 0 (one per core) to [`crate::explore::Campaign::JOBS_MAX`].
+pub(crate) fn parse_jobs(s: &str) -> Result<usize, String> {
+    let max = crate::explore::Campaign::JOBS_MAX;
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        Ok(_) => Err(format!("must be at most {max} (0 = one per core)")),
+        Err(e) => Err(format!("{e} (a number from 0 to {max})")),
+    }
 }
 
 /// A count of at least 1.
@@ -217,16 +246,23 @@ pub(crate) fn parse_wall_time(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
+    let q = crate::quote::quoted(s);
     let n: u64 = num
         .parse()
-        .map_err(|_| format!("invalid duration '{s}': expected e.g. 60s, 5m, 1h"))?;
-    let secs = match unit {
-        "ms" => return Ok(std::time::Duration::from_millis(n)),
-        "" | "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        _ => return Err(format!("invalid duration unit in '{s}': use ms, s, m or h")),
+        .map_err(|_| format!("invalid duration {q}: expected e.g. 60s, 5m, 1h"))?;
+    let duration = match unit {
+        "ms" => Some(std::time::Duration::from_millis(n)),
+        "" | "s" => Some(std::time::Duration::from_secs(n)),
+        "m" => n.checked_mul(60).map(std::time::Duration::from_secs),
+        "h" => n.checked_mul(3600).map(std::time::Duration::from_secs),
+        _ => return Err(format!("invalid duration unit in {q}: use ms, s, m or h")),
     };
-    secs.map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("duration '{s}' is too long"))
+    let max = crate::explore::Campaign::WALL_MAX;
+    duration.filter(|d| *d <= max).ok_or_else(|| {
+        format!(
+            "duration {q} is too long (at most {}h, {} days)",
+            max.as_secs() / 3600,
+            max.as_secs() / 86_400
+        )
+    })
 }

@@ -42,7 +42,11 @@ pub(crate) fn find<'a>(scenarios: &'a [Scenario], name: &str) -> Result<&'a Scen
         } else {
             format!("available: {}", names.join(", "))
         };
-        InputError(format!("unknown scenario '{name}' ({available})")).into()
+        InputError(format!(
+            "unknown scenario {} ({available})",
+            crate::quote::quoted(name)
+        ))
+        .into()
     })
 }
 
@@ -59,7 +63,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     if a.json {
         let config = Config::default()
             .seed(a.seed)
-            .workers(a.opts.workers as usize)
+            .workers(a.opts.workers)
             .trace(TraceMode::Off);
         let out = run_one(scenario, config, &a.opts.strategy);
         outln!(
@@ -74,10 +78,11 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     }
     let config = Config::default()
         .seed(a.seed)
-        .workers(a.opts.workers as usize)
+        .workers(a.opts.workers)
         .trace(TraceMode::Full);
     let out = run_streamed(scenario, config.clone(), &a.opts);
     if let Some(path) = &a.schedule_out {
+        refuse_special_file(path)?;
         let header = ScheduleHeader::new(scenario.name(), a.opts.strategy, config);
         ScheduleFile {
             header,
@@ -96,7 +101,7 @@ fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
             per_seed_strategy(&a.opts.strategy)?;
             let config = Config::default()
                 .seed(*seed)
-                .workers(a.opts.workers as usize)
+                .workers(a.opts.workers)
                 .trace(TraceMode::Full);
             run_streamed(scenario, config, &a.opts)
         }
@@ -133,9 +138,9 @@ fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
     })?;
     if file.header.scenario != scenario.name() {
         return Err(InputError(format!(
-            "{}: this schedule was recorded from scenario '{}', not '{}'",
+            "{}: this schedule was recorded from scenario {}, not '{}'",
             path.display(),
-            file.header.scenario,
+            crate::quote::quoted(&file.header.scenario),
             scenario.name()
         ))
         .into());
@@ -182,6 +187,15 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
     } else if let Some(format) = opts.trace {
         write_trace(&out.trace, format, opts.out.as_deref())?;
     }
+    // A machine-readable trace on stdout stays alone there: the summary goes to stderr.
+    let machine_stdout = opts.out.is_none() && opts.trace.is_some_and(|f| f != TraceFormat::Text);
+    let say = |text: &str| {
+        if machine_stdout {
+            errln!("{text}");
+        } else {
+            outln!("{text}");
+        }
+    };
     let s = &out.stats;
     let summary = format!(
         "steps {}, virtual time {:?}, tasks {}, choices {}, fingerprint {:016x}",
@@ -189,21 +203,25 @@ fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Res
     );
     match out.failure() {
         None => {
-            outln!("{} seed {}: passed ({summary})", scenario.name(), out.seed);
+            say(&format!(
+                "{} seed {}: passed ({summary})",
+                scenario.name(),
+                out.seed
+            ));
             Ok(Verdict::Pass)
         }
         Some(f) => {
-            outln!(
+            say(&format!(
                 "{} seed {}: FAILED ({summary})\n{}",
                 scenario.name(),
                 out.seed,
                 indent(&f.to_string(), "  ")
-            );
+            ));
             if opts.trace.is_none() {
-                outln!(
+                say(&format!(
                     "last events (--trace text for all):\n{}",
                     out.trace.tail(15)
-                );
+                ));
             }
             Ok(Verdict::Fail)
         }
@@ -223,6 +241,7 @@ pub(crate) fn write_trace(
     };
     match out {
         Some(path) => {
+            refuse_special_file(path)?;
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create directory {}", dir.display()))?;
@@ -237,6 +256,43 @@ pub(crate) fn write_trace(
     Ok(())
 }
 
+/// An output path must be new or a regular file: writing a trace or schedule must never
+/// replace (or feed) a FIFO, a device such as `/dev/null`, or a directory.
+pub(crate) fn refuse_special_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(InputError(format!(
+            "refusing to write {}: it exists and is not a regular file ({}); give a file path",
+            crate::quote::quoted(&path.to_string_lossy()),
+            file_kind(&meta)
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// What a non-regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// A failing run to shrink: its config, schedule and strategy, and how to name it.
 struct ToShrink {
     config: Config,
@@ -246,7 +302,7 @@ struct ToShrink {
 }
 
 fn failing_schedule(scenario: &Scenario, a: &ShrinkArgs) -> Result<ToShrink> {
-    let (source, workers, strategy) = (&a.source, a.workers as usize, &a.strategy);
+    let (source, workers, strategy) = (&a.source, a.workers, &a.strategy);
     match (&source.seed, &source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(strategy)?;
@@ -291,6 +347,7 @@ fn failing_schedule(scenario: &Scenario, a: &ShrinkArgs) -> Result<ToShrink> {
 
 fn shrink_cmd(a: ShrinkArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
+    refuse_special_file(&a.out)?;
     let source = failing_schedule(scenario, &a)?;
     let shrunk = shrink_with_watchdog(
         scenario,
@@ -372,14 +429,18 @@ fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     if a.seeds == 0 {
         return Err(InputError("--seeds must be at least 1".into()).into());
     }
+    let Some(last) = a.start.checked_add(a.seeds - 1) else {
+        return Err(InputError(format!(
+            "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
+            a.start,
+            a.seeds,
+            u128::from(u64::MAX - a.start) + 1
+        ))
+        .into());
+    };
     per_seed_strategy(&a.strategy)?;
-    let config = Config::default().workers(a.workers as usize);
-    match check_determinism(
-        scenario,
-        &config,
-        &a.strategy,
-        a.start..a.start.saturating_add(a.seeds),
-    ) {
+    let config = Config::default().workers(a.workers);
+    match check_determinism(scenario, &config, &a.strategy, a.start..=last) {
         Ok(n) => {
             outln!("{}: deterministic: {n} seeds, each run twice here and once on another thread, identical fingerprints", scenario.name());
             Ok(Verdict::Pass)

@@ -29,11 +29,18 @@ fn isolate_command(scenario: &str) -> Result<crate::explore::Isolate> {
     })
 }
 
-/// Re-runs each new failure with the full trace (the campaign ran trace-off) and warns if
-/// its fingerprint differs: the program leaks nondeterminism, and its seeds will not
-/// replay reliably. Hangs and crashes are not re-run in this process. Returns the seeds
-/// that ran differently.
-fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<u64> {
+/// A failure whose full-trace re-run had another fingerprint than the campaign's run.
+#[derive(Debug, PartialEq, Eq)]
+struct RanDifferently {
+    seed: u64,
+    campaign: String,
+    rerun: String,
+}
+
+/// Re-runs each new failure with the full trace (the campaign ran trace-off) and returns
+/// those whose fingerprint differs: the program leaks nondeterminism, and their seeds will
+/// not replay reliably. Hangs and crashes are not re-run in this process.
+fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<RanDifferently> {
     let rerunnable = report
         .failures
         .iter()
@@ -50,19 +57,28 @@ fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<u64>
                     "detsim: warning: seed {} failed, then hung when re-run with the full trace ({hung}): the program leaks nondeterminism",
                     f.seed
                 );
-                leaky.push(f.seed);
                 continue;
             }
         };
         if again != f.fingerprint {
-            errln!(
-                "detsim: warning: seed {} ran differently when re-run (fingerprint {} then {}): the program leaks nondeterminism; run `check-determinism` to find where",
-                f.seed, f.fingerprint, again
-            );
-            leaky.push(f.seed);
+            leaky.push(RanDifferently {
+                seed: f.seed,
+                campaign: f.fingerprint.clone(),
+                rerun: again,
+            });
         }
     }
     leaky
+}
+
+/// Warns about each failure that ran differently when re-run.
+fn warn_ran_differently(leaky: &[RanDifferently], scenario: &str) {
+    for l in leaky {
+        errln!(
+            "detsim: warning: seed {} ran differently when re-run (fingerprint {} then {}): the program leaks nondeterminism; run `{} check-determinism {} --start {} --seeds 1` to find where",
+            l.seed, l.campaign, l.rerun, program_invocation(), shell_quote(scenario), l.seed
+        );
+    }
 }
 
 pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
@@ -74,7 +90,7 @@ pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     print_report(&cx, &report, a.json)?;
     if !a.isolate {
         // In isolate mode a re-run belongs in a child too; skip the check there.
-        let _ = confirm_determinism(&campaign, &report);
+        warn_ran_differently(&confirm_determinism(&campaign, &report), scenario.name());
     }
     if report.stopped == StopReason::Hung {
         exit_after_hang();
@@ -120,25 +136,24 @@ fn build_campaign(
     scenario: &Scenario,
     interrupt: Arc<AtomicBool>,
 ) -> Result<Campaign> {
-    Ok(Campaign::new(
-        scenario.clone(),
-        Config::default().workers(a.workers as usize),
+    Ok(
+        Campaign::new(scenario.clone(), Config::default().workers(a.workers))
+            .seeds(a.seeds)
+            .start(a.start)
+            .strategy(a.strategy)
+            .jobs(a.jobs)
+            .shard(a.shard)
+            .keep_going(a.keep_going)
+            .time_limit(a.time)
+            .seeds_dir(Some(a.seeds_dir.clone()))
+            .watchdog(Some(a.watchdog))
+            .isolate(
+                a.isolate
+                    .then(|| isolate_command(scenario.name()))
+                    .transpose()?,
+            )
+            .interrupt(interrupt),
     )
-    .seeds(a.seeds)
-    .start(a.start)
-    .strategy(a.strategy)
-    .jobs(a.jobs)
-    .shard(a.shard)
-    .keep_going(a.keep_going)
-    .time_limit(a.time)
-    .seeds_dir(Some(a.seeds_dir.clone()))
-    .watchdog(Some(a.watchdog))
-    .isolate(
-        a.isolate
-            .then(|| isolate_command(scenario.name()))
-            .transpose()?,
-    )
-    .interrupt(interrupt))
 }
 
 /// Runs the campaign behind a progress display (none with `--json`).
@@ -544,7 +559,9 @@ mod tests {
         let campaign = Campaign::new(leaky, Config::default()).seeds(1).jobs(1);
         let report = campaign.run().unwrap();
         assert_eq!(report.failures.len(), 1);
-        assert_eq!(confirm_determinism(&campaign, &report), vec![0]);
+        let leaky = confirm_determinism(&campaign, &report);
+        assert_eq!(leaky.iter().map(|l| l.seed).collect::<Vec<_>>(), vec![0]);
+        assert_ne!(leaky[0].campaign, leaky[0].rerun);
         let honest = Scenario::new("honest", "fails the same way every time", || async {
             panic!("always fails");
         });

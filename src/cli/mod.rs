@@ -4,6 +4,7 @@
 //! - `args.rs` — the clap definitions (the interface users and scripts rely on).
 //! - `commands.rs` — one function per subcommand.
 //! - `fuzz.rs` — the campaign command with progress and Ctrl-C handling.
+//! - `env_flags.rs` — `DETSIM_*` variables turned into the flags they stand for.
 //!
 //! Exit codes: 0 every run passed; 1 a failure was found or reproduced; 2 usage or input
 //! error (bad arguments, unknown scenario, corrupt seeds or schedule file).
@@ -39,6 +40,7 @@ macro_rules! err {
 
 mod args;
 mod commands;
+mod env_flags;
 mod fuzz;
 
 use crate::Scenario;
@@ -68,7 +70,14 @@ pub(crate) enum Verdict {
 /// }
 /// ```
 pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
-    let cli = match args::Cli::try_parse() {
+    let args = match checked_args().and_then(env_flags::with_env) {
+        Ok(args) => args,
+        Err(e) => {
+            errln!("{}: error: {}", program_name(), printable(&e.0));
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // --help, --version: clap prints them on stdout.
         Err(e) if !e.use_stderr() => {
@@ -81,7 +90,11 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            errln!("detsim: error: {}", clap_error_line(&e));
+            errln!(
+                "{}: error: {}",
+                program_name(),
+                printable(&clap_error_line(&e))
+            );
             return ExitCode::from(2);
         }
     };
@@ -89,10 +102,51 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(e) => {
-            errln!("detsim: error: {}", one_line_error(&e));
+            errln!(
+                "{}: error: {}",
+                program_name(),
+                printable(&one_line_error(&e))
+            );
             ExitCode::from(2)
         }
     }
+}
+
+/// The longest argument accepted: longer ones are no path, seed or name of any use, and
+/// would bury the error that echoes them.
+const ARG_MAX: usize = 4096;
+
+/// The command line, refusing an absurdly long argument up front.
+fn checked_args() -> Result<Vec<std::ffi::OsString>, InputError> {
+    let args: Vec<_> = std::env::args_os().collect();
+    match args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| a.len() > ARG_MAX)
+    {
+        Some((i, a)) => Err(InputError(format!(
+            "argument {i} is {} bytes long (at most {ARG_MAX}): {}",
+            a.len(),
+            crate::quote::quoted(&a.to_string_lossy())
+        ))),
+        None => Ok(args),
+    }
+}
+
+/// The name this program was invoked as (`detsim`, or a user's own CLI), for messages.
+pub(crate) fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .map_or("detsim".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// A message safe to print on one line: control characters escaped.
+fn printable(line: &str) -> String {
+    crate::quote::printable(line)
 }
 
 /// Writes `text` and flushes, ignoring errors: a reader that closed the pipe early must
@@ -126,10 +180,28 @@ fn clap_error_line(e: &clap::Error) -> String {
     if let Some(rest) = line.strip_prefix("error: ") {
         line = rest.to_string();
     }
+    let line = shorten_quoted(&line);
     match usage {
         Some(u) => format!("{line} (usage: {u})"),
         None => format!("{line} (see --help)"),
     }
+}
+
+/// Cuts each long `'...'` value clap echoed (see [`crate::quote::quoted`]).
+fn shorten_quoted(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('\'') {
+        let Some(len) = rest[open + 1..].find('\'') else {
+            break;
+        };
+        let inner = &rest[open + 1..open + 1 + len];
+        out.push_str(&rest[..open]);
+        out.push_str(&crate::quote::quoted(inner));
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The error and its causes on one line, leaving out a cause whose text the message
@@ -153,12 +225,22 @@ fn one_line_error(e: &anyhow::Error) -> String {
 /// works from the crate root, after any rebuild), else its path as invoked.
 pub(crate) fn program_invocation() -> String {
     let argv0 = std::env::args().next().unwrap_or_else(|| "detsim".into());
-    invocation_for(&argv0, |dir| dir.join(".fingerprint").is_dir())
+    invocation_for(
+        &argv0,
+        |dir| dir.join(".fingerprint").is_dir(),
+        |dir| dir.join("CACHEDIR.TAG").is_file(),
+    )
 }
 
 /// [`program_invocation`] for `argv0`; `is_profile_dir` says whether a directory is a
-/// cargo profile directory (`target/release`, which holds `.fingerprint/`).
-fn invocation_for(argv0: &str, is_profile_dir: impl Fn(&std::path::Path) -> bool) -> String {
+/// cargo profile directory (`target/release`, which holds `.fingerprint/`), and
+/// `is_target_root` whether it is a target directory (`target/`, or any
+/// `CARGO_TARGET_DIR`: cargo tags it with `CACHEDIR.TAG`).
+fn invocation_for(
+    argv0: &str,
+    is_profile_dir: impl Fn(&std::path::Path) -> bool,
+    is_target_root: impl Fn(&std::path::Path) -> bool,
+) -> String {
     let path = std::path::Path::new(argv0);
     let (Some(name), Some(mut dir)) = (
         path.file_name()
@@ -175,8 +257,9 @@ fn invocation_for(argv0: &str, is_profile_dir: impl Fn(&std::path::Path) -> bool
     // target/[<triple>/]<profile>
     let profile = dir.file_name().and_then(|p| p.to_str());
     let above = dir.parent();
-    let under_target =
-        |p: Option<&std::path::Path>| p.and_then(|p| p.file_name()).is_some_and(|t| t == "target");
+    let under_target = |p: Option<&std::path::Path>| {
+        p.is_some_and(|p| is_target_root(p) || p.file_name().is_some_and(|t| t == "target"))
+    };
     let triple = match above {
         _ if under_target(above) => None,
         Some(a) if under_target(a.parent()) => a.file_name().and_then(|t| t.to_str()),
@@ -245,14 +328,41 @@ mod tests {
             ("detsim", "detsim"),
             ("/my dir/detsim", "'/my dir/detsim'"),
         ];
+        let named_target = |_: &std::path::Path| false;
         for (argv0, expected) in cases {
-            assert_eq!(invocation_for(argv0, yes), expected, "{argv0}");
+            assert_eq!(
+                invocation_for(argv0, yes, named_target),
+                expected,
+                "{argv0}"
+            );
         }
         let no = |_: &std::path::Path| false;
         assert_eq!(
-            invocation_for("/opt/target/bin/detsim", no),
+            invocation_for("/opt/target/bin/detsim", no, no),
             "/opt/target/bin/detsim"
         );
+        // CARGO_TARGET_DIR of any name, recognised by its CACHEDIR.TAG.
+        let tagged = |p: &std::path::Path| p.ends_with("/ci/tgt");
+        assert_eq!(
+            invocation_for("/ci/tgt/release/examples/user_cli", yes, tagged),
+            "cargo run --release --example user_cli --"
+        );
+        assert_eq!(
+            invocation_for("/ci/tgt/x86_64-unknown-linux-gnu/release/sim", yes, tagged),
+            "cargo run --release --target x86_64-unknown-linux-gnu --bin sim --"
+        );
+    }
+
+    #[test]
+    fn long_values_in_clap_errors_are_cut() {
+        let long = "y".repeat(500);
+        let line = shorten_quoted(&format!("invalid value '{long}' for '--strategy <S>'"));
+        assert!(line.starts_with("invalid value 'yyyy"), "{line}");
+        assert!(
+            line.ends_with("…' (500 bytes) for '--strategy <S>'"),
+            "{line}"
+        );
+        assert_eq!(shorten_quoted("a 'b' c '"), "a 'b' c '");
     }
 
     #[test]

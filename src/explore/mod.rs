@@ -27,7 +27,7 @@ pub(crate) mod watchdog;
 
 pub(crate) use campaign::run_one;
 pub use campaign::{Campaign, CampaignError, Progress, Shard};
-pub use determinism::{check_determinism, Nondeterminism};
+pub use determinism::{check_determinism, Nondeterminism, TraceDifference};
 pub use dfs::Dfs;
 pub use isolate::{Isolate, RunSummary};
 pub use pct::Pct;

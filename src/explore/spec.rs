@@ -41,7 +41,7 @@ pub enum StrategySpec {
 
 /// A strategy token that does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid strategy '{token}': {reason} (expected random, pct:DEPTH[:STEPS] or dfs:BOUND)")]
+#[error("invalid strategy {token}: {reason} (expected random, pct:DEPTH[:STEPS] or dfs:BOUND)")]
 pub struct SpecError {
     token: String,
     reason: &'static str,
@@ -66,7 +66,7 @@ impl FromStr for StrategySpec {
 
     fn from_str(s: &str) -> Result<Self, SpecError> {
         let err = |reason| SpecError {
-            token: s.to_string(),
+            token: crate::quote::quoted(s),
             reason,
         };
         let mut parts = s.trim().split(':');

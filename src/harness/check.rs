@@ -82,6 +82,58 @@ impl Check {
         self
     }
 
+    /// Checks that `program` is deterministic: each seed runs twice on this thread and
+    /// once on another, and every run of a seed must have the same fingerprint (the
+    /// `check-determinism` command, in a `#[test]`). Panics with the seed, the first
+    /// differing event and its likely cause otherwise. Honours `DETSIM_SEED` (only that
+    /// seed), `DETSIM_SEEDS`, `DETSIM_STRATEGY` and `DETSIM_WORKERS`; `dfs` strategies
+    /// are checked as `random` (a determinism check runs seeds, not a search).
+    ///
+    /// ```
+    /// use detsim::Check;
+    /// Check::new().seeds(50).determinism(|| async {
+    ///     let (tx, rx) = detsim::sync::oneshot::channel();
+    ///     detsim::spawn(async move { tx.send(7).unwrap() });
+    ///     // `select_biased!` polls in order: deterministic (unlike `select!`).
+    ///     let mut rx = futures::FutureExt::fuse(rx);
+    ///     let mut tick = Box::pin(futures::FutureExt::fuse(detsim::time::sleep(std::time::Duration::from_millis(1))));
+    ///     futures::select_biased! {
+    ///         v = rx => assert_eq!(v.unwrap(), 7),
+    ///         _ = tick => {}
+    ///     }
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn determinism<F, Fut>(self, program: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let name = test_name();
+        let (settings, seed) = self
+            .with_env()
+            .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));
+        let (start, seeds) = seed.map_or((settings.start, settings.seeds), |s| (s, 1));
+        let last = start
+            .checked_add(seeds.saturating_sub(1))
+            .unwrap_or_else(|| panic!("detsim: seeds {start}.. ({seeds} seeds) run past 2^64-1"));
+        let strategy = match settings.strategy {
+            StrategySpec::Dfs { .. } => StrategySpec::Random,
+            s => s,
+        };
+        let scenario = Scenario::new(name.clone(), "determinism check", program);
+        let checked =
+            crate::explore::check_determinism(&scenario, &settings.config, &strategy, start..=last);
+        if let Err(leak) = checked {
+            panic!(
+                "detsim: {name} is not deterministic: {leak}\nrepeat the check with:\n  {}={} {}={strategy} cargo test -- --exact {name}",
+                env::SEED,
+                leak.seed,
+                env::STRATEGY
+            );
+        }
+    }
+
     fn with_env(mut self) -> Result<(Self, Option<u64>), String> {
         if let Some(n) = env::parse(env::SEEDS)? {
             self.seeds = n;
@@ -94,6 +146,16 @@ impl Check {
         }
         if let Some(w) = env::parse::<usize>(env::WORKERS)? {
             self.config = self.config.workers(w);
+        }
+        self.config
+            .validate()
+            .map_err(|e| format!("invalid config: {e}"))?;
+        if self.jobs > Campaign::JOBS_MAX {
+            return Err(format!(
+                "{} jobs: at most {}",
+                self.jobs,
+                Campaign::JOBS_MAX
+            ));
         }
         Ok((self, env::parse(env::SEED)?))
     }
@@ -130,14 +192,10 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("detsim-check")
-        .to_string();
-    let (settings, seed) = match settings.with_env() {
-        Ok(found) => found,
-        Err(e) => panic!("detsim: bad environment: {e}"),
-    };
+    let name = test_name();
+    let (settings, seed) = settings
+        .with_env()
+        .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));
     let scenario = Scenario::new(name.clone(), "check", program);
     let failed = match seed {
         Some(seed) => replay_one(&scenario, &settings, seed, &name),
@@ -179,6 +237,14 @@ fn run_campaign(scenario: Scenario, settings: &Check, name: &str) -> Option<Stri
         Ok(out) => failure_report(name, f.seed, &strategy, &out),
         Err(hung) => hang_report(name, f.seed, &strategy, &hung.to_string()),
     })
+}
+
+/// The running test's name (the thread name libtest gives it).
+fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("detsim-check")
+        .to_string()
 }
 
 /// `DETSIM_SEED`: one run with the full trace, under the watchdog.

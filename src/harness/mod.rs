@@ -3,10 +3,12 @@
 //! - `seeds.rs` — `seeds/<scenario>.seeds`, the regression corpus.
 //! - `schedule_file.rs` — `*.schedule`, a recorded choice list with a checked header.
 //! - `file_lock.rs` — exclusive locks across processes (seeds appends, in-flight logs).
-//! - `check.rs` — [`check`]: detsim in a plain `#[test]`.
+//! - `regular_file.rs` — reading either only if it is a regular file (not a FIFO, a device).
+//! - `check.rs` — [`check`] and [`Check`]: detsim in a `#[test]`.
 
 mod check;
 pub(crate) mod file_lock;
+mod regular_file;
 pub(crate) mod schedule_file;
 pub(crate) mod seeds;
 

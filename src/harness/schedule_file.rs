@@ -137,7 +137,7 @@ pub enum ScheduleFileError {
     Version {
         /// The file.
         path: PathBuf,
-        /// The version the file declares.
+        /// The version the file declares (control characters escaped, cut at 40 characters).
         found: String,
     },
     /// The file is not valid UTF-8.
@@ -194,7 +194,7 @@ impl ScheduleFile {
         if line != SEPARATOR {
             return Err(cur.error(
                 start,
-                format!("expected '{SEPARATOR}', found '{}'", snippet(line)),
+                format!("expected '{SEPARATOR}', found {}", snippet(line)),
             ));
         }
         verify_checksum(path_for_messages, bytes, checksum_line, expected)?;
@@ -205,16 +205,29 @@ impl ScheduleFile {
     /// Reads and parses the file at `path`.
     pub fn load(path: impl AsRef<Path>) -> Result<ScheduleFile, ScheduleFileError> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|source| ScheduleFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            super::regular_file::read_regular(path).map_err(|source| ScheduleFileError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         ScheduleFile::parse(path, &bytes)
     }
 
     /// Writes the file atomically (temp file, fsync, rename), creating its directory.
+    ///
+    /// An existing `path` that is not a regular file (a FIFO, a device such as
+    /// `/dev/null`, a directory) is an error, never replaced.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ScheduleFileError> {
         let path = path.as_ref();
+        if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(ScheduleFileError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "exists and is not a regular file; refusing to replace it",
+                ),
+            });
+        }
         write_atomic(path, self.to_text().as_bytes()).map_err(|source| ScheduleFileError::Io {
             path: path.to_path_buf(),
             source,
@@ -269,14 +282,18 @@ fn parse_header(cur: &mut Cursor<'_>) -> Result<ScheduleHeader, ScheduleFileErro
     if found != VERSION {
         return Err(ScheduleFileError::Version {
             path: cur.path.to_path_buf(),
-            found: snippet(found),
+            found: crate::quote::printable(&found.chars().take(40).collect::<String>()),
         });
     }
     Ok(ScheduleHeader {
         scenario: cur.field("scenario", |v| Ok(v.to_string()))?,
         strategy: cur.field("strategy", |v| v.parse().map_err(|e| format!("{e}")))?,
         config: cur.field("config", |v| {
-            serde_json::from_str(v).map_err(|e| format!("{e}"))
+            let config: Config = serde_json::from_str(v).map_err(|e| format!("{e}"))?;
+            config
+                .validate()
+                .map_err(|e| format!("unusable config: {e}"))?;
+            Ok(config)
         })?,
         program: cur.field("program", hex16)?,
     })
@@ -319,7 +336,7 @@ fn parse_body(cur: &Cursor<'_>, declared: usize) -> Result<Schedule, ScheduleFil
 
 /// One body token: `<code><value>/<n>` (n ≥ 1) or `<code>=<value>` (raw draw, n = 0).
 fn parse_token(token: &str) -> Result<Choice, String> {
-    let bad = |why: &str| format!("bad choice '{}': {why}", snippet(token));
+    let bad = |why: &str| format!("bad choice {}: {why}", snippet(token));
     let code = token.chars().next().ok_or_else(|| bad("empty"))?;
     let kind = ChoiceKind::from_code(code).ok_or_else(|| bad("unknown kind code"))?;
     let rest = &token[code.len_utf8()..];
@@ -360,10 +377,10 @@ fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// A plain decimal number: digits only (no sign, no spaces), in range.
 fn digits<T: FromStr>(s: &str) -> Result<T, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("'{}' is not a decimal number", snippet(s)));
+        return Err(format!("{} is not a decimal number", snippet(s)));
     }
     s.parse()
-        .map_err(|_| format!("'{}' is out of range", snippet(s)))
+        .map_err(|_| format!("{} is out of range", snippet(s)))
 }
 
 /// Exactly 16 lowercase hex digits (one spelling per value, so a flipped case bit is caught).
@@ -371,19 +388,16 @@ fn hex16(s: &str) -> Result<u64, String> {
     let ok = s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if !ok {
         return Err(format!(
-            "expected 16 lowercase hex digits, found '{}'",
+            "expected 16 lowercase hex digits, found {}",
             snippet(s)
         ));
     }
     u64::from_str_radix(s, 16).map_err(|e| e.to_string())
 }
 
-/// At most 40 characters of untrusted text, for error messages.
+/// Untrusted text for error messages: quoted, escaped, cut (see [`crate::quote`]).
 fn snippet(s: &str) -> String {
-    match s.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}...", &s[..cut]),
-        None => s.to_string(),
-    }
+    crate::quote::quoted(s)
 }
 
 /// Reads the header line by line, tracking the byte offset for error messages.
@@ -422,7 +436,7 @@ impl<'a> Cursor<'a> {
         let Some(value) = line.strip_prefix(key).and_then(|r| r.strip_prefix(": ")) else {
             return Err(self.error(
                 start,
-                format!("expected '{key}: ...', found '{}'", snippet(line)),
+                format!("expected '{key}: ...', found {}", snippet(line)),
             ));
         };
         parse(value).map_err(|m| self.error(start + key.len() + 2, format!("bad {key}: {m}")))

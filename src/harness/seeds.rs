@@ -12,8 +12,11 @@
 //!   end of the line; the comment of a case line is its [`SeedCase::summary`]. Blank and
 //!   comment-only lines are allowed.
 //! - `seed` is required (decimal, or hex with `0x`). `strategy` is a
-//!   [`StrategySpec`] token (default `random`), `workers` a number ≥ 1 (default 4). Other
-//!   keys are kept, in order, in [`SeedCase::extra`].
+//!   [`StrategySpec`] token (default `random`), `workers` a number from 1 to
+//!   [`crate::Config::WORKERS_MAX`] (default 4), `schedule` the schedule file of a DFS case.
+//!   Keys starting with `x-` are notes (`x-found-by=ci-42`), kept in order in
+//!   [`SeedCase::extra`] with `schedule`. Any other key is an error: a mistyped `strategy`
+//!   would otherwise silently replay another run (the default strategy).
 //! - A comment line `# detsim seeds vN` with N ≠ 1 is a file from another format version.
 //!
 //! Invariants:
@@ -30,6 +33,7 @@
 
 use super::file_lock::FileLock;
 use crate::explore::StrategySpec;
+use crate::quote::quoted;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
@@ -40,6 +44,12 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// The format version, written into the header comment of a new file as `v1`.
 const VERSION: u32 = 1;
+
+/// The keys of a case line (`schedule` names the schedule file of a DFS case).
+const KNOWN_KEYS: [&str; 4] = ["seed", "strategy", "workers", "schedule"];
+
+/// Keys starting with this are free-form notes (`x-found-by=ci-42`), kept in order.
+const NOTE_PREFIX: &str = "x-";
 
 /// Workers used when a line does not say (the same as [`crate::Config::default`]).
 const DEFAULT_WORKERS: usize = 4;
@@ -55,8 +65,8 @@ pub struct SeedCase {
     pub workers: usize,
     /// The line's trailing comment (usually the failure), without the `#`.
     pub summary: Option<String>,
-    /// Keys this version does not know, in order of appearance; kept so that newer tools'
-    /// annotations survive a round trip through older ones.
+    /// `schedule` and `x-` note keys, in order of appearance; kept so that annotations
+    /// survive a round trip.
     pub extra: Vec<(String, String)>,
 }
 
@@ -265,13 +275,32 @@ fn checked_line(path: &Path, existing: &[u8], case: &SeedCase) -> Result<String,
     }
 }
 
-/// The comment line a new file starts with; names the scenario (the file stem).
+/// The comment line a new file starts with; names the scenario (the file stem) and the
+/// command that replays the file: this program's `fuzz` (a user's own CLI names itself),
+/// or `cargo test` for a test binary (`check()` with a seeds directory).
 fn header_line(path: &Path) -> String {
     let scenario = path.file_stem().map_or("?".into(), |s| s.to_string_lossy());
+    let program = std::env::args_os()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().into_owned());
+    let command = match program {
+        Some(p) if is_test_binary(&p) => "cargo test".to_string(),
+        Some(p) => format!("{p} fuzz {scenario}"),
+        None => format!("detsim fuzz {scenario}"),
+    };
     format!(
         "# detsim seeds v{VERSION} — scenario {scenario} \
-         (replayed first by every `detsim fuzz {scenario}`)\n"
+         (replayed first by every `{command}`)\n"
     )
+}
+
+/// True for cargo's test executables, named `<target>-<16 hex digits>`.
+fn is_test_binary(stem: &str) -> bool {
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Key/value pairs of one line before defaults are applied.
@@ -312,10 +341,10 @@ fn parse_line(line: &str) -> Result<Option<SeedCase>, String> {
 fn apply_token(fields: &mut Fields, token: &str) -> Result<(), String> {
     let (key, value) = token
         .split_once('=')
-        .ok_or_else(|| format!("expected key=value, found '{token}'"))?;
-    let duplicate = || format!("duplicate key '{key}'");
+        .ok_or_else(|| format!("expected key=value, found {}", quoted(token)))?;
+    let duplicate = || format!("duplicate key {}", quoted(key));
     match key {
-        "" => return Err(format!("empty key in '{token}'")),
+        "" => return Err(format!("empty key in {}", quoted(token))),
         "seed" if fields.seed.is_some() => return Err(duplicate()),
         "strategy" if fields.strategy.is_some() => return Err(duplicate()),
         "workers" if fields.workers.is_some() => return Err(duplicate()),
@@ -323,9 +352,44 @@ fn apply_token(fields: &mut Fields, token: &str) -> Result<(), String> {
         "strategy" => fields.strategy = Some(value.parse().map_err(|e| format!("{e}"))?),
         "workers" => fields.workers = Some(parse_workers(value)?),
         _ if fields.extra.iter().any(|(k, _)| k == key) => return Err(duplicate()),
-        _ => fields.extra.push((key.to_string(), value.to_string())),
+        _ if key == "schedule" || key.starts_with(NOTE_PREFIX) => {
+            fields.extra.push((key.to_string(), value.to_string()))
+        }
+        _ => return Err(unknown_key(key)),
     }
     Ok(())
+}
+
+/// Why a key is refused: a mistyped `strategy` must not silently become the default.
+fn unknown_key(key: &str) -> String {
+    let guess = KNOWN_KEYS
+        .iter()
+        .filter(|k| edit_distance(&key.to_ascii_lowercase(), k) <= 2)
+        .min_by_key(|k| edit_distance(&key.to_ascii_lowercase(), k));
+    let hint = guess.map_or(String::new(), |k| format!(" (did you mean '{k}'?)"));
+    format!(
+        "unknown key {}{hint}: a case has the keys {}, and notes as {NOTE_PREFIX}NAME=VALUE or after '#'",
+        quoted(key),
+        KNOWN_KEYS.join(", ")
+    )
+}
+
+/// Levenshtein distance (short ASCII keys only; counts chars).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// A decimal or `0x` hexadecimal `u64`.
@@ -337,15 +401,19 @@ fn parse_seed(value: &str) -> Result<u64, String> {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => value.parse(),
     };
-    parsed.map_err(|e| format!("bad seed '{value}': {e}"))
+    parsed.map_err(|e| format!("bad seed {}: {e}", quoted(value)))
 }
 
 /// A worker count ≥ 1.
 fn parse_workers(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
-        Ok(0) => Err(format!("bad workers '{value}': must be at least 1")),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("bad workers '{value}': {e}")),
+        Ok(n) if (1..=crate::Config::WORKERS_MAX).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "bad workers {}: must be from 1 to {}",
+            quoted(value),
+            crate::Config::WORKERS_MAX
+        )),
+        Err(e) => Err(format!("bad workers {}: {e}", quoted(value))),
     }
 }
 
@@ -359,7 +427,8 @@ fn check_version(comment: &str) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "seeds format v{found} is not supported (this build reads v{VERSION})"
+        "seeds format {} is not supported (this build reads v{VERSION})",
+        quoted(&format!("v{found}"))
     ))
 }
 
@@ -394,7 +463,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 
 /// The file's bytes, or nothing if it does not exist.
 fn read_if_exists(path: &Path) -> Result<Vec<u8>, SeedsError> {
-    match fs::read(path) {
+    match super::regular_file::read_regular(path) {
         Ok(bytes) => Ok(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(source) => Err(SeedsError::Io {
@@ -517,13 +586,29 @@ mod tests {
         let cases = [
             ("seed=x1", "bad seed 'x1': invalid digit"),
             ("seed=1 seed=2", "duplicate key 'seed'"),
-            ("seed=1 a=1 a=2", "duplicate key 'a'"),
+            ("seed=1 x-a=1 x-a=2", "duplicate key 'x-a'"),
             ("seed=1 oops", "expected key=value, found 'oops'"),
             ("seed=1 =3", "empty key"),
-            ("seed=1 workers=0", "must be at least 1"),
+            ("seed=1 workers=0", "must be from 1 to 1024"),
             ("seed=1 strategy=pct:0", "invalid strategy 'pct:0'"),
             ("workers=2", "missing required key 'seed'"),
-            ("# detsim seeds v2", "seeds format v2 is not supported"),
+            ("# detsim seeds v2", "seeds format 'v2' is not supported"),
+            (
+                "seed=1 stratgy=pct:3",
+                "unknown key 'stratgy' (did you mean 'strategy'?)",
+            ),
+            (
+                "seed=1 Workers=2",
+                "unknown key 'Workers' (did you mean 'workers'?)",
+            ),
+            (
+                "seed=1 found_by=ci",
+                "unknown key 'found_by': a case has the keys",
+            ),
+            (
+                "seed=1 workers=65536",
+                "bad workers '65536': must be from 1 to 1024",
+            ),
         ];
         for (line, expected) in cases {
             let message = parse_line(line).unwrap_err();
@@ -534,14 +619,17 @@ mod tests {
     #[test]
     fn display_sanitises_what_the_format_cannot_hold() {
         let mut case = SeedCase::new(1, StrategySpec::Random, 2).with_summary("two\nlines");
-        case.extra.push(("a key".into(), "v#1".into()));
+        case.extra.push(("x-a key".into(), "v#1".into()));
         let line = case.to_string();
         assert_eq!(
             line,
-            "seed=1 strategy=random workers=2 a_key=v_1  # two lines"
+            "seed=1 strategy=random workers=2 x-a_key=v_1  # two lines"
         );
         let parsed = parse_line(&line).unwrap().unwrap();
-        assert_eq!(parsed.extra, vec![("a_key".to_string(), "v_1".to_string())]);
+        assert_eq!(
+            parsed.extra,
+            vec![("x-a_key".to_string(), "v_1".to_string())]
+        );
     }
 
     #[test]

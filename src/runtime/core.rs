@@ -316,6 +316,7 @@ impl Core {
     }
 }
 
+/// `file:line:column`, the file normalised (see [`crate::trace::source_path`]).
 pub(super) fn fmt_location(l: &Location<'_>) -> String {
-    format!("{}:{}:{}", l.file(), l.line(), l.column())
+    crate::trace::fmt_location(l)
 }

@@ -82,6 +82,13 @@ pub enum Failure {
         /// Where it panicked.
         location: String,
     },
+    /// The run's [`crate::Config`] is unusable (see [`crate::Config::validate`]); the
+    /// program did not run.
+    #[error("invalid config: {message}")]
+    InvalidConfig {
+        /// What is wrong with it.
+        message: String,
+    },
     /// A replayed schedule no longer matches the program.
     #[error("replay diverged from the schedule at step {step}: {divergence}")]
     Divergence {
@@ -110,6 +117,7 @@ impl Failure {
             Failure::TimeLimit { .. } => "time_limit",
             Failure::ForeignWake { .. } => "foreign_wake",
             Failure::TeardownPanic { .. } => "teardown_panic",
+            Failure::InvalidConfig { .. } => "invalid_config",
             Failure::Divergence { .. } => "divergence",
         }
     }

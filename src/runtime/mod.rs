@@ -136,6 +136,9 @@ impl Sim {
         F::Output: 'static,
     {
         let seed = self.config.seed;
+        if let Err(e) = self.config.validate() {
+            return rejected(&self.config, e);
+        }
         let mut chooser = Chooser::new(seed);
         chooser.set_recording(self.config.trace != crate::config::TraceMode::Off);
         if let Some((schedule, mode)) = self.replay {
@@ -155,6 +158,21 @@ impl Sim {
             teardown(&core, result)
         });
         finish(core, seed, result)
+    }
+}
+
+/// The outcome of a run whose config is unusable: nothing ran.
+fn rejected<T>(config: &Config, e: crate::config::ConfigError) -> Outcome<T> {
+    let trace = crate::trace::Trace::new(config.seed, config.trace);
+    Outcome {
+        seed: config.seed,
+        fingerprint: trace.fingerprint,
+        result: Err(Failure::InvalidConfig {
+            message: e.to_string(),
+        }),
+        trace,
+        stats: Stats::default(),
+        schedule: Schedule::default(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
 //! - `html.rs` — a self-contained HTML timeline.
 //! - `stream.rs` — [`TraceStream`]: a full trace written to a file as the run goes.
+//! - `site.rs` — source locations normalised so they are the same in every checkout.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -19,6 +20,7 @@ mod chrome;
 mod compact;
 mod event;
 mod html;
+mod site;
 mod stream;
 mod text;
 
@@ -26,6 +28,8 @@ pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
 pub use event::{Event, EventKind, TaskInfo};
 pub use html::to_html;
+pub(crate) use site::fmt_location;
+pub use site::source_path;
 pub use stream::{StreamFormat, TraceStream};
 
 use crate::config::TraceMode;

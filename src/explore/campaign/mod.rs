@@ -99,6 +99,13 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// The most OS threads a campaign runs on ([`Campaign::jobs`]).
+    pub const JOBS_MAX: usize = 1024;
+
+    /// The longest wall-clock limit ([`Campaign::time_limit`], [`Campaign::watchdog`]):
+    /// 366 days.
+    pub const WALL_MAX: Duration = Duration::from_secs(366 * 86_400);
+
     /// A campaign of 1,000 random seeds from 0 on all cores, stopping at the first failure.
     pub fn new(scenario: Scenario, config: Config) -> Self {
         Campaign {
@@ -225,11 +232,7 @@ impl Campaign {
 
     /// Runs the campaign.
     pub fn run(&self) -> Result<CampaignReport, CampaignError> {
-        if self.seeds == 0 {
-            return Err(CampaignError::Invalid(
-                "the seed range is empty (--seeds 0): nothing to run".into(),
-            ));
-        }
+        self.validate()?;
         let regressions = self.replay_seeds_file()?;
         let mut report = match self.calibrated_strategy() {
             Err(hung) => self.calibration_hung(hung),
@@ -238,6 +241,44 @@ impl Campaign {
         };
         report.regressions = regressions;
         Ok(report)
+    }
+
+    /// Rejects what no campaign can run: an empty seed range or one past `u64::MAX`, more
+    /// than [`Campaign::JOBS_MAX`] threads, wall-clock limits past [`Campaign::WALL_MAX`],
+    /// an unusable [`Config`].
+    fn validate(&self) -> Result<(), CampaignError> {
+        let invalid = |m: String| Err(CampaignError::Invalid(m));
+        if self.seeds == 0 {
+            return invalid("the seed range is empty (--seeds 0): nothing to run".into());
+        }
+        let dfs = matches!(self.strategy, StrategySpec::Dfs { .. });
+        if !dfs && self.start.checked_add(self.seeds - 1).is_none() {
+            return invalid(format!(
+                "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
+                self.start,
+                self.seeds,
+                u128::from(u64::MAX - self.start) + 1
+            ));
+        }
+        if self.jobs > Self::JOBS_MAX {
+            return invalid(format!(
+                "{} jobs: a campaign runs on at most {} threads",
+                self.jobs,
+                Self::JOBS_MAX
+            ));
+        }
+        for (what, limit) in [("time limit", self.time_limit), ("watchdog", self.watchdog)] {
+            if limit.is_some_and(|l| l > Self::WALL_MAX) {
+                return invalid(format!(
+                    "{what} {:?} is longer than {} days",
+                    limit.unwrap_or_default(),
+                    Self::WALL_MAX.as_secs() / 86_400
+                ));
+            }
+        }
+        self.config
+            .validate()
+            .or_else(|e| invalid(format!("invalid config: {e}")))
     }
 
     /// PCT needs the length of a run; a calibration run of the first seed gives it

@@ -19,7 +19,12 @@ impl Default for Shard {
 impl std::str::FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid shard '{s}': expected K/N with 1 <= K <= N (e.g. 2/4)");
+        let bad = || {
+            format!(
+                "invalid shard {}: expected K/N with 1 <= K <= N (e.g. 2/4)",
+                crate::quote::quoted(s)
+            )
+        };
         let (k, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             k.trim().parse::<u64>().map_err(|_| bad())?,
