@@ -43,6 +43,9 @@ pub struct Config {
     /// If true (the default), a panic in any task fails the run; if false, only a panic
     /// of the main task does, and others surface as [`crate::JoinError::Panic`].
     pub panic_is_failure: bool,
+    /// The fault plan of the simulated world (`None`: no injected faults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::fault::FaultPlan>,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             time_max: Duration::from_secs(24 * 3600),
             trace: TraceMode::Full,
             panic_is_failure: true,
+            faults: None,
         }
     }
 }
@@ -77,6 +81,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=Self::WORKERS_MAX).contains(&self.workers) {
             return Err(ConfigError::Workers(self.workers));
+        }
+        if let Some(plan) = &self.faults {
+            plan.validate()
+                .map_err(|(key, message)| ConfigError::Faults { key, message })?;
         }
         Ok(())
     }
@@ -119,6 +127,12 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::faults`].
+    pub fn faults(mut self, plan: crate::fault::FaultPlan) -> Self {
+        self.faults = Some(plan);
+        self
+    }
+
     /// A stable 64-bit digest of the config (FNV-1a over its JSON form), written into
     /// schedule headers so a replay under another config is flagged up front.
     pub fn digest(&self) -> u64 {
@@ -134,6 +148,15 @@ pub enum ConfigError {
     /// [`Config::workers`] is 0 or above [`Config::WORKERS_MAX`].
     #[error("workers = {0}: a run has from 1 to {max} simulated workers", max = Config::WORKERS_MAX)]
     Workers(usize),
+    /// A value of [`Config::faults`] is out of range (a probability above 1, a range
+    /// whose lower bound is above its upper, ...).
+    #[error("fault plan key `{key}`: {message}")]
+    Faults {
+        /// The key, e.g. `loss` or `link.latency.max_us`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 mod duration_ns {

@@ -50,6 +50,9 @@ mod task_id;
 pub mod time;
 pub mod trace;
 mod tracing_layer;
+mod world;
+
+pub use world::{fault, net, node};
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, ConfigError, TraceMode};

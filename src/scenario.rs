@@ -30,6 +30,8 @@ pub struct Scenario {
     program: Arc<Program>,
     /// Where the scenario was defined: the main task's spawn site in traces.
     location: &'static Location<'static>,
+    /// The fault plan its runs use unless their `Config` brings one.
+    faults: Option<crate::fault::FaultPlan>,
 }
 
 impl fmt::Debug for Scenario {
@@ -53,6 +55,26 @@ impl Scenario {
             description: description.into(),
             program: Arc::new(move || Box::pin(program())),
             location: Location::caller(),
+            faults: None,
+        }
+    }
+
+    /// Runs it under `plan` (unless a run's [`Config::faults`] says otherwise): seeds,
+    /// seeds files, schedules and shrinking then all include the plan's faults.
+    pub fn with_faults(mut self, plan: crate::fault::FaultPlan) -> Self {
+        self.faults = Some(plan);
+        self
+    }
+
+    /// The scenario's fault plan, if any.
+    pub fn faults(&self) -> Option<&crate::fault::FaultPlan> {
+        self.faults.as_ref()
+    }
+
+    fn prepare(&self, sim: Sim) -> Sim {
+        match &self.faults {
+            Some(plan) => sim.default_faults(plan),
+            None => sim,
         }
     }
 
@@ -68,7 +90,7 @@ impl Scenario {
 
     /// Runs a prepared `Sim` (strategy, replay) on a fresh main future.
     pub fn run_sim(&self, sim: Sim) -> Outcome<()> {
-        sim.run_located(self.future(), self.location)
+        self.prepare(sim).run_located(self.future(), self.location)
     }
 
     /// A fresh main future.
@@ -78,20 +100,19 @@ impl Scenario {
 
     /// One run with the default (random) strategy.
     pub fn run(&self, config: Config) -> Outcome<()> {
-        Sim::new(config).run_located(self.future(), self.location)
+        self.prepare(Sim::new(config))
+            .run_located(self.future(), self.location)
     }
 
     /// One run with `strategy`.
     pub fn run_with(&self, config: Config, strategy: Box<dyn Strategy>) -> Outcome<()> {
-        Sim::new(config)
-            .strategy(strategy)
+        self.prepare(Sim::new(config).strategy(strategy))
             .run_located(self.future(), self.location)
     }
 
     /// One strict replay of `schedule`.
     pub fn replay(&self, config: Config, schedule: Schedule) -> Outcome<()> {
-        Sim::new(config)
-            .replay(schedule)
+        self.prepare(Sim::new(config).replay(schedule))
             .run_located(self.future(), self.location)
     }
 }

@@ -60,3 +60,20 @@ fn pool_starved_heartbeat_seed_5() {
 fn pool_fixed_seed_5() {
     detsim::assert_trace_snapshot!("pool_fixed_seed_5", trace_of("pool-fixed", 5, 4));
 }
+
+/// The network and fault events of a failing `kv-replication` seed: the writes, the
+/// replication rounds, the primary's crash and the failover reads.
+#[test]
+fn kv_replication_world_view_seed_1() {
+    let t = trace_of("kv-replication", 1, 4);
+    detsim::assert_trace_snapshot!("kv_replication_world_seed_1", t.view().world_only());
+}
+
+/// One node's view of a `leader-election-fixed` run: its tasks and its messages.
+#[test]
+fn leader_election_fixed_node_view_seed_2() {
+    let t = trace_of("leader-election-fixed", 2, 2);
+    let text = t.view().node(1).world_only().to_string();
+    let head: String = text.lines().take(60).collect::<Vec<_>>().join("\n");
+    detsim::assert_trace_snapshot!("leader_election_fixed_n1_seed_2", head);
+}

@@ -28,6 +28,10 @@ Exit status: 0 every run passed; 1 a failure was found or reproduced;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Fault plan (TOML or JSON) for the simulated world; replaces the scenario's own.
+    /// Pass the same file to replay, shrink or re-fuzz what it found.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) faults: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

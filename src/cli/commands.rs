@@ -14,7 +14,13 @@ use crate::{Config, Failure, Outcome, Scenario, Sim, TraceMode};
 use anyhow::{Context, Result};
 use std::path::Path;
 
-pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdict> {
+/// `faults`: the `--faults` file, already applied to `scenarios` (isolated child
+/// processes are given it again).
+pub(crate) fn dispatch(
+    command: Command,
+    scenarios: &[Scenario],
+    faults: Option<&Path>,
+) -> Result<Verdict> {
     match command {
         Command::List => {
             if scenarios.is_empty() {
@@ -27,7 +33,7 @@ pub(crate) fn dispatch(command: Command, scenarios: &[Scenario]) -> Result<Verdi
             Ok(Verdict::Pass)
         }
         Command::Run(a) => run(a, scenarios),
-        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios),
+        Command::Fuzz(a) => super::fuzz::fuzz(a, scenarios, faults),
         Command::Replay(a) => replay(a, scenarios),
         Command::Shrink(a) => shrink_cmd(a, scenarios),
         Command::CheckDeterminism(a) => determinism(a, scenarios),
@@ -59,6 +65,7 @@ fn per_seed_strategy(spec: &StrategySpec) -> Result<()> {
 
 fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
+    refuse_special_out(&a.opts)?;
     per_seed_strategy(&a.opts.strategy)?;
     if a.json {
         let config = Config::default()
@@ -96,6 +103,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
 
 fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
+    refuse_special_out(&a.opts)?;
     let out = match (&a.source.seed, &a.source.schedule) {
         (Some(seed), _) => {
             per_seed_strategy(&a.opts.strategy)?;
@@ -152,6 +160,14 @@ fn load_schedule(path: &Path, scenario: &Scenario) -> Result<ScheduleFile> {
         );
     }
     Ok(file)
+}
+
+/// `--out` is checked before the run: a streamed trace opens its file as the run starts.
+fn refuse_special_out(opts: &RunOpts) -> Result<()> {
+    match &opts.out {
+        Some(path) => refuse_special_file(path),
+        None => Ok(()),
+    }
 }
 
 /// `--trace text|json --out FILE` streams the trace to the file as the run goes, so a
@@ -403,8 +419,12 @@ fn print_shrunk(scenario: &str, what: &str, shrunk: &Shrunk, a: &ShrinkArgs) {
         shrunk.attempts
     );
     let (b, f) = (shrunk.before, shrunk.after);
+    let faults = match (b.faults, f.faults) {
+        (0, 0) => String::new(),
+        (b, f) => format!(", faults {b} -> {f}"),
+    };
     outln!(
-        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}",
+        "  steps {} -> {}, choices {} -> {}, context switches {} -> {}, preemptions {} -> {}{faults}",
         b.steps,
         f.steps,
         b.choices,

@@ -20,12 +20,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The child command of `--isolate`: this very program, `run <scenario> --json`.
-fn isolate_command(scenario: &str) -> Result<crate::explore::Isolate> {
+fn isolate_command(
+    scenario: &str,
+    faults: Option<&std::path::Path>,
+) -> Result<crate::explore::Isolate> {
     let program = std::env::current_exe()
         .map_err(|e| anyhow::anyhow!("--isolate needs the path of this program: {e}"))?;
     Ok(crate::explore::Isolate {
         program,
-        args: vec!["run".into(), scenario.into(), "--json".into()],
+        args: {
+            let mut args = vec!["run".into(), scenario.into(), "--json".into()];
+            if let Some(path) = faults {
+                args.push("--faults".into());
+                args.push(path.display().to_string());
+            }
+            args
+        },
     })
 }
 
@@ -81,10 +91,14 @@ fn warn_ran_differently(leaky: &[RanDifferently], scenario: &str) {
     }
 }
 
-pub(crate) fn fuzz(a: FuzzArgs, scenarios: &[Scenario]) -> Result<Verdict> {
+pub(crate) fn fuzz(
+    a: FuzzArgs,
+    scenarios: &[Scenario],
+    faults: Option<&std::path::Path>,
+) -> Result<Verdict> {
     let scenario = find(scenarios, &a.scenario)?;
     check_fuzz_args(&a)?;
-    let campaign = build_campaign(&a, scenario, ctrl_c_flag())?;
+    let campaign = build_campaign(&a, scenario, faults, ctrl_c_flag())?;
     let report = run_with_progress(&campaign, a.json)?;
     let cx = Context::after_campaign(&a, scenario.name());
     print_report(&cx, &report, a.json)?;
@@ -134,6 +148,7 @@ fn ctrl_c_flag() -> Arc<AtomicBool> {
 fn build_campaign(
     a: &FuzzArgs,
     scenario: &Scenario,
+    faults: Option<&std::path::Path>,
     interrupt: Arc<AtomicBool>,
 ) -> Result<Campaign> {
     Ok(
@@ -149,7 +164,7 @@ fn build_campaign(
             .watchdog(Some(a.watchdog))
             .isolate(
                 a.isolate
-                    .then(|| isolate_command(scenario.name()))
+                    .then(|| isolate_command(scenario.name(), faults))
                     .transpose()?,
             )
             .interrupt(interrupt),

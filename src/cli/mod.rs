@@ -98,7 +98,14 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match commands::dispatch(cli.command, &scenarios) {
+    let scenarios = match with_fault_plan(scenarios, cli.faults.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            errln!("{}: error: {}", program_name(), printable(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    match commands::dispatch(cli.command, &scenarios, cli.faults.as_deref()) {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
         Err(e) => {
@@ -110,6 +117,21 @@ pub fn main(scenarios: Vec<Scenario>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The scenarios, each under the plan in `path` if one is given.
+fn with_fault_plan(
+    scenarios: Vec<Scenario>,
+    path: Option<&std::path::Path>,
+) -> Result<Vec<Scenario>, crate::fault::PlanError> {
+    let Some(path) = path else {
+        return Ok(scenarios);
+    };
+    let plan = crate::fault::FaultPlan::load(path)?;
+    Ok(scenarios
+        .into_iter()
+        .map(|s| s.with_faults(plan.clone()))
+        .collect())
 }
 
 /// The longest argument accepted: longer ones are no path, seed or name of any use, and

@@ -12,7 +12,9 @@
 //!
 //! Each candidate replays *leniently* (out-of-range values clamp, a short schedule pads
 //! with zeros) and is accepted if it fails with the same [`Failure::signature`] and is
-//! smaller by (steps, choices, preemptions, context switches, sum of values). The accepted schedule is the one the
+//! smaller by (injected faults, steps, choices, preemptions, context switches, sum of
+//! values). Fault choices are encoded so that 0 is benign (no loss, no crash, no extra
+//! delay), so zeroing and lowering values removes the faults a failure does not need. The accepted schedule is the one the
 //! replay *recorded*, so the result always replays strictly to the same failure.
 
 use super::watchdog::{run_guarded, Hung};
@@ -31,6 +33,8 @@ pub struct Measure {
     pub switches: u64,
     /// Preemptions: switches away from a task that could have run on.
     pub preemptions: u64,
+    /// Faults the simulated world injected (lost/delayed messages, crashes, partitions…).
+    pub faults: u64,
 }
 
 /// The result of [`shrink`].
@@ -70,6 +74,7 @@ pub enum ShrinkError {
 
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
+    faults: u64,
     steps: u64,
     choices: usize,
     preemptions: u64,
@@ -81,6 +86,7 @@ struct Key {
 fn key(out: &Outcome<()>) -> Key {
     let s = &out.schedule;
     Key {
+        faults: out.stats.faults,
         steps: out.stats.steps,
         choices: s.len(),
         preemptions: out.stats.preemptions,
@@ -150,14 +156,17 @@ impl Shrinker<'_> {
         let mut improved = false;
         let mut size = (self.best.len() / 2).max(1);
         loop {
-            for start in (0..self.best.len()).step_by(size) {
+            // An accepted candidate may be shorter (its replay made fewer choices), so
+            // the bound is re-read on every iteration.
+            let mut start = 0;
+            while start < self.best.len() {
                 let mut c = self.best.clone();
                 let end = (start + size).min(c.len());
-                if c.choices[start..end].iter().all(|x| x.value == 0) {
-                    continue;
+                if c.choices[start..end].iter().any(|x| x.value != 0) {
+                    c.choices[start..end].iter_mut().for_each(|x| x.value = 0);
+                    improved |= self.try_candidate(c);
                 }
-                c.choices[start..end].iter_mut().for_each(|x| x.value = 0);
-                improved |= self.try_candidate(c);
+                start += size;
             }
             if size == 1 || self.attempts >= self.budget {
                 return improved;
@@ -324,5 +333,6 @@ pub fn measure(out: &Outcome<()>) -> Measure {
         choices: out.schedule.len(),
         switches: out.stats.switches,
         preemptions: out.stats.preemptions,
+        faults: out.stats.faults,
     }
 }

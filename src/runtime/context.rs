@@ -17,6 +17,10 @@
 //! | [`log`] | an unfingerprinted log line (full traces only) |
 //! | [`spawn`] | a new task with a name and spawn site |
 //! | [`current_task`] | the task being polled |
+//! | [`world`] / [`try_world`] | the run's simulated world (`crate::world`) |
+//! | [`arm_world`] | a world event that records nothing itself (deliveries, faults) |
+//! | [`current_node`] / [`spawn_on_node`] / [`drop_node_tasks`] | tasks as members of nodes |
+//! | [`fail_liveness`] / [`is_closed`] / [`record_node`] | ending a run, teardown, the node table |
 //!
 //! All but [`cancel_timer`], [`log`] and [`current_task`] panic outside a simulation
 //! with a message saying so; those three are no-ops (they run from `Drop` and from
@@ -183,6 +187,102 @@ where
 /// The task being polled, if any (and if inside a simulation).
 pub(crate) fn current_task() -> Option<TaskId> {
     try_with(|core| core.current.get().map(|r| TaskId(r.task))).flatten()
+}
+
+/// Calls `f` with the run's simulated world.
+#[track_caller]
+#[inline]
+pub(crate) fn world<R>(f: impl FnOnce(&crate::world::World) -> R) -> R {
+    with(|core| f(&core.world))
+}
+
+/// [`world`], or `None` outside a simulation (for `Drop` impls).
+#[inline]
+pub(crate) fn try_world<R>(f: impl FnOnce(&crate::world::World) -> R) -> Option<R> {
+    try_with(|core| f(&core.world))
+}
+
+/// Arms a world event like [`arm_action`], but detached (no key: its timer slot is freed
+/// when it fires) and quiet (no `TimerSet` / `TimerFire`: the world records what the
+/// event does — a delivery, a fault — itself).
+#[track_caller]
+pub(crate) fn arm_world(deadline_ns: u64, action: Box<dyn FnOnce()>) {
+    with(|core| {
+        core.timers
+            .borrow_mut()
+            .arm_detached(deadline_ns, TimerWaker::World(action))
+    });
+}
+
+/// The node of the task being polled (`0`, the main node, outside any task).
+#[track_caller]
+#[inline]
+pub(crate) fn current_node() -> u32 {
+    with(|core| match core.current.get() {
+        Some(r) => core.sched.borrow().meta[r.task as usize].node,
+        None => 0,
+    })
+}
+
+/// Spawns `future` as a task of `node` (not of the spawner's node).
+#[track_caller]
+pub(crate) fn spawn_on_node<F>(
+    node: u32,
+    name: Cow<'static, str>,
+    location: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    with(|core| {
+        core.world.set_spawn_node(node);
+        task::spawn_on(core, name, location, future)
+    })
+}
+
+/// Drops every live task of `node`, in id order, as `JoinHandle::abort` does (the task
+/// being polled, if it is one of them, right after its poll).
+#[track_caller]
+pub(crate) fn drop_node_tasks(node: u32) {
+    with(|core| {
+        let ids: Vec<u32> = {
+            let sched = core.sched.borrow();
+            let alive = |i: &u32| {
+                sched.meta[*i as usize].node == node
+                    && sched.status[*i as usize] != super::core::Status::Done
+            };
+            (0..sched.status.len() as u32).filter(alive).collect()
+        };
+        for id in ids {
+            task::abort(core, id);
+        }
+    });
+}
+
+/// Fails the run with [`crate::Failure::Liveness`] (the fault plan's convergence
+/// deadline passed); the first failure wins and the step loop stops before its next step.
+#[track_caller]
+pub(crate) fn fail_liveness(since: std::time::Duration, within: std::time::Duration) {
+    with(|core| core.fail(crate::Failure::Liveness { since, within }));
+}
+
+/// True once the run is over and its tasks are being dropped.
+pub(crate) fn is_closed() -> bool {
+    try_with(|core| core.closed.get()).unwrap_or(true)
+}
+
+/// Adds a node to the trace's node table and mixes its identity into the fingerprint.
+#[track_caller]
+pub(crate) fn record_node(info: crate::trace::NodeInfo) {
+    with(|core| {
+        let mut trace = core.trace.borrow_mut();
+        trace.mix(crate::hash::fnv1a(info.name.as_bytes()) ^ info.id as u64);
+        if trace.is_full() {
+            trace.nodes.push(info);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub(super) enum Status {
 pub(super) struct TaskMeta {
     pub(super) name: Cow<'static, str>,
     pub(super) location: &'static Location<'static>,
+    /// The node the task runs on (0: the main node); inherited from its spawner.
+    pub(super) node: u32,
 }
 
 /// Where a runnable task is queued: the worker whose local queue it sits on.
@@ -167,6 +169,9 @@ pub(super) struct Core {
     pub(super) preemptions: Cell<u64>,
     /// The task polled most recently, across clock jumps (unlike `last_polled`).
     pub(super) previous: Cell<Option<u32>>,
+    /// The simulated world: nodes, network, faults (`crate::world`), owned by the run
+    /// and reached by the world through `context::world`.
+    pub(super) world: crate::world::World,
 }
 
 impl Core {
@@ -214,6 +219,7 @@ impl Core {
             switches: Cell::new(0),
             preemptions: Cell::new(0),
             previous: Cell::new(None),
+            world: crate::world::World::new(&config),
             config,
         }
     }
@@ -296,6 +302,9 @@ impl Core {
         if self.closed.get() {
             return false;
         }
+        if self.world.delays_on() && self.delay_wake(id) {
+            return false;
+        }
         let current = self.current.get();
         let mut sched = self.sched.borrow_mut();
         let status = &mut sched.status[id as usize];
@@ -313,6 +322,34 @@ impl Core {
             }
             Status::Queued | Status::Done => false,
         }
+    }
+}
+
+impl Core {
+    /// The fault plan may delay the wake-up of an idle task (not a timer's: timers are
+    /// delayed when armed): it then becomes a timer wake later. True if delayed.
+    #[cold]
+    fn delay_wake(&self, id: u32) -> bool {
+        let idle = self.sched.borrow().status[id as usize] == Status::Idle;
+        if !idle || self.firing.get().is_some() {
+            return false;
+        }
+        let d = crate::world::fault::injected_delay(&self.world);
+        if d == 0 {
+            return false;
+        }
+        let at = self.now.get() + d;
+        // Fired as a timer for the task (one `TimerFire` event; not delayed again).
+        let wake = move || {
+            super::context::with(|core| {
+                core.firing.set(Some(at));
+                core.wake(id);
+            })
+        };
+        self.timers
+            .borrow_mut()
+            .arm_detached(at, TimerWaker::World(Box::new(wake)));
+        true
     }
 }
 

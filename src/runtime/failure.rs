@@ -97,6 +97,17 @@ pub enum Failure {
         /// What it asked for, against what was recorded.
         divergence: Divergence,
     },
+    /// After the fault plan's liveness phase began (faults stopped, partitions healed,
+    /// crashed nodes restarted), the main task did not finish within the deadline.
+    #[error(
+        "liveness: the system did not converge within {within:?} after faults stopped at {since:?}"
+    )]
+    Liveness {
+        /// When the liveness phase began (virtual time).
+        since: Duration,
+        /// The deadline it had.
+        within: Duration,
+    },
 }
 
 fn list(tasks: &[TaskRef]) -> String {
@@ -119,6 +130,7 @@ impl Failure {
             Failure::TeardownPanic { .. } => "teardown_panic",
             Failure::InvalidConfig { .. } => "invalid_config",
             Failure::Divergence { .. } => "divergence",
+            Failure::Liveness { .. } => "liveness",
         }
     }
 
@@ -159,6 +171,10 @@ pub struct Stats {
     /// Preemptions: switches away from a task that was still runnable (it yielded or was
     /// woken during its poll), as in CHESS's preemption bounding.
     pub preemptions: u64,
+    /// Faults injected by the simulated world: lost, duplicated or delayed messages,
+    /// crashes, partitions, clock jumps, `buggify!` firings.
+    #[serde(default)]
+    pub faults: u64,
 }
 
 /// Everything a run produced.

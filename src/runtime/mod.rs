@@ -70,6 +70,7 @@ pub struct Sim {
     strategy: Box<dyn Strategy>,
     replay: Option<(Schedule, ReplayMode)>,
     stream: Option<TraceStream>,
+    nodes: Vec<crate::world::node::NodeSpec>,
 }
 
 impl Sim {
@@ -80,7 +81,30 @@ impl Sim {
             strategy: Box::new(Random),
             replay: None,
             stream: None,
+            nodes: Vec::new(),
         }
+    }
+
+    /// Uses `plan` unless the config already has a fault plan.
+    pub(crate) fn default_faults(mut self, plan: &crate::fault::FaultPlan) -> Self {
+        if self.config.faults.is_none() {
+            self.config.faults = Some(plan.clone());
+        }
+        self
+    }
+
+    /// Creates a node when the run starts (after the main task `t0`), running `init()`
+    /// on it, and again on each restart. See [`crate::node`].
+    #[track_caller]
+    pub fn node<F, Fut>(mut self, builder: crate::node::Builder, init: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let location = Location::caller();
+        self.nodes
+            .push(crate::world::node::NodeSpec::new(builder, init, location));
+        self
     }
 
     /// Streams the full trace to a file as the run goes instead of keeping it in memory
@@ -153,6 +177,7 @@ impl Sim {
         let _quiet = panic::QuietGuard::new();
         let result = context::enter(&core, || {
             let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);
+            crate::world::start(self.nodes);
             let result = step::run(&core);
             let result = result.and_then(|()| main_output(main));
             teardown(&core, result)
@@ -234,6 +259,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         choices: chooser.recorded_len() as u64,
         switches: core.switches.get(),
         preemptions: core.preemptions.get(),
+        faults: core.world.faults_injected(),
     };
     Outcome {
         seed,

@@ -84,10 +84,12 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     }
     let now = core.now.get();
     let filtered: Vec<u32>;
-    let index = if sched.busy == 0 {
+    let index = if sched.busy == 0 && !core.world.any_paused() {
         pick(core, Candidates::new(&sched.ready.tasks, None))
     } else {
-        filtered = runnable_now(&sched.ready.slots, &sched.busy_until, now);
+        // Tasks of a paused node are not candidates (`crate::world::node`).
+        let runnable = runnable_now(&sched.ready.slots, &sched.busy_until, now);
+        filtered = unpaused(core, &sched, runnable);
         if filtered.is_empty() {
             return None;
         }
@@ -157,6 +159,18 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
         .filter(idle)
         .nth(k)
         .expect("k < number of idle workers")
+}
+
+/// `candidates` (indices into the ready list) without the tasks of paused nodes.
+fn unpaused(core: &Core, sched: &Sched, mut candidates: Vec<u32>) -> Vec<u32> {
+    if core.world.any_paused() {
+        let paused = |i: &u32| {
+            let task = sched.ready.tasks[*i as usize];
+            core.world.is_paused(sched.meta[task as usize].node)
+        };
+        candidates.retain(|i| !paused(i));
+    }
+    candidates
 }
 
 /// Indices of ready entries some idle worker may run (rule 1).
@@ -440,6 +454,7 @@ fn fire(core: &Core, deadline_ns: u64, waker: TimerWaker) {
             core.emit(fired);
             action();
         }
+        TimerWaker::World(action) => action(),
     }
 }
 

@@ -256,9 +256,18 @@ where
     {
         let mut sched = core.sched.borrow_mut();
         let home = current.map_or(NO_HOME, |r| r.worker);
+        // A task belongs to its spawner's node, unless the world spawns it on one.
+        let node = core
+            .world
+            .take_spawn_node()
+            .unwrap_or_else(|| current.map_or(0, |r| sched.meta[r.task as usize].node));
         sched.status.push(Status::Queued);
         sched.futures.push(future);
-        sched.meta.push(TaskMeta { name, location });
+        sched.meta.push(TaskMeta {
+            name,
+            location,
+            node,
+        });
         sched.ready.push(id, home, false, future);
     }
     record_spawn(core, id, current.map(|r| r.task));
@@ -293,6 +302,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
                 name: meta.name.to_string(),
                 spawned_at: super::core::fmt_location(meta.location),
                 parent,
+                node: meta.node,
             });
         }
     }

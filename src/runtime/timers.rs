@@ -31,6 +31,10 @@ pub(crate) enum TimerWaker {
     Other(Waker),
     /// A world event: an action run by the step loop, outside any task.
     Action(Box<dyn FnOnce()>),
+    /// A world event armed with `arm_detached`: nobody holds its key, so its slot is
+    /// freed when it comes due; it records no event of its own (the world records what
+    /// it does: a delivery, a fault).
+    World(Box<dyn FnOnce()>),
 }
 
 impl std::fmt::Debug for TimerWaker {
@@ -39,6 +43,7 @@ impl std::fmt::Debug for TimerWaker {
             TimerWaker::Task(id) => write!(f, "Task(t{id})"),
             TimerWaker::Other(w) => write!(f, "Other({w:?})"),
             TimerWaker::Action(_) => write!(f, "Action"),
+            TimerWaker::World(_) => write!(f, "World"),
         }
     }
 }
@@ -95,8 +100,14 @@ impl Timers {
         key
     }
 
-    /// True if the timer fired; otherwise refreshes its waker (`own`: the task `waker`
-    /// wakes, if it is a task waker of this run).
+    /// Arms a timer nobody will poll or release (a world event): its slot is freed
+    /// when it comes due.
+    pub(crate) fn arm_detached(&mut self, deadline: u64, waker: TimerWaker) {
+        self.arm(deadline, waker);
+    }
+
+    /// True if the timer fired; otherwise refreshes its waker (`own`: the polling task's
+    /// id if `waker` is that task's own waker).
     pub(crate) fn poll(&mut self, key: TimerKey, waker: &Waker, own: Option<u32>) -> bool {
         let s = &mut self.slots[key.slot as usize];
         debug_assert_eq!(s.generation, key.generation, "timer key outlived its slot");
@@ -168,6 +179,12 @@ impl Timers {
                     std::mem::replace(&mut s.state, SlotState::Fired)
                 {
                     self.armed -= 1;
+                    if matches!(waker, TimerWaker::World(_)) {
+                        // Detached: no key will release it.
+                        s.state = SlotState::Free;
+                        s.generation = s.generation.wrapping_add(1);
+                        self.free.push(slot);
+                    }
                     due.push((deadline, waker));
                 }
             }

@@ -25,6 +25,10 @@ pub fn builtin() -> Vec<Scenario> {
         Scenario::new("lost-wakeup-fixed", "the same queue, with notify_one, which stores a permit", || lost_wakeup::run(true)),
         Scenario::new("pool", "CPU-bound pipeline on 4 workers; burning tasks starve a heartbeat past its latency bound", || pool::run(false)),
         Scenario::new("pool-fixed", "the same pipeline, with CPU work limited to 3 of the 4 workers by a semaphore", || pool::run(true)),
+        Scenario::new("kv-replication", "primary-backup store over TCP that acknowledges before replicating; a primary crash loses an acknowledged write", || kv_replication::run(false)).with_faults(kv_replication::plan()),
+        Scenario::new("kv-replication-fixed", "the same store, replicating synchronously before acknowledging", || kv_replication::run(true)).with_faults(kv_replication::plan()),
+        Scenario::new("leader-election", "Raft-style election over UDP whose vote check uses >= for terms; two leaders in one term", || leader_election::run(false)).with_faults(leader_election::plan()),
+        Scenario::new("leader-election-fixed", "the same election with Raft's rule: a vote resets only on a newer term", || leader_election::run(true)).with_faults(leader_election::plan()),
         Scenario::new("abort-canary", "aborts the whole process on every 100th seed (run it with `fuzz --isolate`)", || async {
             crate::task::yield_now().await;
             if crate::rand::seed() % 100 == 0 {
@@ -48,3 +52,12 @@ pub fn builtin() -> Vec<Scenario> {
 pub fn find(name: &str) -> Option<Scenario> {
     builtin().into_iter().find(|s| s.name() == name)
 }
+
+// Scenarios on the simulated world (declared last so the spawn sites of the older
+// scenarios, which their trace snapshots name, keep their lines):
+// - `kv_replication.rs` — primary–backup store; an acknowledged write lost on failover.
+// - `leader_election.rs` — Raft-style election; two leaders in one term.
+// - `wire.rs` — length-prefixed messages over simulated TCP.
+mod kv_replication;
+mod leader_election;
+mod wire;

@@ -13,6 +13,7 @@ mod interval;
 mod sleep;
 mod timeout;
 
+pub use crate::world::clock::SystemTime;
 pub use instant::Instant;
 pub use interval::{interval, Interval};
 pub use sleep::{sleep, sleep_until, Sleep};

@@ -72,6 +72,8 @@ impl Future for Sleep {
             Some(key) => context::poll_timer(key, cx.waker()),
             None if deadline <= context::now() => true,
             None => {
+                // The fault plan may hold the timer back (an injected delay).
+                let deadline = deadline + crate::world::fault::timer_delay();
                 self.key = Some(context::arm_timer(deadline, cx.waker()));
                 false
             }

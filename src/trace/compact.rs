@@ -5,10 +5,25 @@
 //! [`Event`] (with `Option`s and an enum holding strings) takes 64 bytes; this packed
 //! form takes half, and decodes back to `Event` losslessly.
 
-use super::{Event, EventKind};
+use super::{Event, EventKind, Proto};
 
 /// Names a `Choice` event may carry; stored as an index.
 const CHOICE_NAMES: &[&str] = &["rand", "fault", "buggify", "?"];
+
+/// Names a `Fault` event may carry; stored as an index.
+pub(crate) const FAULT_NAMES: &[&str] = &[
+    "clock_jump",
+    "loss_burst",
+    "loss_burst_end",
+    "delay",
+    "buggify",
+    "liveness",
+    "faults_on",
+    "clog",
+    "?",
+];
+/// Tag of a `Fault` (its fingerprint tag also hashes the name).
+const FAULT: u8 = 26;
 
 const NONE_TASK: u32 = u32::MAX;
 /// Tag of a `Choice` (its fingerprint tag also hashes the name, so it is not a `u8`).
@@ -49,11 +64,18 @@ impl RawEvent {
                     .unwrap_or(CHOICE_NAMES.len() - 1);
                 (CHOICE, value, index as u8)
             }
+            EventKind::Fault { what, .. } => {
+                let index = FAULT_NAMES
+                    .iter()
+                    .position(|n| *n == what)
+                    .unwrap_or(FAULT_NAMES.len() - 1);
+                (FAULT, words.1, index as u8)
+            }
             EventKind::Log { message } | EventKind::Failure { message } => {
                 texts.push(message);
                 (words.0 as u8, texts.len() as u64 - 1, 0)
             }
-            _ => (words.0 as u8, words.1, 0),
+            _ => (words.0 as u8, words.1, (words.0 >> 8) as u8),
         };
         RawEvent {
             step,
@@ -103,6 +125,24 @@ impl RawEvent {
             },
             13 => EventKind::Log { message: text() },
             14 => EventKind::Failure { message: text() },
+            16..=19 => net_event(self.tag, self.extra, self.arg),
+            20 => EventKind::NodeCrash { node: id },
+            21 => EventKind::NodeRestart { node: id },
+            22 => EventKind::NodePause { node: id },
+            23 => EventKind::NodeResume { node: id },
+            24 => EventKind::Partition {
+                from: (self.arg >> 32) as u32,
+                to: id,
+            },
+            25 => EventKind::Heal {
+                from: (self.arg >> 32) as u32,
+                to: id,
+            },
+            FAULT => EventKind::Fault {
+                what: FAULT_NAMES[(self.extra as usize).min(FAULT_NAMES.len() - 1)],
+                node: (self.arg >> 48) as u32,
+                value: self.arg & 0xffff_ffff_ffff,
+            },
             _ => EventKind::Yield,
         };
         Event {
@@ -112,6 +152,42 @@ impl RawEvent {
             task: (self.task != NONE_TASK).then_some(self.task),
             kind,
         }
+    }
+}
+
+/// Decodes the network events (tags 16..=19; `extra` is the protocol).
+fn net_event(tag: u8, extra: u8, arg: u64) -> EventKind {
+    let proto = if extra == Proto::Udp as u8 {
+        Proto::Udp
+    } else {
+        Proto::Tcp
+    };
+    let (from, to, bytes) = super::event::unpack_net(arg);
+    match tag {
+        16 => EventKind::NetSend {
+            proto,
+            from,
+            to,
+            bytes,
+        },
+        17 => EventKind::NetDeliver {
+            proto,
+            from,
+            to,
+            bytes,
+        },
+        18 => EventKind::NetDrop {
+            proto,
+            from,
+            to,
+            bytes,
+        },
+        _ => EventKind::NetDuplicate {
+            proto,
+            from,
+            to,
+            bytes,
+        },
     }
 }
 
@@ -145,6 +221,41 @@ mod tests {
             },
             EventKind::Failure {
                 message: "boom\nline 2".into(),
+            },
+            EventKind::NetSend {
+                proto: Proto::Udp,
+                from: 1,
+                to: 65535,
+                bytes: u32::MAX,
+            },
+            EventKind::NetDeliver {
+                proto: Proto::Tcp,
+                from: 2,
+                to: 1,
+                bytes: 64,
+            },
+            EventKind::NetDrop {
+                proto: Proto::Tcp,
+                from: 0,
+                to: 3,
+                bytes: 0,
+            },
+            EventKind::NetDuplicate {
+                proto: Proto::Udp,
+                from: 3,
+                to: 4,
+                bytes: 9,
+            },
+            EventKind::NodeCrash { node: 2 },
+            EventKind::NodeRestart { node: 2 },
+            EventKind::NodePause { node: 3 },
+            EventKind::NodeResume { node: 3 },
+            EventKind::Partition { from: 1, to: 2 },
+            EventKind::Heal { from: 2, to: 1 },
+            EventKind::Fault {
+                what: "clock_jump",
+                node: 5,
+                value: 1 << 40,
             },
         ];
         let mut texts = Vec::new();

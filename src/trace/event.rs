@@ -13,6 +13,24 @@ pub struct TaskInfo {
     pub spawned_at: String,
     /// The task that spawned it (`None` for main).
     pub parent: Option<u32>,
+    /// The node it runs on (`0`: the main node; omitted from JSON when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub node: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A node of the simulated world as the trace knows it (`n0` is the main node).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeInfo {
+    /// Node id.
+    pub id: u32,
+    /// The name given when it was created.
+    pub name: String,
+    /// Its IP address.
+    pub ip: String,
 }
 
 /// One thing that happened, at a step and a virtual time, on a worker, by a task.
@@ -101,6 +119,123 @@ pub enum EventKind {
         /// The failure, rendered.
         message: String,
     },
+    /// A message (stream segment or datagram) left node `from` for node `to`.
+    NetSend {
+        /// Transport.
+        proto: Proto,
+        /// Sending node.
+        from: u32,
+        /// Receiving node.
+        to: u32,
+        /// Payload size.
+        bytes: u32,
+    },
+    /// A message arrived (the receiver can read it).
+    NetDeliver {
+        /// Transport.
+        proto: Proto,
+        /// Sending node.
+        from: u32,
+        /// Receiving node.
+        to: u32,
+        /// Payload size.
+        bytes: u32,
+    },
+    /// A message was lost (loss, a partition, a crashed or absent receiver).
+    NetDrop {
+        /// Transport.
+        proto: Proto,
+        /// Sending node.
+        from: u32,
+        /// Receiving node.
+        to: u32,
+        /// Payload size.
+        bytes: u32,
+    },
+    /// A datagram was duplicated in the network (each copy is delivered separately).
+    NetDuplicate {
+        /// Transport.
+        proto: Proto,
+        /// Sending node.
+        from: u32,
+        /// Receiving node.
+        to: u32,
+        /// Payload size.
+        bytes: u32,
+    },
+    /// A node crashed: its tasks were dropped, its connections reset.
+    NodeCrash {
+        /// The node.
+        node: u32,
+    },
+    /// A node's init future was spawned again.
+    NodeRestart {
+        /// The node.
+        node: u32,
+    },
+    /// A node was paused: its tasks are not polled until it resumes.
+    NodePause {
+        /// The node.
+        node: u32,
+    },
+    /// A paused node resumed.
+    NodeResume {
+        /// The node.
+        node: u32,
+    },
+    /// Traffic from `from` to `to` is blocked (one way; both ways is two events).
+    Partition {
+        /// Sending side.
+        from: u32,
+        /// Receiving side.
+        to: u32,
+    },
+    /// Traffic from `from` to `to` flows again.
+    Heal {
+        /// Sending side.
+        from: u32,
+        /// Receiving side.
+        to: u32,
+    },
+    /// Another fault or injected delay (`what`: its name), affecting `node`.
+    Fault {
+        /// What happened, e.g. `"clock_jump"`, `"loss_burst"`, `"delay"`, `"buggify"`.
+        what: &'static str,
+        /// The node it affects (`0` when it is not node-specific).
+        node: u32,
+        /// Its parameter (nanoseconds, a rate in ppm, a call-site id); at most 48 bits.
+        value: u64,
+    },
+}
+
+/// The transport of a network event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proto {
+    /// A stream segment (`net::TcpStream`), or a connection's control message.
+    Tcp,
+    /// A datagram (`net::UdpSocket`).
+    Udp,
+}
+
+impl Proto {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// Packs a network event's fields into one word: from (16 bits), to (16), bytes (32).
+#[inline(always)]
+pub(crate) fn pack_net(from: u32, to: u32, bytes: u32) -> u64 {
+    (from as u64 & 0xffff) << 48 | (to as u64 & 0xffff) << 32 | bytes as u64
+}
+
+/// Inverse of [`pack_net`].
+pub(crate) fn unpack_net(w: u64) -> (u32, u32, u32) {
+    ((w >> 48) as u32, (w >> 32 & 0xffff) as u32, w as u32)
 }
 
 impl EventKind {
@@ -125,6 +260,40 @@ impl EventKind {
             }
             EventKind::Log { .. } => (13, 0),
             EventKind::Failure { message } => (14, crate::hash::fnv1a(message.as_bytes())),
+            EventKind::NetSend {
+                proto,
+                from,
+                to,
+                bytes,
+            } => (16 | (*proto as u64) << 8, pack_net(*from, *to, *bytes)),
+            EventKind::NetDeliver {
+                proto,
+                from,
+                to,
+                bytes,
+            } => (17 | (*proto as u64) << 8, pack_net(*from, *to, *bytes)),
+            EventKind::NetDrop {
+                proto,
+                from,
+                to,
+                bytes,
+            } => (18 | (*proto as u64) << 8, pack_net(*from, *to, *bytes)),
+            EventKind::NetDuplicate {
+                proto,
+                from,
+                to,
+                bytes,
+            } => (19 | (*proto as u64) << 8, pack_net(*from, *to, *bytes)),
+            EventKind::NodeCrash { node } => (20, *node as u64),
+            EventKind::NodeRestart { node } => (21, *node as u64),
+            EventKind::NodePause { node } => (22, *node as u64),
+            EventKind::NodeResume { node } => (23, *node as u64),
+            EventKind::Partition { from, to } => (24, (*from as u64) << 32 | *to as u64),
+            EventKind::Heal { from, to } => (25, (*from as u64) << 32 | *to as u64),
+            EventKind::Fault { what, node, value } => (
+                26 ^ (crate::hash::fnv1a(what.as_bytes()) << 8),
+                (*node as u64) << 48 | (value & 0xffff_ffff_ffff),
+            ),
         }
     }
 }

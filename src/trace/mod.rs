@@ -3,10 +3,13 @@
 //! - `event.rs` — the event types (serde-able).
 //! - `compact.rs` — how a full trace stores them (32 bytes each).
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
-//! - `chrome.rs` — Chrome trace-event JSON (Perfetto), one track per worker.
-//! - `html.rs` — a self-contained HTML timeline.
-//! - `stream.rs` — [`TraceStream`]: a full trace written to a file as the run goes.
+//! - `chrome.rs` — Chrome trace-event JSON (Perfetto): a track per worker and per node,
+//!   messages as flow arrows.
+//! - `html/` — a self-contained HTML timeline (canvas, zoom, lanes per worker and node,
+//!   wake and message arrows, the failure marked, an event list).
+//! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
 //! - `site.rs` — source locations normalised so they are the same in every checkout.
+//! - `stream.rs` — [`TraceStream`]: a full trace written to a file as the run goes.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
@@ -23,14 +26,16 @@ mod html;
 mod site;
 mod stream;
 mod text;
+mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
-pub use event::{Event, EventKind, TaskInfo};
+pub use event::{Event, EventKind, NodeInfo, Proto, TaskInfo};
 pub use html::to_html;
 pub(crate) use site::fmt_location;
 pub use site::source_path;
 pub use stream::{StreamFormat, TraceStream};
+pub use view::TraceView;
 
 use crate::config::TraceMode;
 use compact::RawEvent;
@@ -46,6 +51,8 @@ pub struct Trace {
     /// Every task spawned in the run, indexed by task id (empty for a streamed trace:
     /// the table is in the file).
     pub tasks: Vec<TaskInfo>,
+    /// Every node created in the run besides the main node `n0`, in creation order.
+    pub nodes: Vec<NodeInfo>,
     /// The fingerprint of all scheduling events.
     pub fingerprint: u64,
     // invariant: empty unless mode is Full; see `events()`.
@@ -76,9 +83,10 @@ impl Clone for Stream {
 
 impl Serialize for Trace {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Trace", 4)?;
+        let mut st = s.serialize_struct("Trace", 5)?;
         st.serialize_field("seed", &self.seed)?;
         st.serialize_field("tasks", &self.tasks)?;
+        st.serialize_field("nodes", &self.nodes)?;
         st.serialize_field("events", &self.events().collect::<Vec<_>>())?;
         st.serialize_field("fingerprint", &self.fingerprint)?;
         st.end()
@@ -90,6 +98,7 @@ impl Trace {
         Trace {
             seed,
             tasks: Vec::new(),
+            nodes: Vec::new(),
             fingerprint: FP_SEED,
             raw: Vec::new(),
             texts: Vec::new(),
@@ -220,15 +229,61 @@ impl Trace {
         out
     }
 
-    /// One JSON object per line: first the task table, then each event.
+    /// The name of a node (`main` for `n0`), or `"?"`.
+    pub fn node_name(&self, id: u32) -> &str {
+        if id == 0 {
+            return "main";
+        }
+        self.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map_or("?", |n| n.name.as_str())
+    }
+
+    /// The node an event happened on: its task's node, or the node a world event
+    /// concerns (the receiver of a message).
+    pub fn event_node(&self, e: &Event) -> Option<u32> {
+        if let Some(t) = e.task {
+            return self.tasks.get(t as usize).map(|t| t.node);
+        }
+        match &e.kind {
+            EventKind::NetSend { from, .. } => Some(*from),
+            EventKind::NetDeliver { to, .. }
+            | EventKind::NetDrop { to, .. }
+            | EventKind::NetDuplicate { to, .. } => Some(*to),
+            EventKind::NodeCrash { node }
+            | EventKind::NodeRestart { node }
+            | EventKind::NodePause { node }
+            | EventKind::NodeResume { node }
+            | EventKind::Fault { node, .. } => Some(*node),
+            EventKind::Partition { from, .. } | EventKind::Heal { from, .. } => Some(*from),
+            _ => None,
+        }
+    }
+
+    /// One JSON object per line: first the task table (and node table, if any), then
+    /// each event.
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
+        for n in &self.nodes {
+            let line = serde_json::json!({ "node": n.id, "name": n.name, "ip": n.ip });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
         for t in &self.tasks {
             out.push_str(&serde_json::to_string(t).expect("TaskInfo serialises"));
             out.push('\n');
         }
         for e in self.events() {
-            out.push_str(&serde_json::to_string(&e).expect("Event serialises"));
+            // Keys in the struct's order (as a streamed trace writes them), the node last.
+            let line = serde_json::to_string(&e).expect("Event serialises");
+            match (self.nodes.is_empty(), self.event_node(&e)) {
+                (false, Some(node)) => {
+                    out.push_str(line.strip_suffix('}').unwrap_or(&line));
+                    out.push_str(&format!(",\"node\":{node}}}"));
+                }
+                _ => out.push_str(&line),
+            }
             out.push('\n');
         }
         out

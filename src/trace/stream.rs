@@ -259,7 +259,17 @@ impl Sink {
         io::copy(&mut File::open(tasks)?, &mut out)?;
         io::copy(&mut File::open(events)?, &mut out)?;
         out.into_inner().map_err(|e| e.into_error())?;
-        refuse_special(target)?;
+        // Never replace what is not a regular file (a FIFO, `/dev/null`): the rename
+        // would swap a device node for a file.
+        if let Ok(meta) = std::fs::metadata(target) {
+            if !meta.is_file() {
+                let _ = std::fs::remove_file(&partial);
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} exists and is not a regular file", target.display()),
+                ));
+            }
+        }
         std::fs::rename(&partial, target)
     }
 }

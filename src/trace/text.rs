@@ -11,6 +11,18 @@ pub(super) trait TaskNames {
     fn name(&self, id: u32) -> &str;
     /// Where task `id` was spawned, if known (asked only right after its spawn).
     fn spawned_at(&self, id: u32) -> &str;
+    /// True if the run created nodes (the text form then has a node column).
+    fn has_nodes(&self) -> bool {
+        false
+    }
+    /// The node an event happened on.
+    fn event_node(&self, _e: &Event) -> Option<u32> {
+        None
+    }
+    /// The name of node `id`, or `"?"`.
+    fn node_name(&self, _id: u32) -> &str {
+        "?"
+    }
 }
 
 impl TaskNames for Trace {
@@ -22,6 +34,18 @@ impl TaskNames for Trace {
         self.tasks
             .get(id as usize)
             .map_or("?", |t| t.spawned_at.as_str())
+    }
+
+    fn has_nodes(&self) -> bool {
+        !self.nodes.is_empty()
+    }
+
+    fn event_node(&self, e: &Event) -> Option<u32> {
+        Trace::event_node(self, e)
+    }
+
+    fn node_name(&self, id: u32) -> &str {
+        Trace::node_name(self, id)
     }
 }
 
@@ -55,13 +79,22 @@ pub(super) fn write_event(out: &mut String, trace: &impl TaskNames, e: &Event) {
         .map_or("--".to_string(), |t| format!("t{t}:{}", trace.name(t)));
     let _ = write!(
         out,
-        "{:>6} {:>16} {:>3} {:<20} ",
+        "{:>6} {:>16} {:>3} ",
         e.step,
         fmt_time(e.time_ns),
-        worker,
-        task
+        worker
     );
+    // The node column appears only in runs that created nodes, so single-process traces
+    // (and their snapshots) keep their form.
+    if trace.has_nodes() {
+        let node = trace
+            .event_node(e)
+            .map_or("--".to_string(), |n| format!("n{n}"));
+        let _ = write!(out, "{node:>4} ");
+    }
+    let _ = write!(out, "{task:<20} ");
     let name = |t: &u32| format!("t{t}:{}", trace.name(*t));
+    let node = |n: &u32| format!("n{n}:{}", trace.node_name(*n));
     let _ = match &e.kind {
         EventKind::Spawn { child } => {
             let at = trace.spawned_at(*child);
@@ -85,12 +118,63 @@ pub(super) fn write_event(out: &mut String, trace: &impl TaskNames, e: &Event) {
         EventKind::Log { message } => write!(out, "log {}", message.replace('\n', " | ")),
         // One event per line, even for multi-line panic messages.
         EventKind::Failure { message } => write!(out, "FAILURE {}", message.replace('\n', " | ")),
+        EventKind::NetSend {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "send", *proto, &node(from), &node(to), *bytes),
+        EventKind::NetDeliver {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "deliver", *proto, &node(from), &node(to), *bytes),
+        EventKind::NetDrop {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "DROP", *proto, &node(from), &node(to), *bytes),
+        EventKind::NetDuplicate {
+            proto,
+            from,
+            to,
+            bytes,
+        } => net(out, "DUPLICATE", *proto, &node(from), &node(to), *bytes),
+        EventKind::NodeCrash { node: n } => write!(out, "CRASH {}", node(n)),
+        EventKind::NodeRestart { node: n } => write!(out, "RESTART {}", node(n)),
+        EventKind::NodePause { node: n } => write!(out, "PAUSE {}", node(n)),
+        EventKind::NodeResume { node: n } => write!(out, "RESUME {}", node(n)),
+        EventKind::Partition { from, to } => {
+            write!(out, "PARTITION {} -x-> {}", node(from), node(to))
+        }
+        EventKind::Heal { from, to } => write!(out, "HEAL {} ---> {}", node(from), node(to)),
+        EventKind::Fault {
+            what,
+            node: n,
+            value,
+        } => write!(out, "FAULT {what} {} {value}", node(n)),
     };
+}
+
+fn net(
+    out: &mut String,
+    verb: &str,
+    proto: super::Proto,
+    from: &str,
+    to: &str,
+    bytes: u32,
+) -> fmt::Result {
+    write!(out, "{verb} {} {from} -> {to} {bytes}B", proto.name())
 }
 
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_header(f, self.seed, self.fingerprint)?;
+        for n in &self.nodes {
+            writeln!(f, "# node n{} {} {}", n.id, n.name, n.ip)?;
+        }
         for t in &self.tasks {
             write_task(f, t)?;
         }
