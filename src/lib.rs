@@ -52,7 +52,7 @@ pub mod trace;
 mod tracing_layer;
 mod world;
 
-pub use world::{fault, net, node};
+pub use world::{fault, fs, net, node};
 
 pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
 pub use config::{Config, ConfigError, TraceMode};

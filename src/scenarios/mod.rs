@@ -29,6 +29,8 @@ pub fn builtin() -> Vec<Scenario> {
         Scenario::new("kv-replication-fixed", "the same store, replicating synchronously before acknowledging", || kv_replication::run(true)).with_faults(kv_replication::plan()),
         Scenario::new("leader-election", "Raft-style election over UDP whose vote check uses >= for terms; two leaders in one term", || leader_election::run(false)).with_faults(leader_election::plan()),
         Scenario::new("leader-election-fixed", "the same election with Raft's rule: a vote resets only on a newer term", || leader_election::run(true)).with_faults(leader_election::plan()),
+        Scenario::new("wal-kv", "write-ahead-logged store on a simulated disk that acknowledges before sync_data and renames its snapshot without sync_dir; a crash loses acknowledged puts", || wal_kv::run(false)).with_faults(wal_kv::plan()),
+        Scenario::new("wal-kv-fixed", "the same store, syncing its log before acknowledging and its directory after the rename", || wal_kv::run(true)).with_faults(wal_kv::plan()),
         Scenario::new("abort-canary", "aborts the whole process on every 100th seed (run it with `fuzz --isolate`)", || async {
             crate::task::yield_now().await;
             if crate::rand::seed() % 100 == 0 {
@@ -58,6 +60,8 @@ pub fn find(name: &str) -> Option<Scenario> {
 // - `kv_replication.rs` — primary–backup store; an acknowledged write lost on failover.
 // - `leader_election.rs` — Raft-style election; two leaders in one term.
 // - `wire.rs` — length-prefixed messages over simulated TCP.
+// - `wal_kv.rs` — a write-ahead-logged store on a node's disk; acknowledged puts lost.
 mod kv_replication;
 mod leader_election;
+mod wal_kv;
 mod wire;

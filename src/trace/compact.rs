@@ -3,7 +3,8 @@
 //! A full trace of a busy run holds millions of events, so their size is most of the
 //! cost of tracing (page faults and memory bandwidth, not instructions): the public
 //! [`Event`] (with `Option`s and an enum holding strings) takes 64 bytes; this packed
-//! form takes half, and decodes back to `Event` losslessly.
+//! form takes half, and decodes back to `Event` losslessly. Events with more fields
+//! than fit (disk operations) keep their kind in a side table, [`Side::wide`].
 
 use super::{Event, EventKind, Proto};
 
@@ -20,8 +21,21 @@ pub(crate) const FAULT_NAMES: &[&str] = &[
     "liveness",
     "faults_on",
     "clog",
+    "torn_write",
+    "fsync_lie",
     "?",
 ];
+
+/// Tag of a `Disk` event (its kind lives in [`Side::wide`]).
+const DISK: u8 = 27;
+
+/// What packed events refer to: strings (log lines, failure messages) and the kinds of
+/// events too wide to pack (disk operations).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Side {
+    texts: Vec<String>,
+    wide: Vec<EventKind>,
+}
 /// Tag of a `Fault` (its fingerprint tag also hashes the name).
 const FAULT: u8 = 26;
 
@@ -54,7 +68,7 @@ impl RawEvent {
         task: Option<u32>,
         words: (u64, u64),
         kind: EventKind,
-        texts: &mut Vec<String>,
+        side: &mut Side,
     ) -> Self {
         let (tag, arg, extra) = match kind {
             EventKind::Choice { what, value } => {
@@ -72,8 +86,12 @@ impl RawEvent {
                 (FAULT, words.1, index as u8)
             }
             EventKind::Log { message } | EventKind::Failure { message } => {
-                texts.push(message);
-                (words.0 as u8, texts.len() as u64 - 1, 0)
+                side.texts.push(message);
+                (words.0 as u8, side.texts.len() as u64 - 1, 0)
+            }
+            kind @ EventKind::Disk { .. } => {
+                side.wide.push(kind);
+                (DISK, side.wide.len() as u64 - 1, 0)
             }
             _ => (words.0 as u8, words.1, (words.0 >> 8) as u8),
         };
@@ -89,14 +107,19 @@ impl RawEvent {
     }
 
     /// Packs an already built [`Event`].
-    pub(super) fn from_event(e: Event, texts: &mut Vec<String>) -> Self {
+    pub(super) fn from_event(e: Event, side: &mut Side) -> Self {
         let words = e.kind.words();
-        Self::encode(e.step, e.time_ns, e.worker, e.task, words, e.kind, texts)
+        Self::encode(e.step, e.time_ns, e.worker, e.task, words, e.kind, side)
     }
 
     /// Unpacks an event.
-    pub(super) fn decode(&self, texts: &[String]) -> Event {
-        let text = || texts.get(self.arg as usize).cloned().unwrap_or_default();
+    pub(super) fn decode(&self, side: &Side) -> Event {
+        let text = || {
+            side.texts
+                .get(self.arg as usize)
+                .cloned()
+                .unwrap_or_default()
+        };
         let id = self.arg as u32;
         // Tags are those of `EventKind::words`, except `CHOICE`.
         let kind = match self.tag {
@@ -143,6 +166,7 @@ impl RawEvent {
                 node: (self.arg >> 48) as u32,
                 value: self.arg & 0xffff_ffff_ffff,
             },
+            DISK => side.wide[self.arg as usize].clone(),
             _ => EventKind::Yield,
         };
         Event {
@@ -257,8 +281,16 @@ mod tests {
                 node: 5,
                 value: 1 << 40,
             },
+            EventKind::Disk {
+                node: 3,
+                op: super::super::DiskOp::Write,
+                path: "data/wal.log".into(),
+                offset: 1 << 40,
+                len: 100,
+                result: super::super::DiskResult::Eio,
+            },
         ];
-        let mut texts = Vec::new();
+        let mut texts = Side::default();
         for (i, kind) in kinds.into_iter().enumerate() {
             let e = Event {
                 step: i as u64,

@@ -1,6 +1,7 @@
 //! Trace events: one per scheduling decision or observable effect.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use std::sync::Arc;
 
 /// A task as the trace knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -206,6 +207,126 @@ pub enum EventKind {
         /// Its parameter (nanoseconds, a rate in ppm, a call-site id); at most 48 bits.
         value: u64,
     },
+    /// An operation on a node's simulated disk (`detsim::fs`), with its result.
+    Disk {
+        /// The node whose disk it is.
+        node: u32,
+        /// The operation.
+        op: DiskOp,
+        /// The path (relative to the node's root; `from -> to` for a rename).
+        #[serde(serialize_with = "serialize_path")]
+        path: Arc<str>,
+        /// Byte offset (reads, writes; the new length for `set_len`; the durable length
+        /// kept for `lose`).
+        offset: u64,
+        /// Bytes asked for or moved (the length before the crash for `lose`).
+        len: u64,
+        /// What the operation returned.
+        result: DiskResult,
+    },
+}
+
+fn serialize_path<S: Serializer>(path: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(path)
+}
+
+/// An operation of the simulated disk (see `detsim::fs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DiskOp {
+    /// A file opened (`File::open`, `OpenOptions::open`).
+    Open,
+    /// Bytes read.
+    Read,
+    /// Bytes written (into the page cache).
+    Write,
+    /// A file's length set.
+    SetLen,
+    /// `sync_data`: the file's data and length made durable.
+    SyncData,
+    /// `sync_all`: the same, plus its metadata.
+    SyncAll,
+    /// `sync_dir`: a directory's entries made durable.
+    SyncDir,
+    /// A length or kind looked up.
+    Metadata,
+    /// A file or directory renamed.
+    Rename,
+    /// A file removed.
+    Remove,
+    /// An empty directory removed.
+    RemoveDir,
+    /// A directory created.
+    CreateDir,
+    /// A directory listed.
+    ReadDir,
+    /// A crash dropped the file's unsynced state (offset: durable length kept).
+    Lose,
+}
+
+impl DiskOp {
+    /// Its name in the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskOp::Open => "open",
+            DiskOp::Read => "read",
+            DiskOp::Write => "write",
+            DiskOp::SetLen => "set_len",
+            DiskOp::SyncData => "sync_data",
+            DiskOp::SyncAll => "sync_all",
+            DiskOp::SyncDir => "sync_dir",
+            DiskOp::Metadata => "metadata",
+            DiskOp::Rename => "rename",
+            DiskOp::Remove => "remove",
+            DiskOp::RemoveDir => "remove_dir",
+            DiskOp::CreateDir => "create_dir",
+            DiskOp::ReadDir => "read_dir",
+            DiskOp::Lose => "LOSE",
+        }
+    }
+}
+
+/// The result of a disk operation: success or the error's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DiskResult {
+    /// Success.
+    Ok,
+    /// `NotFound`.
+    NotFound,
+    /// `AlreadyExists`.
+    AlreadyExists,
+    /// An I/O error (`EIO`, injected by the fault plan).
+    Eio,
+    /// Out of space (`ENOSPC`: the node's quota).
+    NoSpace,
+    /// A bad path or argument, or a file not opened for this.
+    Invalid,
+    /// A file was expected and a directory found, or the reverse.
+    WrongKind,
+    /// A directory to remove is not empty.
+    NotEmpty,
+    /// A handle opened before its node crashed.
+    Stale,
+}
+
+impl DiskResult {
+    /// Its name in the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskResult::Ok => "ok",
+            DiskResult::NotFound => "not_found",
+            DiskResult::AlreadyExists => "already_exists",
+            DiskResult::Eio => "EIO",
+            DiskResult::NoSpace => "ENOSPC",
+            DiskResult::Invalid => "invalid",
+            DiskResult::WrongKind => "wrong_kind",
+            DiskResult::NotEmpty => "not_empty",
+            DiskResult::Stale => "stale",
+        }
+    }
 }
 
 /// The transport of a network event.
@@ -293,6 +414,19 @@ impl EventKind {
             EventKind::Fault { what, node, value } => (
                 26 ^ (crate::hash::fnv1a(what.as_bytes()) << 8),
                 (*node as u64) << 48 | (value & 0xffff_ffff_ffff),
+            ),
+            EventKind::Disk {
+                node,
+                op,
+                path,
+                offset,
+                len,
+                result,
+            } => (
+                27 ^ (*op as u64) << 8
+                    ^ (*result as u64) << 16
+                    ^ crate::hash::fnv1a(path.as_bytes()) << 24,
+                super::mix(super::mix(*offset, *len), *node as u64),
             ),
         }
     }

@@ -30,7 +30,7 @@ mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
-pub use event::{Event, EventKind, NodeInfo, Proto, TaskInfo};
+pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, TaskInfo};
 pub use html::to_html;
 pub(crate) use site::fmt_location;
 pub use site::source_path;
@@ -57,8 +57,8 @@ pub struct Trace {
     pub fingerprint: u64,
     // invariant: empty unless mode is Full; see `events()`.
     raw: Vec<RawEvent>,
-    /// Strings the packed events refer to (log lines, failure messages).
-    texts: Vec<String>,
+    /// What the packed events refer to (log lines, failure messages, disk operations).
+    side: compact::Side,
     mode: TraceMode,
     /// Where events go instead of `raw` when the trace is streamed to a file.
     stream: Stream,
@@ -101,7 +101,7 @@ impl Trace {
             nodes: Vec::new(),
             fingerprint: FP_SEED,
             raw: Vec::new(),
-            texts: Vec::new(),
+            side: compact::Side::default(),
             mode,
             stream: Stream::default(),
         }
@@ -162,7 +162,7 @@ impl Trace {
             match self.stream.sink.as_deref_mut() {
                 None => {
                     let raw =
-                        RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.texts);
+                        RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.side);
                     self.raw.push(raw);
                 }
                 Some(sink) => sink.event(&stream::event(step, time_ns, worker, task, kind)),
@@ -173,7 +173,7 @@ impl Trace {
     fn keep(&mut self, e: Event) {
         match self.stream.sink.as_deref_mut() {
             None => {
-                let raw = RawEvent::from_event(e, &mut self.texts);
+                let raw = RawEvent::from_event(e, &mut self.side);
                 self.raw.push(raw);
             }
             Some(sink) => sink.event(&e),
@@ -182,7 +182,7 @@ impl Trace {
 
     /// The events, in order (none unless the run used [`TraceMode::Full`]).
     pub fn events(&self) -> impl DoubleEndedIterator<Item = Event> + ExactSizeIterator + '_ {
-        self.raw.iter().map(|r| r.decode(&self.texts))
+        self.raw.iter().map(|r| r.decode(&self.side))
     }
 
     /// Number of events kept.
@@ -197,7 +197,7 @@ impl Trace {
 
     /// Event `i`, if kept.
     pub fn event(&self, i: usize) -> Option<Event> {
-        self.raw.get(i).map(|r| r.decode(&self.texts))
+        self.raw.get(i).map(|r| r.decode(&self.side))
     }
 
     /// Mixes a word that identifies something about the run into the fingerprint.
@@ -255,7 +255,8 @@ impl Trace {
             | EventKind::NodeRestart { node }
             | EventKind::NodePause { node }
             | EventKind::NodeResume { node }
-            | EventKind::Fault { node, .. } => Some(*node),
+            | EventKind::Fault { node, .. }
+            | EventKind::Disk { node, .. } => Some(*node),
             EventKind::Partition { from, .. } | EventKind::Heal { from, .. } => Some(*from),
             _ => None,
         }

@@ -155,6 +155,20 @@ pub(super) fn write_event(out: &mut String, trace: &impl TaskNames, e: &Event) {
             node: n,
             value,
         } => write!(out, "FAULT {what} {} {value}", node(n)),
+        EventKind::Disk {
+            node: n,
+            op,
+            path,
+            offset,
+            len,
+            result,
+        } => write!(
+            out,
+            "disk {} {} {path} @{offset}+{len} -> {}",
+            op.name(),
+            node(n),
+            result.name()
+        ),
     };
 }
 

@@ -79,6 +79,7 @@ pub(super) fn is_world(kind: &EventKind) -> bool {
             | EventKind::Partition { .. }
             | EventKind::Heal { .. }
             | EventKind::Fault { .. }
+            | EventKind::Disk { .. }
     )
 }
 

@@ -6,6 +6,7 @@
 //! - `link.rs` — per-link configuration, latency models, partitions and clogs.
 //! - `net/` — `TcpListener`, `TcpStream`, `UdpSocket`.
 //! - `fault/` — `FaultPlan`, its executor, `buggify!`, injected delays, liveness.
+//! - `fs/` — one simulated disk per node: page cache, durability, crash, disk faults.
 //!
 //! Rules (after FoundationDB's sim2 and madsim):
 //! 1. **A node is a tag, not a thread.** Each task carries a node id inherited from its
@@ -23,6 +24,7 @@
 pub(crate) mod clock;
 pub(crate) mod ctx;
 pub mod fault;
+pub mod fs;
 pub(crate) mod link;
 pub mod net;
 pub mod node;
@@ -46,6 +48,8 @@ pub(crate) struct World {
     /// The profile's injected-delay probability while faults are active, else 0
     /// (checked on every wake, so it is a `Cell`, not behind the `faults` borrow).
     pub(crate) delay_p: Cell<f64>,
+    /// Every node's simulated disk.
+    pub(crate) disks: RefCell<fs::Disks>,
 }
 
 impl fmt::Debug for World {
@@ -67,6 +71,7 @@ impl World {
             faults: RefCell::new(fault::FaultState::new(config.faults.clone())),
             faults_injected: Cell::new(0),
             delay_p: Cell::new(0.0),
+            disks: RefCell::new(fs::Disks::default()),
         }
     }
 

@@ -8,7 +8,7 @@
 //! 1. [`crash`]: the node's tasks are dropped at once in id order (their timers are
 //!    released with them), its connections reset, its sockets closed, and its
 //!    incarnation bumped so that deliveries and repairs aimed at the old incarnation are
-//!    ignored.
+//!    ignored; its disk keeps only its durable state (`fs`).
 //! 2. [`restart`]: the init future is spawned again (a running node is crashed first).
 //! 3. [`pause`] / [`resume`]: a paused node's tasks stay out of the step loop's candidates
 //!    (timers that fire meanwhile only queue them), as a stopped process would.
@@ -386,6 +386,7 @@ pub(crate) fn crash_in(w: &World, n: u32) {
     }
     ctx::emit(EventKind::NodeCrash { node: n });
     super::net::crash(w, n);
+    super::fs::crash(w, n);
     ctx::drop_tasks(n);
 }
 

@@ -41,6 +41,10 @@ pub(crate) enum Mark {
     Partition = 8,
     Heal = 9,
     Fault = 10,
+    /// A disk operation that succeeded.
+    Disk = 11,
+    /// A disk operation that returned an error.
+    DiskError = 12,
 }
 
 /// Arrow kinds (indices into the script's `ARROWS` table).
@@ -450,6 +454,13 @@ impl Builder<'_> {
                     self.close(&mut open, from, Region::Partitioned, to, i, label);
                 }
                 EventKind::Fault { node, .. } => self.mark(node, i, Mark::Fault),
+                EventKind::Disk { node, result, .. } => {
+                    let mark = match result {
+                        crate::trace::DiskResult::Ok => Mark::Disk,
+                        _ => Mark::DiskError,
+                    };
+                    self.mark(node, i, mark);
+                }
                 _ => {}
             }
         }

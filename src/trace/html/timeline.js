@@ -14,7 +14,8 @@
     ['send', '\u25b2', '#1565c0'], ['deliver', '\u25bc', '#2e7d32'], ['DROP', '\u2715', '#d00000'],
     ['DUPLICATE', '\u00d72', '#7b1fa2'], ['CRASH', '\u2620', '#d00000'], ['RESTART', '\u21bb', '#2e7d32'],
     ['PAUSE', '\u23f8', '#b26a00'], ['RESUME', '\u25b6', '#2e7d32'], ['PARTITION', '\u2702', '#d35400'],
-    ['HEAL', '\u2695', '#2e7d32'], ['FAULT', '\u26a1', '#d35400']];
+    ['HEAL', '\u2695', '#2e7d32'], ['FAULT', '\u26a1', '#d35400'],
+    ['disk', '\u25a0', '#5d4037'], ['DISK ERROR', '\u25a0', '#d00000']];
   var ARROWS = ['rgba(90,90,90,0.55)', 'rgba(21,101,192,0.8)', 'rgba(208,0,0,0.85)', 'rgba(0,120,90,0.7)'];
   var REGIONS = [['down', 'rgba(210,0,0,0.16)'], ['paused', 'rgba(180,110,0,0.16)'], ['partitioned', 'rgba(211,84,0,0.10)']];
 

@@ -29,6 +29,7 @@ pub(crate) fn start(w: &World) {
     link.duplicate = link.duplicate.max(pick(&plan, plan.duplicate));
     w.links.borrow_mut().set_default(link);
     w.delay_p.set(profile.delay);
+    crate::world::fs::start(w, &plan);
     {
         let mut f = w.faults.borrow_mut();
         f.profile = profile;
@@ -52,7 +53,7 @@ fn draw_profile(plan: &FaultPlan) -> Profile {
 
 /// A rate for one fault kind: off, or a value in `range` (swarm); the upper bound
 /// without swarm. A range of zeros draws nothing.
-fn pick(plan: &FaultPlan, [lo, hi]: Range) -> f64 {
+pub(crate) fn pick(plan: &FaultPlan, [lo, hi]: Range) -> f64 {
     if hi <= 0.0 {
         return 0.0;
     }

@@ -75,6 +75,8 @@ pub struct FaultPlan {
     pub delay_max_ms: u64,
     /// Probability that an enabled `buggify!` site fires.
     pub buggify: Range,
+    /// Disk faults (`[disk]`: EIO, torn writes, latency, quota, lying fsync).
+    pub disk: crate::world::fs::DiskPlan,
 }
 
 impl Default for FaultPlan {
@@ -100,6 +102,7 @@ impl Default for FaultPlan {
             delay: [0.0; 2],
             delay_max_ms: 50,
             buggify: [0.0; 2],
+            disk: Default::default(),
         }
     }
 }
@@ -197,6 +200,9 @@ impl FaultPlan {
         if self.tick_ms == 0 {
             return Err(("tick_ms".into(), "must be at least 1".into()));
         }
+        self.disk
+            .validate()
+            .map_err(|(k, m)| (format!("disk.{k}"), m))?;
         self.link
             .validate()
             .map_err(|(k, m)| (format!("link.{k}"), m))
