@@ -115,3 +115,20 @@ fn an_unwritable_trace_file_is_reported_and_the_run_is_unchanged() {
     assert_eq!(out.fingerprint, memory.fingerprint);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_stream_never_replaces_what_is_not_a_regular_file() {
+    let dir = temp_dir("special");
+    let target = dir.join("a-directory");
+    std::fs::create_dir_all(&target).unwrap();
+    let out = run(Config::default().seed(1), Some(TraceStream::text(&target)));
+    let error = out.trace.stream_error().expect("refused");
+    assert!(error.contains("not a regular file"), "{error}");
+    assert!(target.is_dir(), "the directory is untouched");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no temporary files: {left:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -87,7 +87,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         .seed(a.seed)
         .workers(a.opts.workers)
         .trace(TraceMode::Full);
-    let out = run_streamed(scenario, config.clone(), &a.opts);
+    let out = run_streamed(scenario, config.clone(), &a.opts)?;
     if let Some(path) = &a.schedule_out {
         refuse_special_file(path)?;
         let header = ScheduleHeader::new(scenario.name(), a.opts.strategy, config);
@@ -111,13 +111,13 @@ fn replay(a: ReplayArgs, scenarios: &[Scenario]) -> Result<Verdict> {
                 .seed(*seed)
                 .workers(a.opts.workers)
                 .trace(TraceMode::Full);
-            run_streamed(scenario, config, &a.opts)
+            run_streamed(scenario, config, &a.opts)?
         }
         (None, Some(path)) => {
             let file = load_schedule(path, scenario)?;
             let config = file.header.config.clone().trace(TraceMode::Full);
             let mut sim = Sim::new(config).replay(file.schedule);
-            if let Some(stream) = trace_stream(&a.opts) {
+            if let Some(stream) = trace_stream(&a.opts)? {
                 sim = sim.stream_trace(stream);
             }
             let out = scenario.run_sim(sim);
@@ -173,25 +173,29 @@ fn refuse_special_out(opts: &RunOpts) -> Result<()> {
 /// `--trace text|json --out FILE` streams the trace to the file as the run goes, so a
 /// run of millions of events needs no more memory than one with the trace off.
 /// (Chrome and HTML are laid out from the whole trace, so they are built in memory.)
-fn trace_stream(opts: &RunOpts) -> Option<TraceStream> {
-    let path = opts.out.as_deref()?;
-    match opts.trace? {
+/// The path is checked before the run: never a FIFO, a device or a directory.
+fn trace_stream(opts: &RunOpts) -> Result<Option<TraceStream>> {
+    let (Some(path), Some(format)) = (opts.out.as_deref(), opts.trace) else {
+        return Ok(None);
+    };
+    refuse_special_file(path)?;
+    Ok(match format {
         TraceFormat::Text => Some(TraceStream::text(path)),
         TraceFormat::Json => Some(TraceStream::json_lines(path)),
         TraceFormat::Chrome | TraceFormat::Html => None,
-    }
+    })
 }
 
 /// One run of a seed with `opts`' strategy, its trace streamed if `opts` asks for it.
-fn run_streamed(scenario: &Scenario, config: Config, opts: &RunOpts) -> Outcome<()> {
-    let Some(stream) = trace_stream(opts) else {
-        return run_one(scenario, config, &opts.strategy);
+fn run_streamed(scenario: &Scenario, config: Config, opts: &RunOpts) -> Result<Outcome<()>> {
+    let Some(stream) = trace_stream(opts)? else {
+        return Ok(run_one(scenario, config, &opts.strategy));
     };
     let mut sim = Sim::new(config).stream_trace(stream);
     if let Some(strategy) = opts.strategy.per_run() {
         sim = sim.strategy(strategy);
     }
-    scenario.run_sim(sim)
+    Ok(scenario.run_sim(sim))
 }
 
 fn report_outcome(scenario: &Scenario, out: &Outcome<()>, opts: &RunOpts) -> Result<Verdict> {

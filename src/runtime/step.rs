@@ -267,9 +267,9 @@ fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
         .expect("slab invariant: a task's future is in the slab until it is Done")
 }
 
-/// Below this many ready tasks their memory stays in cache, and guessing costs more
+/// Below this many tasks in a run their memory stays in cache, and guessing costs more
 /// than it saves.
-const PREFETCH_MIN_READY: usize = 2048;
+const PREFETCH_MIN_TASKS: usize = 2048;
 
 /// Prefetches what the next two picks will probably touch, so that memory arrives
 /// while the current task runs: with many live tasks and a random pick, fetching it is
@@ -286,7 +286,7 @@ fn prefetch_next(core: &Core) {
     let sched = core.sched.borrow();
     let ready = &sched.ready;
     let n = ready.len();
-    if sched.busy != 0 || n < PREFETCH_MIN_READY {
+    if sched.busy != 0 || n < 2 || sched.status.len() < PREFETCH_MIN_TASKS {
         return;
     }
     let mut chooser = core.chooser.borrow_mut();
@@ -415,12 +415,21 @@ fn fire_timers(core: &Core, now: u64) {
     // A buffer kept across advances: clock jumps are frequent in timer-heavy programs.
     let mut due = core.due.take();
     core.timers.borrow_mut().take_due(now, &mut due);
+    let prefetching = !core.replaying && core.sched.borrow().status.len() >= PREFETCH_MIN_TASKS;
     while !due.is_empty() {
-        let i = core
-            .chooser
-            .borrow_mut()
-            .choose(ChoiceKind::Timer, due.len());
+        let mut chooser = core.chooser.borrow_mut();
+        let i = chooser.choose(ChoiceKind::Timer, due.len());
         let (deadline, waker) = due.swap_remove(i);
+        // The next timer's task (a guess: the next draw, if nothing else draws first).
+        if prefetching && due.len() > 1 {
+            let next = chooser.peek_below(due.len(), 0);
+            if let Some((_, TimerWaker::Task(id))) = due.get(next) {
+                let sched = core.sched.borrow();
+                prefetch(sched.status.as_ptr().wrapping_add(*id as usize) as *const u8);
+                prefetch(sched.futures.as_ptr().wrapping_add(*id as usize) as *const u8);
+            }
+        }
+        drop(chooser);
         core.timers_fired.set(core.timers_fired.get() + 1);
         fire(core, deadline, waker);
     }

@@ -124,6 +124,7 @@ fn create(path: &Path) -> io::Result<BufWriter<File>> {
 impl Sink {
     pub(super) fn open(stream: TraceStream) -> Self {
         let files = (|| -> io::Result<Files> {
+            refuse_special(&stream.path)?;
             if let Some(dir) = stream.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
@@ -285,6 +286,18 @@ impl TaskNames for Sink {
             Some((t, at)) if *t == id => at,
             _ => "?",
         }
+    }
+}
+
+/// The target must be new or a regular file: a trace never replaces a device such as
+/// `/dev/null`, a FIFO or a directory (the final step is a rename over the target).
+fn refuse_special(path: &Path) -> io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it exists and is not a regular file; refusing to replace it",
+        )),
+        _ => Ok(()),
     }
 }
 
