@@ -171,7 +171,7 @@ pub(super) struct Core {
     pub(super) previous: Cell<Option<u32>>,
     /// The simulated world: nodes, network, faults (`crate::world`), owned by the run
     /// and reached by the world through `context::world`.
-    pub(super) world: crate::world::World,
+    pub(super) world: Box<crate::world::World>,
 }
 
 impl Core {
@@ -219,7 +219,7 @@ impl Core {
             switches: Cell::new(0),
             preemptions: Cell::new(0),
             previous: Cell::new(None),
-            world: crate::world::World::new(&config),
+            world: Box::new(crate::world::World::new(&config)),
             config,
         }
     }

@@ -79,6 +79,9 @@ pub(crate) struct NodeState {
 /// so they must not cost O(nodes)).
 pub(crate) struct Nodes {
     list: Vec<NodeState>,
+    // invariant: the indexes hold every node but the main node `n0`, which the lookups
+    // answer first (it is the first node with its name and IP): every run has it, and
+    // most runs create no other, so building two maps for it would be per-run cost.
     by_ip: BTreeMap<IpAddr, u32>,
     // invariant: the first node with each name (names should be unique).
     by_name: BTreeMap<String, u32>,
@@ -98,8 +101,8 @@ impl Nodes {
                 location: Location::caller(),
                 next_port: 49152,
             }],
-            by_ip: BTreeMap::from([(ip_of(0), 0)]),
-            by_name: BTreeMap::from([("main".to_string(), 0)]),
+            by_ip: BTreeMap::new(),
+            by_name: BTreeMap::new(),
         }
     }
 
@@ -129,10 +132,16 @@ impl Nodes {
         if ip.is_loopback() {
             return Some(asking);
         }
+        if ip == self.list[0].ip {
+            return Some(0);
+        }
         self.by_ip.get(&ip).copied()
     }
 
     pub(crate) fn by_name(&self, name: &str) -> Option<u32> {
+        if name == self.list[0].name {
+            return Some(0);
+        }
         self.by_name.get(name).copied()
     }
 
