@@ -538,6 +538,7 @@ fn show(progress: &Progress, stop: &AtomicBool, tty: bool) {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    // Wall clock for the progress display only (its own thread; no run reads it).
     let started = std::time::Instant::now();
     let mut last_line = started;
     while !stop.load(Ordering::Relaxed) {

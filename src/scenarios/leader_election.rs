@@ -16,6 +16,7 @@
 use crate::fault::FaultPlan;
 use crate::net::{Latency, LinkConfig, UdpSocket};
 use crate::node;
+// `Instant` is detsim's virtual clock: `Instant::now()` below never reads the wall clock.
 use crate::time::{sleep, timeout, Instant};
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -41,7 +41,9 @@ impl SystemTime {
     /// `std::time::UNIX_EPOCH`, for `duration_since`.
     pub const UNIX_EPOCH: std::time::SystemTime = UNIX_EPOCH;
 
-    /// The wall-clock time on the calling task's node.
+    /// The wall-clock time on the calling task's node. Not a wall-clock read: the value
+    /// is computed from virtual time and the node's skew and drift; `std`'s type only
+    /// carries it, so code written against `std::time::SystemTime` can take it.
     pub fn now() -> std::time::SystemTime {
         context::world(|w| wall_clock(w, ctx::current_node()))
     }

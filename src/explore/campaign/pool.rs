@@ -80,6 +80,7 @@ impl Campaign {
     /// Starts the worker threads and waits for them, replacing the ones the watchdog
     /// gives up on.
     fn drive(&self, shared: &Arc<Shared>) -> StopReason {
+        // `--time` is a wall-clock budget of the campaign runner, outside every run.
         let deadline = self.time_limit.map(|t| Instant::now() + t);
         for _ in 0..self.jobs.max(1) {
             spawn_worker(shared, deadline);
