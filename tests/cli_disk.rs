@@ -2,19 +2,9 @@
 //! bug needing crashes, `[disk]` plan errors, shrinking disk faults, and the same trace
 //! of every file operation in two processes.
 
-use assert_cmd::Command;
-use std::path::Path;
-use std::process::Output;
+mod cli_support;
 
-fn detsim(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::cargo_bin("detsim").expect("the detsim binary is built");
-    cmd.current_dir(dir).env_remove("RUST_BACKTRACE");
-    cmd.args(args).output().expect("detsim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli_support::{detsim, text};
 
 #[test]
 fn wal_kv_is_listed_found_under_crashes_and_its_twin_passes() {

@@ -1,19 +1,9 @@
 //! The command line on the simulated world: `--faults FILE`, the distributed scenarios,
 //! shrinking that reports faults, determinism across processes.
 
-use assert_cmd::Command;
-use std::path::Path;
-use std::process::Output;
+mod cli_support;
 
-fn detsim(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::cargo_bin("detsim").expect("the detsim binary is built");
-    cmd.current_dir(dir).env_remove("RUST_BACKTRACE");
-    cmd.args(args).output().expect("detsim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use cli_support::{detsim, text};
 
 #[test]
 fn a_bad_fault_plan_is_rejected_with_exit_2_naming_file_and_key() {
