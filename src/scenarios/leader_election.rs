@@ -16,8 +16,7 @@
 use crate::fault::FaultPlan;
 use crate::net::{Latency, LinkConfig, UdpSocket};
 use crate::node;
-// `Instant` is detsim's virtual clock: `Instant::now()` below never reads the wall clock.
-use crate::time::{sleep, timeout, Instant};
+use crate::time::{sleep, timeout, Instant}; // virtual: `Instant::now()` reads no wall clock
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
