@@ -36,6 +36,7 @@ pub mod cli;
 mod config;
 pub mod env;
 pub mod explore;
+pub mod guards;
 pub mod harness;
 mod hash;
 mod quote;

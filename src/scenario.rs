@@ -90,7 +90,15 @@ impl Scenario {
 
     /// Runs a prepared `Sim` (strategy, replay) on a fresh main future.
     pub fn run_sim(&self, sim: Sim) -> Outcome<()> {
-        self.prepare(sim).run_located(self.future(), self.location)
+        self.start(sim)
+    }
+
+    /// Every run of a scenario starts here: under the std guards, on a thread whose
+    /// per-thread RNG caches are unseeded (see `crate::guards`).
+    fn start(&self, sim: Sim) -> Outcome<()> {
+        crate::guards::run_on_clean_thread(sim, |sim| {
+            self.prepare(sim).run_located(self.future(), self.location)
+        })
     }
 
     /// A fresh main future.
@@ -100,19 +108,16 @@ impl Scenario {
 
     /// One run with the default (random) strategy.
     pub fn run(&self, config: Config) -> Outcome<()> {
-        self.prepare(Sim::new(config))
-            .run_located(self.future(), self.location)
+        self.start(Sim::new(config))
     }
 
     /// One run with `strategy`.
     pub fn run_with(&self, config: Config, strategy: Box<dyn Strategy>) -> Outcome<()> {
-        self.prepare(Sim::new(config).strategy(strategy))
-            .run_located(self.future(), self.location)
+        self.start(Sim::new(config).strategy(strategy))
     }
 
     /// One strict replay of `schedule`.
     pub fn replay(&self, config: Config, schedule: Schedule) -> Outcome<()> {
-        self.prepare(Sim::new(config).replay(schedule))
-            .run_located(self.future(), self.location)
+        self.start(Sim::new(config).replay(schedule))
     }
 }

@@ -21,6 +21,7 @@
 //! | [`arm_world`] | a world event that records nothing itself (deliveries, faults) |
 //! | [`current_node`] / [`spawn_on_node`] / [`drop_node_tasks`] | tasks as members of nodes |
 //! | [`fail_liveness`] / [`is_closed`] / [`record_node`] | ending a run, teardown, the node table |
+//! | [`try_now`] / [`try_entropy`] / [`try_current_node`] | what the std guards serve (`crate::guards`); `None` outside a run |
 //!
 //! All but [`cancel_timer`], [`log`] and [`current_task`] panic outside a simulation
 //! with a message saying so; those three are no-ops (they run from `Drop` and from
@@ -140,6 +141,48 @@ pub(crate) fn choose(kind: ChoiceKind, n: usize) -> usize {
 #[track_caller]
 pub(crate) fn draw_bits(kind: ChoiceKind) -> u64 {
     with(|core| core.chooser.borrow_mut().bits(kind))
+}
+
+/// The virtual clock, or `None` outside a simulation (the std guards' clocks).
+#[inline]
+pub(crate) fn try_now() -> Option<u64> {
+    try_with(|core| core.now.get())
+}
+
+/// A 64-bit word of the run's entropy for the std guards, or `None` outside a
+/// simulation. Normally a recorded `Rand` draw. If the chooser is in use — only when a
+/// strategy's own code reaches `getrandom` while it picks — the word is derived from the
+/// seed, the step, the clock and `index` instead: deterministic, but not recorded.
+pub(crate) fn try_entropy(index: u64) -> Option<u64> {
+    try_with(|core| match core.chooser.try_borrow_mut() {
+        Ok(mut chooser) => chooser.bits(ChoiceKind::Rand),
+        Err(_) => {
+            let words = [core.config.seed, core.step.get(), core.now.get(), index];
+            words.iter().fold(0x9e37_79b9_7f4a_7c15, |h, w| splitmix(h ^ w))
+        }
+    })
+}
+
+/// SplitMix64's finaliser: a well-mixed word from `x`.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The node of the task being polled, or `None` outside a simulation or while the
+/// scheduler's tables are being changed (the std guards must never panic).
+pub(crate) fn try_current_node() -> Option<u32> {
+    try_with(|core| match core.current.get() {
+        Some(r) => core
+            .sched
+            .try_borrow()
+            .ok()
+            .map(|s| s.meta[r.task as usize].node),
+        None => Some(0),
+    })
+    .flatten()
 }
 
 /// Records a fingerprinted event by the current task (if any).

@@ -51,14 +51,33 @@ impl SystemTime {
 
 /// Node `n`'s wall clock now.
 pub(crate) fn wall_clock(w: &World, n: u32) -> std::time::SystemTime {
-    let now = ctx::now() as i128;
     let (offset, drift) = {
         let nodes = w.nodes.borrow();
         let s = nodes.get(n);
-        (s.clock_offset_ns as i128, s.clock_drift_ppm as i128)
+        (s.clock_offset_ns, s.clock_drift_ppm)
     };
+    UNIX_EPOCH + Duration::from_nanos(wall_ns(ctx::now(), offset, drift))
+}
+
+/// Node `n`'s wall clock at virtual time `now`, in nanoseconds since the Unix epoch, or
+/// `None` if the node table is being changed (for the std guards, which must not panic).
+pub(crate) fn try_wall_ns(w: &World, n: u32, now: u64) -> Option<u64> {
+    let nodes = w.nodes.try_borrow().ok()?;
+    let s = nodes.get(n);
+    Some(wall_ns(now, s.clock_offset_ns, s.clock_drift_ppm))
+}
+
+/// The wall clock without skew or drift at virtual time `now` (the std guards' clock
+/// when no node's clock can be read).
+pub(crate) fn epoch_ns(now: u64) -> u64 {
+    wall_ns(now, 0, 0)
+}
+
+fn wall_ns(now: u64, offset_ns: i64, drift_ppm: i64) -> u64 {
+    let now = now as i128;
+    let (offset, drift) = (offset_ns as i128, drift_ppm as i128);
     let ns = EPOCH_S as i128 * 1_000_000_000 + now + offset + now * drift / 1_000_000;
-    UNIX_EPOCH + Duration::from_nanos(ns.clamp(0, u64::MAX as i128) as u64)
+    ns.clamp(0, u64::MAX as i128) as u64
 }
 
 /// Moves node `n`'s wall clock by `ns` (fault plan clock jumps).
