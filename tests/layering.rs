@@ -37,6 +37,7 @@ const BELOW_EXPLORE: &[&str] = &[
     "task_id",
     "task",
     "world",
+    "guards",
 ];
 
 /// Top-level modules that must not import the runtime (rule 2).

@@ -83,10 +83,7 @@ mod guards_off {
         assert_ne!(first, second, "without the guards, std's hash keys are the process's");
     }
 
-    #[test]
-    fn the_build_has_no_guards() {
-        assert!(!detsim::guards::ENABLED);
-    }
+    const _: () = assert!(!detsim::guards::ENABLED, "this module is built without the guards");
 }
 
 #[cfg(feature = "guards")]
@@ -94,10 +91,7 @@ mod guards_on {
     use super::*;
     use std::time::{Duration, Instant, SystemTime};
 
-    #[test]
-    fn the_build_has_guards() {
-        assert!(detsim::guards::ENABLED);
-    }
+    const _: () = assert!(detsim::guards::ENABLED, "this module is built with the guards");
 
     #[test]
     fn the_hashmap_program_is_deterministic() {

@@ -25,20 +25,26 @@
 //! in use — a strategy's own code creating its first `HashMap` — is derived from seed,
 //! step and clock instead: deterministic, not recorded.)
 //!
-//! Caches: std draws its `RandomState` keys once per OS thread and then counts up, and
-//! tokio's and futures' per-thread RNGs are seeded from `RandomState` once. A run is
-//! only identical alone and after other runs if it is the first to draw entropy on its
-//! thread, so under the guards every run the harness starts (through `Scenario`:
+//! Caches: std draws its `RandomState` keys once per OS thread and then counts up. A run
+//! is only identical alone and after other runs if it is the first to draw entropy on
+//! its thread, so under the guards every run the harness starts (through `Scenario`:
 //! campaigns, `check`, `check_determinism`, replay, shrinking, `#[detsim::test]`, the
 //! command line) runs on a fresh thread once its thread has drawn entropy
 //! (`thread.rs`). A direct [`crate::Sim::run`] does not move: wrap it in
 //! [`fresh_thread`].
 //!
-//! Limits: only callers that go through these C symbols are served — std, and crates
-//! that call libc (`getrandom` ≥ 0.2's Linux backend, `libc::clock_gettime`). Raw
-//! system calls (rustix's `linux_raw` backend), `rdtsc`, `gettimeofday` and `time()`
-//! read the real machine. Code outside any task (a strategy, the harness) is not a run.
-//! A schedule recorded with the guards holds their draws, so it replays only with them.
+//! Limits:
+//! - Only callers that go through these C symbols are served — std, and crates that
+//!   call libc (`libc::clock_gettime`, `libc::getrandom`). Raw system calls (rustix's
+//!   `linux_raw` backend), `rdtsc`, `gettimeofday` and `time()` read the real machine.
+//! - tokio's per-thread RNG (`tokio::sync::watch`'s shard pick with `rt` on, its
+//!   `select!`) and futures' `select!` RNG hash a *process-wide counter* with a
+//!   `RandomState` to seed themselves (`RandomState::new().hash_one(COUNTER++)`), so
+//!   a run's draws still depend on how many threads seeded them before it in the same
+//!   process: deterministic for the first run of a process (a child process per run),
+//!   not across runs of one process. Under detsim use the facade's `tokio::sync` and
+//!   `select!` (recorded choices) or `futures::select_biased!`.
+//! - A schedule recorded with the guards holds their draws, so it replays only with them.
 //!
 //! - `served.rs` — the values: entropy words, the monotonic and wall clocks.
 //! - `hooks.rs` — the C symbols and their pass-through (feature `std-guards` only).

@@ -1,9 +1,9 @@
 //! A run under the guards starts on a thread whose per-thread RNG caches are unseeded.
 //!
 //! std seeds its `RandomState` keys once per OS thread (one `getrandom`, then each
-//! `RandomState::new()` adds one to a key), and tokio's per-thread RNG and futures'
-//! `select!` RNG are seeded from `RandomState`. So a run is identical alone and after
-//! other runs only if it is the first thing on its thread to draw entropy. The hooks mark
+//! `RandomState::new()` adds one to a key), and everything seeded from `RandomState`
+//! inherits that. So a run is identical alone and after other runs only if it is the
+//! first thing on its thread to draw entropy. The hooks mark
 //! a thread the moment it draws any (in a run or not); [`run_on_clean_thread`] runs a
 //! [`Sim`] right here while the thread is unmarked, and on a fresh, joined thread
 //! otherwise. Without the guards it always runs here: no thread, no cost.
@@ -135,7 +135,8 @@ mod tests {
             let out = sim.run(async {
                 let a = crate::spawn(crate::task::yield_now());
                 let b = crate::spawn(crate::task::yield_now());
-                (a.await.unwrap(), b.await.unwrap());
+                a.await.unwrap();
+                b.await.unwrap();
             });
             (std::thread::current().id(), out.stats.steps)
         });
