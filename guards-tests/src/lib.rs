@@ -17,28 +17,32 @@ use std::time::Duration;
 /// Spawns workers and sends them messages in the iteration order of a std `HashMap`, so
 /// the schedule follows the map's hash seed.
 pub fn hashmap_fanout() -> Scenario {
-    Scenario::new("hashmap-fanout", "spawns and sends in HashMap order", || async {
-        let workers: HashMap<String, u32> = (0..12).map(|i| (format!("w{i}"), i)).collect();
-        let mut handles = Vec::new();
-        for (name, &n) in &workers {
-            let (tx, mut rx) = detsim::sync::mpsc::channel::<u32>(4);
-            let h = detsim::spawn_named(name.clone(), async move {
-                let mut sum = 0;
-                while let Some(v) = rx.recv().await {
-                    sum += v;
-                    detsim::task::yield_now().await;
+    Scenario::new(
+        "hashmap-fanout",
+        "spawns and sends in HashMap order",
+        || async {
+            let workers: HashMap<String, u32> = (0..12).map(|i| (format!("w{i}"), i)).collect();
+            let mut handles = Vec::new();
+            for (name, &n) in &workers {
+                let (tx, mut rx) = detsim::sync::mpsc::channel::<u32>(4);
+                let h = detsim::spawn_named(name.clone(), async move {
+                    let mut sum = 0;
+                    while let Some(v) = rx.recv().await {
+                        sum += v;
+                        detsim::task::yield_now().await;
+                    }
+                    sum
+                });
+                for k in 0..n % 3 + 1 {
+                    tx.send(k).await.unwrap();
                 }
-                sum
-            });
-            for k in 0..n % 3 + 1 {
-                tx.send(k).await.unwrap();
+                handles.push(h);
             }
-            handles.push(h);
-        }
-        for h in handles {
-            h.await.unwrap();
-        }
-    })
+            for h in handles {
+                h.await.unwrap();
+            }
+        },
+    )
 }
 
 /// Real CPU work the length of about `iterations` loop turns (not virtual time).
@@ -65,54 +69,62 @@ pub fn spin_turns_for(micros: u64) -> u64 {
 /// `Instant::now()` switches the lock to its fair "starved" mode, which changes who is
 /// woken and when: real time in the real world, virtual time under the guards.
 pub fn async_lock_contention(turns: u64) -> Scenario {
-    Scenario::new("async-lock", "async_lock::Mutex under contention", move || async move {
-        let lock = Rc::new(async_lock::Mutex::new(Vec::new()));
-        let tasks: Vec<_> = (0..4u64)
-            .map(|i| {
-                let lock = lock.clone();
-                detsim::spawn(async move {
-                    for round in 0..6 {
-                        let mut held = lock.lock().await;
-                        spin(turns * (i + 1));
-                        detsim::time::sleep(Duration::from_micros(120 + 40 * i)).await;
-                        held.push((i, round));
-                    }
+    Scenario::new(
+        "async-lock",
+        "async_lock::Mutex under contention",
+        move || async move {
+            let lock = Rc::new(async_lock::Mutex::new(Vec::new()));
+            let tasks: Vec<_> = (0..4u64)
+                .map(|i| {
+                    let lock = lock.clone();
+                    detsim::spawn(async move {
+                        for round in 0..6 {
+                            let mut held = lock.lock().await;
+                            spin(turns * (i + 1));
+                            detsim::time::sleep(Duration::from_micros(120 + 40 * i)).await;
+                            held.push((i, round));
+                        }
+                    })
                 })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(lock.lock().await.len(), 24);
-    })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            assert_eq!(lock.lock().await.len(), 24);
+        },
+    )
 }
 
 /// Receivers wait on the real tokio's `watch` (its `rt` feature on: each `changed()`
 /// picks one of eight notify shards from tokio's per-thread RNG), and every send wakes
 /// them shard by shard — so the wake order, and the schedule, follow that RNG.
 pub fn tokio_watch_fanout() -> Scenario {
-    Scenario::new("tokio-watch", "the real tokio::sync::watch, 8 receivers", || async {
-        let (tx, rx) = tokio::sync::watch::channel(0u32);
-        let seen = Rc::new(RefCell::new(Vec::new()));
-        let receivers: Vec<_> = (0..8)
-            .map(|i| {
-                let (mut rx, seen) = (rx.clone(), seen.clone());
-                detsim::spawn(async move {
-                    while rx.changed().await.is_ok() {
-                        let v = *rx.borrow_and_update();
-                        seen.borrow_mut().push((i, v));
-                    }
+    Scenario::new(
+        "tokio-watch",
+        "the real tokio::sync::watch, 8 receivers",
+        || async {
+            let (tx, rx) = tokio::sync::watch::channel(0u32);
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let receivers: Vec<_> = (0..8)
+                .map(|i| {
+                    let (mut rx, seen) = (rx.clone(), seen.clone());
+                    detsim::spawn(async move {
+                        while rx.changed().await.is_ok() {
+                            let v = *rx.borrow_and_update();
+                            seen.borrow_mut().push((i, v));
+                        }
+                    })
                 })
-            })
-            .collect();
-        for v in 1..=4 {
-            detsim::task::yield_now().await;
-            tx.send(v).unwrap();
-            detsim::time::sleep(Duration::from_millis(1)).await;
-        }
-        drop(tx);
-        for r in receivers {
-            r.await.unwrap();
-        }
-    })
+                .collect();
+            for v in 1..=4 {
+                detsim::task::yield_now().await;
+                tx.send(v).unwrap();
+                detsim::time::sleep(Duration::from_millis(1)).await;
+            }
+            drop(tx);
+            for r in receivers {
+                r.await.unwrap();
+            }
+        },
+    )
 }

@@ -28,7 +28,9 @@ const CHILD_SEED: &str = "DETSIM_GUARDS_TEST_CHILD_SEED";
 /// asked to by the parent test; a no-op otherwise.
 #[test]
 fn child() {
-    let Ok(seed) = std::env::var(CHILD_SEED) else { return };
+    let Ok(seed) = std::env::var(CHILD_SEED) else {
+        return;
+    };
     let config = Config::default().seed(seed.parse().unwrap());
     let out = tokio_watch_fanout().run(config.trace(TraceMode::Off));
     println!("fingerprint={:016x}", out.fingerprint);
@@ -44,7 +46,10 @@ fn fingerprint_in_child(seed: u64) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let at = stdout.find("fingerprint=");
     let at = at.unwrap_or_else(|| panic!("no fingerprint from the child: {stdout}"));
-    stdout[at..].chars().take("fingerprint=".len() + 16).collect()
+    stdout[at..]
+        .chars()
+        .take("fingerprint=".len() + 16)
+        .collect()
 }
 
 #[cfg(not(feature = "guards"))]
@@ -73,17 +78,26 @@ mod guards_off {
     fn the_real_tokio_watch_is_caught_at_a_wake() {
         let leak = check(&tokio_watch_fanout(), 0..20).unwrap_err();
         let d = leak.difference.as_ref().expect("the shard choice recurs");
-        assert!(d.first.contains("wake t") && d.second.contains("wake t"), "{leak}");
+        assert!(
+            d.first.contains("wake t") && d.second.contains("wake t"),
+            "{leak}"
+        );
     }
 
     #[test]
     fn the_real_tokio_watch_differs_between_processes() {
         let first: Vec<String> = (0..4).map(fingerprint_in_child).collect();
         let second: Vec<String> = (0..4).map(fingerprint_in_child).collect();
-        assert_ne!(first, second, "without the guards, std's hash keys are the process's");
+        assert_ne!(
+            first, second,
+            "without the guards, std's hash keys are the process's"
+        );
     }
 
-    const _: () = assert!(!detsim::guards::ENABLED, "this module is built without the guards");
+    const _: () = assert!(
+        !detsim::guards::ENABLED,
+        "this module is built without the guards"
+    );
 }
 
 #[cfg(feature = "guards")]
@@ -91,7 +105,10 @@ mod guards_on {
     use super::*;
     use std::time::{Duration, Instant, SystemTime};
 
-    const _: () = assert!(detsim::guards::ENABLED, "this module is built with the guards");
+    const _: () = assert!(
+        detsim::guards::ENABLED,
+        "this module is built with the guards"
+    );
 
     #[test]
     fn the_hashmap_program_is_deterministic() {
@@ -100,7 +117,9 @@ mod guards_on {
 
     #[test]
     fn the_hashmap_program_passes_check_determinism_in_a_test() {
-        detsim::Check::new().seeds(30).determinism(|| hashmap_fanout().future());
+        detsim::Check::new()
+            .seeds(30)
+            .determinism(|| hashmap_fanout().future());
     }
 
     #[test]
@@ -109,8 +128,9 @@ mod guards_on {
         let off = Config::default().trace(TraceMode::Off);
         let alone = detsim::guards::fresh_thread(|| s.run(off.clone().seed(7)).fingerprint);
         let after = detsim::guards::fresh_thread(|| {
-            let earlier: std::collections::BTreeSet<u64> =
-                (0..7).map(|i| s.run(off.clone().seed(i)).fingerprint).collect();
+            let earlier: std::collections::BTreeSet<u64> = (0..7)
+                .map(|i| s.run(off.clone().seed(i)).fingerprint)
+                .collect();
             assert!(earlier.len() > 1, "different seeds give different orders");
             s.run(off.clone().seed(7)).fingerprint
         });
@@ -125,8 +145,14 @@ mod guards_on {
         assert!(out.result.is_ok());
         let rand = out.schedule.choices.iter();
         let rand = rand.filter(|c| c.kind == detsim::ChoiceKind::Rand).count();
-        assert_eq!(rand, 2, "std's two 64-bit hash keys, one recorded draw each");
-        assert!(out.trace.to_string().contains("std guard: getrandom of 16 bytes"));
+        assert_eq!(
+            rand, 2,
+            "std's two 64-bit hash keys, one recorded draw each"
+        );
+        assert!(out
+            .trace
+            .to_string()
+            .contains("std guard: getrandom of 16 bytes"));
         let again = s.replay(full, out.schedule.clone());
         assert!(again.result.is_ok());
         assert_eq!(again.fingerprint, out.fingerprint);
@@ -155,7 +181,10 @@ mod guards_on {
         let second: Vec<String> = (0..4).map(fingerprint_in_child).collect();
         assert_eq!(first, second);
         let distinct = first.iter().collect::<std::collections::BTreeSet<_>>();
-        assert!(distinct.len() > 1, "the seeds pick different shards: {first:?}");
+        assert!(
+            distinct.len() > 1,
+            "the seeds pick different shards: {first:?}"
+        );
     }
 
     #[test]
@@ -165,8 +194,14 @@ mod guards_on {
             assert_eq!(s0, detsim::time::SystemTime::now());
             detsim::time::sleep(Duration::from_millis(1500)).await;
             assert_eq!(i0.elapsed(), Duration::from_millis(1500));
-            assert_eq!(SystemTime::now().duration_since(s0).unwrap(), Duration::from_millis(1500));
-            assert_eq!(s0, SystemTime::UNIX_EPOCH + Duration::from_secs(1_735_689_600));
+            assert_eq!(
+                SystemTime::now().duration_since(s0).unwrap(),
+                Duration::from_millis(1500)
+            );
+            assert_eq!(
+                s0,
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_735_689_600)
+            );
         });
         let out = s.run(Config::default());
         assert!(out.result.is_ok(), "{:?}", out.failure());
@@ -217,7 +252,10 @@ mod guards_on {
     }
 
     fn clock_ns(clock: libc::clockid_t) -> u128 {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: `ts` is a valid timespec to write.
         assert_eq!(unsafe { clock_gettime(clock, &mut ts) }, 0);
         ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128
@@ -237,8 +275,14 @@ mod guards_on {
         let (r2, outside2) = entropy(32);
         assert_eq!((r1, r2), (0, 0));
         assert_ne!(outside1, outside2);
+        // A length that is not a multiple of 8 takes the start of the last word.
+        let short = detsim::Sim::new(Config::default().seed(1)).run(async { entropy(13) });
+        assert_eq!(short.result.unwrap().1[..], a.1[..13]);
         assert_eq!(entropy(257).0, -1, "more than 256 bytes is EIO");
-        assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EIO));
+        assert_eq!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EIO)
+        );
     }
 
     #[test]

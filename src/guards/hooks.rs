@@ -22,7 +22,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// # Safety
 /// As for glibc's: `buf` is valid for writes of `buflen` bytes.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn getrandom(buf: *mut c_void, buflen: size_t, flags: c_uint) -> ssize_t {
+pub(crate) unsafe extern "C" fn getrandom(
+    buf: *mut c_void,
+    buflen: size_t,
+    flags: c_uint,
+) -> ssize_t {
     thread::mark_entropy_drawn();
     // SAFETY: forwarded from this function's contract.
     if unsafe { serve_entropy(buf.cast(), buflen) } {
@@ -50,7 +54,14 @@ pub(crate) unsafe extern "C" fn getentropy(buf: *mut c_void, len: size_t) -> c_i
     let mut done = 0;
     while done < len {
         // SAFETY: `buf + done .. buf + len` lies within the caller's buffer.
-        let n = unsafe { libc::syscall(libc::SYS_getrandom, buf.cast::<u8>().add(done), len - done, 0) };
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getrandom,
+                buf.cast::<u8>().add(done),
+                len - done,
+                0,
+            )
+        };
         if n < 0 {
             if errno() == libc::EINTR {
                 continue;

@@ -52,7 +52,11 @@
 
 #[cfg(all(
     feature = "std-guards",
-    not(all(target_os = "linux", target_env = "gnu", not(target_feature = "crt-static")))
+    not(all(
+        target_os = "linux",
+        target_env = "gnu",
+        not(target_feature = "crt-static")
+    ))
 ))]
 compile_error!(
     "detsim's `std-guards` feature works only on Linux with a dynamically linked glibc \

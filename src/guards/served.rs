@@ -4,7 +4,10 @@
 //! (Linux with glibc, feature `std-guards`) calls it from the C symbols.
 
 // Without the hooks nothing but the tests below calls these.
-#![cfg_attr(not(all(feature = "std-guards", target_os = "linux")), allow(dead_code))]
+#![cfg_attr(
+    not(all(feature = "std-guards", target_os = "linux")),
+    allow(dead_code)
+)]
 
 use crate::runtime::context;
 use crate::world::clock;
@@ -108,9 +111,8 @@ mod tests {
     #[test]
     fn entropy_is_recorded_and_follows_the_seed() {
         let words = |seed| {
-            Sim::new(Config::default().seed(seed)).run(async {
-                (0..4).map(|i| entropy_word(i).unwrap()).collect::<Vec<_>>()
-            })
+            Sim::new(Config::default().seed(seed))
+                .run(async { (0..4).map(|i| entropy_word(i).unwrap()).collect::<Vec<_>>() })
         };
         let (a, b, c) = (words(5), words(5), words(6));
         let rand_choices = |o: &crate::Outcome<Vec<u64>>| {

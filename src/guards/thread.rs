@@ -18,7 +18,10 @@ thread_local! {
 
 /// Marks this thread as one whose per-thread RNG caches may be seeded (the hooks call
 /// this; a no-op while the thread's locals are being destroyed).
-#[cfg_attr(not(all(feature = "std-guards", target_os = "linux")), allow(dead_code))]
+#[cfg_attr(
+    not(all(feature = "std-guards", target_os = "linux")),
+    allow(dead_code)
+)]
 pub(crate) fn mark_entropy_drawn() {
     let _ = DREW_ENTROPY.try_with(|d| d.set(true));
 }
@@ -142,7 +145,11 @@ mod tests {
         });
         assert_ne!(thread, here, "the run had its own thread");
         assert!(picks.get() > 0 && u64::from(picks.get()) <= steps);
-        assert_eq!(Rc::strong_count(&picks), 1, "the strategy was dropped there");
+        assert_eq!(
+            Rc::strong_count(&picks),
+            1,
+            "the strategy was dropped there"
+        );
     }
 
     #[test]

@@ -158,7 +158,9 @@ pub(crate) fn try_entropy(index: u64) -> Option<u64> {
         Ok(mut chooser) => chooser.bits(ChoiceKind::Rand),
         Err(_) => {
             let words = [core.config.seed, core.step.get(), core.now.get(), index];
-            words.iter().fold(0x9e37_79b9_7f4a_7c15, |h, w| splitmix(h ^ w))
+            words
+                .iter()
+                .fold(0x9e37_79b9_7f4a_7c15, |h, w| splitmix(h ^ w))
         }
     })
 }
