@@ -94,9 +94,11 @@ fn a_failing_body_reports_the_replay_line() {
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| n.contains("lost_update"));
-    assert!(
-        name.is_some(),
-        "a seeds file for the test in {}",
+    // Named for the test's path with `.` for `::`: a valid file name on Windows too.
+    assert_eq!(
+        name.as_deref(),
+        Some("failing.lost_update.seeds"),
+        "the seeds file of the test in {}",
         seeds.display()
     );
 }

@@ -155,11 +155,13 @@ fn claim_line(c: &Claim) -> String {
     )
 }
 
-/// `<scenario>.inflight`, then `<scenario>.N.inflight`.
-fn log_path(dir: &Path, scenario: &str, n: usize) -> PathBuf {
+/// `<scenario>.inflight`, then `<scenario>.N.inflight` (the name made a valid file name
+/// on every OS, as for seeds files).
+pub(crate) fn log_path(dir: &Path, scenario: &str, n: usize) -> PathBuf {
+    let stem = crate::harness::file_stem(scenario);
     match n {
-        1 => dir.join(format!("{scenario}.inflight")),
-        n => dir.join(format!("{scenario}.{n}.inflight")),
+        1 => dir.join(format!("{stem}.inflight")),
+        n => dir.join(format!("{stem}.{n}.inflight")),
     }
 }
 

@@ -5,7 +5,7 @@
 //! on an `async fn` makes a `#[test]` that runs the body as a campaign with [`check`]:
 //! the environment overrides (`DETSIM_SEED`, `DETSIM_SEEDS`, `DETSIM_STRATEGY`,
 //! `DETSIM_JOBS`, `DETSIM_WORKERS`) apply, a failure panics with the replay line, and the
-//! test's seeds file `seeds/<test path>.seeds` in the crate is replayed first and gets
+//! test's seeds file `seeds/<test path>.seeds` (`::` written `.`) in the crate is replayed first and gets
 //! new failing seeds appended. The body may return `()` or a `Result` (an `Err` fails
 //! the run, like a panic).
 //!

@@ -208,9 +208,46 @@ pub enum SeedsError {
     },
 }
 
-/// `<dir>/<scenario>.seeds`.
+/// `<dir>/<scenario>.seeds`, the name made a valid file name on every OS
+/// ([`file_stem`]: a test path `a::b` is `a.b.seeds`). A file under the raw name, as
+/// versions before this one wrote it on Unix, is still used if it is the only one.
 pub fn scenario_seeds_path(dir: &Path, scenario: &str) -> PathBuf {
-    dir.join(format!("{scenario}.seeds"))
+    let path = dir.join(format!("{}.seeds", file_stem(scenario)));
+    let legacy = dir.join(format!("{scenario}.seeds"));
+    if legacy != path && !path.exists() && legacy.exists() {
+        return legacy;
+    }
+    path
+}
+
+/// A scenario or test name as a file name valid on Linux, macOS and Windows: `::` (a
+/// test's module path) becomes `.`, each character Windows forbids (`<>:"/\|?*`,
+/// control characters) becomes `_`, as does a trailing dot or space (Windows drops
+/// them), and a Windows device name (`con`, `nul`, `com1`, ...) gets a leading `_`.
+/// Names made of letters, digits, `-`, `_` and inner dots are kept as they are.
+pub fn file_stem(name: &str) -> String {
+    let mut stem: String = name
+        .replace("::", ".")
+        .chars()
+        .map(|c| match c {
+            '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    if stem.ends_with(['.', ' ']) {
+        stem.pop();
+        stem.push('_');
+    }
+    let device = stem.split('.').next().unwrap_or("").to_ascii_lowercase();
+    let reserved = ["con", "prn", "aux", "nul"].contains(&device.as_str())
+        || (device.len() == 4
+            && (device.starts_with("com") || device.starts_with("lpt"))
+            && device.as_bytes()[3].is_ascii_digit());
+    if reserved || stem.is_empty() {
+        stem.insert(0, '_');
+    }
+    stem
 }
 
 /// Appends `case` to the seeds file at `path`, atomically and idempotently.
@@ -637,5 +674,35 @@ mod tests {
         assert_eq!(line_of(b"a\nb\nc", 0), 1);
         assert_eq!(line_of(b"a\nb\nc", 2), 2);
         assert_eq!(line_of(b"a\nb\nc", 99), 3);
+    }
+
+    #[test]
+    fn file_stems_are_valid_on_windows() {
+        assert_eq!(file_stem("bank"), "bank");
+        assert_eq!(file_stem("kv-replication"), "kv-replication");
+        assert_eq!(file_stem("failing::lost_update"), "failing.lost_update");
+        assert_eq!(file_stem("a::b::c_d"), "a.b.c_d");
+        assert_eq!(file_stem(r#"x<y>:"/\|?*"#), "x_y________");
+        assert_eq!(file_stem("tab\there."), "tab_here_"); // a tab, and a trailing dot
+        assert_eq!(file_stem("con"), "_con");
+        assert_eq!(file_stem("COM1::x"), "_COM1.x");
+        assert_eq!(file_stem("console"), "console");
+        assert_eq!(file_stem(""), "_");
+    }
+
+    #[test]
+    fn a_seeds_file_under_the_raw_name_is_still_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = scenario_seeds_path(dir.path(), "m::t");
+        assert_eq!(new, dir.path().join("m.t.seeds"));
+        if cfg!(unix) {
+            std::fs::write(dir.path().join("m::t.seeds"), "").unwrap();
+            assert_eq!(
+                scenario_seeds_path(dir.path(), "m::t"),
+                dir.path().join("m::t.seeds")
+            );
+            std::fs::write(&new, "").unwrap();
+            assert_eq!(scenario_seeds_path(dir.path(), "m::t"), new);
+        }
     }
 }

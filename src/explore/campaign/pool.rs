@@ -70,7 +70,7 @@ impl Campaign {
         let (log, leftovers) =
             InFlight::open(dir, self.scenario.name(), defaults).map_err(|source| {
                 CampaignError::InFlight {
-                    path: dir.join(format!("{}.inflight", self.scenario.name())),
+                    path: crate::explore::inflight::log_path(dir, self.scenario.name(), 1),
                     source,
                 }
             })?;
