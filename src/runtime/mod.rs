@@ -151,6 +151,65 @@ impl Sim {
         self.run_located(future, Location::caller())
     }
 
+    /// [`Sim::run`] for a main future that borrows from the caller (as tokio's
+    /// `Runtime::block_on` allows): neither the future nor its output need be `'static`.
+    /// Tasks it spawns still must be, so borrowed data never leaves the main task.
+    ///
+    /// ```
+    /// use detsim::{Config, Sim};
+    /// let mut log = vec!["before"];
+    /// let out = Sim::new(Config::default()).run_scoped(async {
+    ///     detsim::task::yield_now().await;
+    ///     log.push("in the run");
+    ///     log.len()
+    /// });
+    /// assert_eq!(out.result.unwrap(), 2);
+    /// assert_eq!(log, ["before", "in the run"]);
+    /// ```
+    #[track_caller]
+    pub fn run_scoped<'a, F>(self, future: F) -> Outcome<F::Output>
+    where
+        F: Future + 'a,
+        F::Output: 'a,
+    {
+        let output = std::cell::Cell::new(None);
+        let main: std::pin::Pin<Box<dyn Future<Output = ()> + '_>> = Box::pin(async {
+            output.set(Some(future.await));
+        });
+        // SAFETY: only the lifetime changes (same fat-pointer layout). The run owns the
+        // main future and drops it before `run_located` returns or unwinds: a finished
+        // main task's future is dropped when it completes, and `teardown` and then the
+        // drop of `Core` (a local of `run_located`) drop every task still alive. No one
+        // polls it after that (polls come only from the step loop), and it cannot hand
+        // its borrows to anything that outlives the run: spawned tasks, task-locals and
+        // thread-locals take `'static` values only. So every borrow it holds (`output`
+        // and whatever `future` borrows, all outliving this call) is valid while it exists.
+        let main: std::pin::Pin<Box<dyn Future<Output = ()> + 'static>> =
+            unsafe { std::mem::transmute(main) };
+        let out = self.run_located(main, Location::caller());
+        let Outcome {
+            seed,
+            result,
+            trace,
+            fingerprint,
+            stats,
+            schedule,
+        } = out;
+        let result = result.map(|()| {
+            output
+                .into_inner()
+                .expect("run_scoped: a run that succeeded completed its main future")
+        });
+        Outcome {
+            seed,
+            result,
+            trace,
+            fingerprint,
+            stats,
+            schedule,
+        }
+    }
+
     /// [`Sim::run`], naming `location` as the main task's spawn site (scenarios use
     /// where they were defined, so traces do not depend on who ran them).
     pub(crate) fn run_located<F>(
@@ -271,5 +330,63 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         trace,
         stats,
         schedule: chooser.take_schedule(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Failure, Sim};
+    use std::cell::Cell;
+
+    /// Counts its drops in a cell it borrows from the test.
+    struct DropCount<'a>(&'a Cell<u32>);
+
+    impl Drop for DropCount<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    #[test]
+    fn run_scoped_drops_a_panicking_main_future_before_it_returns() {
+        let drops = Cell::new(0);
+        let out = Sim::new(Config::default()).run_scoped(async {
+            let _guard = DropCount(&drops);
+            crate::task::yield_now().await;
+            panic!("boom");
+        });
+        assert_eq!(drops.get(), 1, "dropped inside the run");
+        assert!(matches!(out.result, Err(Failure::Panic { .. })));
+    }
+
+    #[test]
+    fn run_scoped_drops_a_deadlocked_main_future_before_it_returns() {
+        let drops = Cell::new(0);
+        let out = Sim::new(Config::default()).run_scoped(async {
+            let _guard = DropCount(&drops);
+            let (_tx, rx) = crate::sync::oneshot::channel::<u32>();
+            let _ = crate::spawn(async move { std::future::pending::<()>().await });
+            rx.await.unwrap()
+        });
+        assert!(
+            matches!(out.result, Err(Failure::Deadlock { .. })),
+            "{:?}",
+            out.result
+        );
+        assert_eq!(drops.get(), 1, "dropped by the run's teardown");
+    }
+
+    #[test]
+    fn run_scoped_returns_borrowing_output_and_matches_run() {
+        let words = ["a", "bb", "ccc"];
+        let scoped = Sim::new(Config::default().seed(9)).run_scoped(async {
+            crate::task::yield_now().await;
+            words.iter().max_by_key(|w| w.len()).copied()
+        });
+        let plain = Sim::new(Config::default().seed(9)).run(async {
+            crate::task::yield_now().await;
+        });
+        assert_eq!(scoped.result.unwrap(), Some("ccc"));
+        assert_eq!(scoped.stats.steps, plain.stats.steps);
     }
 }

@@ -103,12 +103,9 @@ impl Runtime {
     /// Runs `future` as the main task of a new simulation and returns its output.
     ///
     /// Panics inside a simulation, and if the run fails (with the replay line).
+    /// Like tokio's, the future may borrow from the caller (it need not be `'static`).
     #[track_caller]
-    pub fn block_on<F>(&self, future: F) -> F::Output
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         refuse_nested("Runtime::block_on");
         let (config, strategy) = settings(self.config.clone());
         let seed = config.seed;
@@ -116,7 +113,7 @@ impl Runtime {
         if let Some(s) = strategy.per_run() {
             sim = sim.strategy(s);
         }
-        let out = sim.run(future);
+        let out = sim.run_scoped(future);
         match out.result {
             Ok(v) => v,
             Err(failure) => panic!(
@@ -249,11 +246,7 @@ impl Handle {
     /// Always panics inside a simulation (as tokio does inside a runtime); outside one,
     /// runs a new simulation like [`Runtime::block_on`].
     #[track_caller]
-    pub fn block_on<F>(&self, future: F) -> F::Output
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         refuse_nested("Handle::block_on");
         Builder::new_multi_thread()
             .build()

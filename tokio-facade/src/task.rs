@@ -61,11 +61,7 @@ impl LocalSet {
 
     /// Runs `future` on `rt` (a new simulation).
     #[track_caller]
-    pub fn block_on<F>(&self, rt: &crate::runtime::Runtime, future: F) -> F::Output
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
+    pub fn block_on<F: Future>(&self, rt: &crate::runtime::Runtime, future: F) -> F::Output {
         rt.block_on(future)
     }
 }
