@@ -365,7 +365,7 @@ mod tests {
         let out = Sim::new(Config::default()).run_scoped(async {
             let _guard = DropCount(&drops);
             let (_tx, rx) = crate::sync::oneshot::channel::<u32>();
-            let _ = crate::spawn(async move { std::future::pending::<()>().await });
+            let _stuck = crate::spawn(async move { std::future::pending::<()>().await });
             rx.await.unwrap()
         });
         assert!(
