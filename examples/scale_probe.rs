@@ -33,6 +33,7 @@ fn main() {
         let mut steps = 0;
         for _ in 0..5 {
             // Wall clock outside the simulation: this measures the run, it is not in it.
+            #[allow(clippy::disallowed_methods)]
             let start = std::time::Instant::now();
             let out =
                 Sim::new(Config::default().seed(1).trace(TraceMode::Off)).run(yielders(tasks));
