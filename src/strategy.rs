@@ -79,6 +79,10 @@ impl<'a> Candidates<'a> {
 /// choice, so a strategy never needs to record anything itself, and a run made with any
 /// strategy replays from its schedule alone. Strategies draw randomness from the
 /// [`Chooser`] (`draw_below` for the main stream, `aux_u64` for their private stream).
+///
+/// A strategy need not be `Send` (it may share `Rc` state with whoever made it), but it
+/// must not hold values bound to their OS thread (lock guards): under the std guards
+/// (`crate::guards`) a run may move to a fresh thread while its creator waits.
 pub trait Strategy: fmt::Debug {
     /// Called for every spawned task, in spawn order.
     fn on_spawn(&mut self, _task: TaskId, _chooser: &mut Chooser) {}

@@ -3,10 +3,10 @@
 //! std seeds its `RandomState` keys once per OS thread (one `getrandom`, then each
 //! `RandomState::new()` adds one to a key), and everything seeded from `RandomState`
 //! inherits that. So a run is identical alone and after other runs only if it is the
-//! first thing on its thread to draw entropy. The hooks mark
-//! a thread the moment it draws any (in a run or not); [`run_on_clean_thread`] runs a
-//! [`Sim`] right here while the thread is unmarked, and on a fresh, joined thread
-//! otherwise. Without the guards it always runs here: no thread, no cost.
+//! first thing on its thread to draw entropy. The hooks mark a thread the moment it
+//! draws any (in a run or not); [`run_on_clean_thread`] runs a [`Sim`] right here while
+//! the thread is unmarked, and on a fresh, joined thread otherwise. Without the guards
+//! it always runs here: no thread, no cost.
 
 use crate::Sim;
 use std::cell::Cell;
@@ -53,8 +53,10 @@ struct SimOnJoinedThread(Sim);
 // to a scoped thread and blocks the calling thread in `join` until that thread is done
 // with it (the run consumes and drops it there), so the two threads never touch that
 // shared state at the same time, and spawning and joining order their accesses
-// (happens-before). Nothing in a `Sim` refers to its thread's identity (no lock guards,
-// no thread-local addresses). Tested by `a_strategy_sharing_an_rc_runs_on_a_fresh_thread`.
+// (happens-before). Nothing in a `Sim` is bound to its OS thread: its config, schedule,
+// trace stream and node factories are `Send`, detsim's strategies hold plain data and
+// `Rc`s, and `Strategy`'s docs forbid a user's strategy thread-bound values (lock
+// guards). Tested by `a_strategy_sharing_an_rc_runs_on_a_fresh_thread`.
 unsafe impl Send for SimOnJoinedThread {}
 
 impl SimOnJoinedThread {
