@@ -44,6 +44,10 @@ pub(crate) enum TimerWaker {
     /// freed when it comes due; it records no event of its own (the world records what
     /// it does: a delivery, a fault).
     World(Box<dyn FnOnce()>),
+    /// A world event like `World` whose state fits in one word: a plain function and
+    /// its argument, so arming it allocates nothing (a message delivery is one of these,
+    /// and a busy simulated network arms one per message).
+    Call(fn(u64), u64),
 }
 
 impl std::fmt::Debug for TimerWaker {
@@ -53,6 +57,7 @@ impl std::fmt::Debug for TimerWaker {
             TimerWaker::Other(w) => write!(f, "Other({w:?})"),
             TimerWaker::Action(_) => write!(f, "Action"),
             TimerWaker::World(_) => write!(f, "World"),
+            TimerWaker::Call(_, arg) => write!(f, "Call({arg})"),
         }
     }
 }
@@ -237,7 +242,7 @@ impl Timers {
                     std::mem::replace(&mut s.state, SlotState::Fired)
                 {
                     self.armed -= 1;
-                    if matches!(waker, TimerWaker::World(_)) {
+                    if matches!(waker, TimerWaker::World(_) | TimerWaker::Call(..)) {
                         // Detached: no key will release it.
                         s.state = SlotState::Free;
                         s.generation = s.generation.wrapping_add(1);
