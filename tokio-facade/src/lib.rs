@@ -29,6 +29,7 @@
 
 pub mod io;
 mod macros;
+pub mod net;
 pub mod runtime;
 pub mod sync;
 pub mod task;

@@ -1,0 +1,63 @@
+//! mini-redis 0.4 under detsim (see `src/lib.rs` for the system and its invariants).
+
+use detsim::{check, Check, Config};
+use detsim_mini_redis::{fault_plan, scenario, MESSAGES};
+
+fn all_messages() -> Vec<u32> {
+    (0..MESSAGES).collect()
+}
+
+/// One run without faults: the system works at all, and the run is a simulation (its
+/// trace shows the nodes' TCP traffic).
+#[test]
+fn set_get_publish_subscribe_on_four_nodes() {
+    let out = detsim::Sim::new(Config::default().seed(1)).run(scenario());
+    assert_eq!(out.result.unwrap(), all_messages());
+    let trace = out.trace.to_string();
+    for name in ["redis", "client-1", "client-2", "subscriber", "publisher"] {
+        assert!(trace.contains(name), "node {name} missing from the trace");
+    }
+    assert!(trace.contains("send tcp"), "{trace}");
+}
+
+/// 1,000 seeds with latency, loss and partitions that heal: every invariant holds.
+#[test]
+fn a_thousand_seeds_with_network_faults_stay_green() {
+    let config = Config::default().faults(fault_plan());
+    check(Check::new().seeds(1_000).config(config), || async {
+        assert_eq!(scenario().await, all_messages());
+    });
+}
+
+/// Identical fingerprints twice on one thread and once on another, for 100 seeds.
+#[test]
+fn check_determinism_passes_on_100_seeds() {
+    let config = Config::default().faults(fault_plan());
+    Check::new()
+        .seeds(100)
+        .config(config)
+        .determinism(|| async {
+            assert_eq!(scenario().await, all_messages());
+        });
+}
+
+/// The plan bites: over 100 seeds, streams to and from the server lose segments (and
+/// retransmit) and the server's links are partitioned and healed while clients run.
+#[test]
+fn the_fault_plan_drops_and_partitions_the_servers_links() {
+    let (mut drops, mut partitions, mut heals) = (0, 0, 0);
+    for seed in 0..100 {
+        let config = Config::default().seed(seed).faults(fault_plan());
+        let out = detsim::Sim::new(config).run(scenario());
+        assert_eq!(out.result.unwrap(), all_messages(), "seed {seed}");
+        for line in out.trace.to_string().lines() {
+            let redis = line.contains(":redis");
+            drops += usize::from(redis && line.contains("DROP tcp"));
+            partitions += usize::from(redis && line.contains("PARTITION"));
+            heals += usize::from(redis && line.contains("HEAL"));
+        }
+    }
+    assert!(drops > 100, "{drops} dropped segments");
+    assert!(partitions > 10, "{partitions} partitions of the server");
+    assert!(heals > 10, "{heals} heals");
+}
