@@ -27,6 +27,7 @@
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+pub mod fs;
 pub mod io;
 mod macros;
 pub mod net;

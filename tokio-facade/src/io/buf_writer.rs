@@ -146,7 +146,7 @@ impl<W: AsyncWrite + AsyncSeek> AsyncSeek for BufWriter<W> {
         // tokio requires a flush before a seek; so does this (the buffer must be empty).
         if !self.buf.is_empty() {
             let why = "BufWriter: flush before seeking (the buffer is not empty)";
-            return Err(io::Error::new(io::ErrorKind::Other, why));
+            return Err(io::Error::other(why));
         }
         self.get_pin_mut().start_seek(pos)
     }

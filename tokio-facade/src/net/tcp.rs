@@ -28,7 +28,7 @@ impl TcpListener {
     /// Listens on `addr` (`"0.0.0.0:6379"`, the node's own IP, port 0 for any free
     /// port). `AddrInUse` if the port is taken on this node.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let inner = first_ok(&addr, |a| detsim::net::TcpListener::bind(a)).await?;
+        let inner = first_ok(&addr, detsim::net::TcpListener::bind).await?;
         Ok(TcpListener { inner })
     }
 
@@ -74,7 +74,7 @@ impl TcpStream {
 
     /// Connects from the calling task's node to `addr` (`"node-name:port"` works).
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
-        let inner = first_ok(&addr, |a| SimStream::connect(a)).await?;
+        let inner = first_ok(&addr, SimStream::connect).await?;
         Ok(TcpStream::new(inner))
     }
 

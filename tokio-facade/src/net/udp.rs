@@ -23,7 +23,7 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds `addr` on the calling task's node (port 0 picks a free port).
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        let inner = first_ok(&addr, |a| detsim::net::UdpSocket::bind(a)).await?;
+        let inner = first_ok(&addr, detsim::net::UdpSocket::bind).await?;
         Ok(UdpSocket {
             inner,
             peer: Mutex::new(None),
