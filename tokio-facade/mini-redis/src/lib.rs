@@ -93,7 +93,7 @@ pub async fn scenario() -> Vec<u32> {
         let got = got_tx.clone();
         async move { got.send(subscriber().await).unwrap() }
     });
-    node::Builder::new("publisher").build(|| publisher());
+    node::Builder::new("publisher").build(publisher);
     for _ in 0..2 {
         done_rx.recv().await.expect("a key-value client finished");
     }
