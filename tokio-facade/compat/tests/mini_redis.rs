@@ -51,7 +51,7 @@ fn mini_redis_runs_under_detsim_through_the_facade() {
         "the mini-redis tests failed:\n{stdout}\n{stderr}"
     );
     for name in [
-        "set_get_publish_subscribe_on_four_nodes",
+        "set_get_publish_subscribe_across_six_nodes",
         "a_thousand_seeds_with_network_faults_stay_green",
         "check_determinism_passes_on_100_seeds",
         "the_fault_plan_drops_and_partitions_the_servers_links",

@@ -1,9 +1,11 @@
-//! mini-redis under detsim: a server node, two key-value clients, a publisher and a
-//! subscriber, each on its own simulated node, all through mini-redis's own client and
-//! server code (crates.io, unmodified) over the facade's `tokio::net`.
+//! mini-redis under detsim: a server node, two key-value clients, a client shared by
+//! concurrent tasks (mini-redis's `buffer`), a publisher and a subscriber, each on its
+//! own simulated node, all through mini-redis's own client and server code (crates.io,
+//! unmodified) over the facade's `tokio::net`.
 //!
 //! What [`scenario`] checks, whatever the seed and the network faults:
-//! 1. every GET after a client's own SET returns that value (each client owns its keys);
+//! 1. every GET after a client's own SET returns that value (each client, and each task
+//!    of the shared client, owns its keys);
 //! 2. a key SET with an expiry is gone within a bounded time (the server's purge task);
 //! 3. the subscriber receives every published message exactly once, in order.
 //!
@@ -28,6 +30,9 @@ pub const THINK: Duration = Duration::from_millis(50);
 
 /// SET/GET pairs per key-value client.
 pub const OPERATIONS: usize = 20;
+
+/// Tasks sharing the buffered client's connection.
+pub const CONCURRENT: usize = 4;
 
 /// Messages the publisher sends.
 pub const MESSAGES: u32 = 20;
@@ -88,13 +93,21 @@ pub async fn scenario() -> Vec<u32> {
             }
         });
     }
+    let done = done_tx.clone();
+    node::Builder::new("client-3").build(move || {
+        let done = done.clone();
+        async move {
+            buffered_client(CONCURRENT).await;
+            done.send("client-3").unwrap();
+        }
+    });
     let (got_tx, mut got_rx) = mpsc::unbounded_channel::<Vec<u32>>();
     node::Builder::new("subscriber").build(move || {
         let got = got_tx.clone();
         async move { got.send(subscriber().await).unwrap() }
     });
     node::Builder::new("publisher").build(publisher);
-    for _ in 0..2 {
+    for _ in 0..3 {
         done_rx.recv().await.expect("a key-value client finished");
     }
     got_rx.recv().await.expect("the subscriber finished")
@@ -123,6 +136,29 @@ async fn key_value_client(name: &str) {
         sleep(Duration::from_millis(20)).await;
     }
     panic!("{key} was SET with a {ttl:?} expiry but is still there 2 s later");
+}
+
+/// `tasks` tasks SET and GET their own keys at once through one connection
+/// (`mini_redis::buffer`: a task owns the connection, requests come over a channel).
+async fn buffered_client(tasks: usize) {
+    let buffer = mini_redis::buffer(connect().await);
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let mut b = buffer.clone();
+            tokio::spawn(async move {
+                for i in 0..OPERATIONS / 2 {
+                    let key = format!("buffered/{t}/{i}");
+                    let value = Bytes::from(format!("{t}:{i}"));
+                    b.set(&key, value.clone()).await.unwrap();
+                    assert_eq!(b.get(&key).await.unwrap(), Some(value), "GET {key}");
+                    sleep(THINK).await;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
 }
 
 /// Publishes once the subscriber listens (PUBLISH returns the number of subscribers),

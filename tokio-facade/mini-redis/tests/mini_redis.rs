@@ -10,11 +10,18 @@ fn all_messages() -> Vec<u32> {
 /// One run without faults: the system works at all, and the run is a simulation (its
 /// trace shows the nodes' TCP traffic).
 #[test]
-fn set_get_publish_subscribe_on_four_nodes() {
+fn set_get_publish_subscribe_across_six_nodes() {
     let out = detsim::Sim::new(Config::default().seed(1)).run(scenario());
     assert_eq!(out.result.unwrap(), all_messages());
     let trace = out.trace.to_string();
-    for name in ["redis", "client-1", "client-2", "subscriber", "publisher"] {
+    for name in [
+        "redis",
+        "client-1",
+        "client-2",
+        "client-3",
+        "subscriber",
+        "publisher",
+    ] {
         assert!(trace.contains(name), "node {name} missing from the trace");
     }
     assert!(trace.contains("send tcp"), "{trace}");
