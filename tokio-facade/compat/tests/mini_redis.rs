@@ -55,6 +55,7 @@ fn mini_redis_runs_under_detsim_through_the_facade() {
         "a_thousand_seeds_with_network_faults_stay_green",
         "check_determinism_passes_on_100_seeds",
         "the_fault_plan_drops_and_partitions_the_servers_links",
+        "server_crashes_are_caught_through_mini_redis_errors_and_replay",
     ] {
         assert!(
             stdout.contains(&format!("test {name} ... ok")),

@@ -68,3 +68,30 @@ fn the_fault_plan_drops_and_partitions_the_servers_links() {
     assert!(partitions > 10, "{partitions} partitions of the server");
     assert!(heals > 10, "{heals} heals");
 }
+
+/// The other side of the green campaign: with crashes of the server in the plan, the
+/// invariants cannot hold (the server's data is in memory), and the failure comes back
+/// through mini-redis's own error path — the facade's `ConnectionReset`/`BrokenPipe` —
+/// with a seed that replays to the same run.
+#[test]
+fn server_crashes_are_caught_through_mini_redis_errors_and_replay() {
+    let mut plan = fault_plan();
+    plan.swarm = false;
+    plan.crash = [2.0, 2.0];
+    plan.crash_nodes = vec!["redis".into()];
+    plan.restart_ms = [10, 50];
+    let config = |seed| Config::default().seed(seed).faults(plan.clone());
+    let (seed, out) = (0..50)
+        .map(|seed| (seed, detsim::Sim::new(config(seed)).run(scenario())))
+        .find(|(_, out)| out.result.is_err())
+        .expect("a crash of the server breaks an invariant within 50 seeds");
+    let message = out.failure().unwrap().to_string();
+    let by_network = ["connection reset", "broken pipe", "reset by server"];
+    assert!(
+        by_network.iter().any(|m| message.contains(m)),
+        "seed {seed}: {message}"
+    );
+    let again = detsim::Sim::new(config(seed)).run(scenario());
+    assert_eq!(again.fingerprint, out.fingerprint, "seed {seed} replays");
+    assert_eq!(again.failure().unwrap().to_string(), message);
+}
