@@ -5,8 +5,9 @@
 //! That crate is its own workspace: its `[patch.crates-io] tokio = { path = ".." }`
 //! would otherwise apply to this whole workspace, which needs the real tokio too (the
 //! comparisons beside this file). So this test runs a nested `cargo test` on it, in this
-//! test's target directory and profile (the dependencies they share are built once), with
-//! its committed `Cargo.lock` (`--locked`).
+//! test's target directory (`--release` if this test is a release build; that
+//! workspace's release profile is a cheap one, see its `Cargo.toml`), with its committed
+//! `Cargo.lock` (`--locked`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
