@@ -103,7 +103,9 @@ impl Runtime {
     /// Runs `future` as the main task of a new simulation and returns its output.
     ///
     /// Panics inside a simulation, and if the run fails (with the replay line).
-    /// Like tokio's, the future may borrow from the caller (it need not be `'static`).
+    ///
+    /// Like tokio's, `future` may borrow (no `'static` bound): the simulation ends, and
+    /// drops every task, before `block_on` returns (`detsim::Sim::run_scoped`).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         refuse_nested("Runtime::block_on");

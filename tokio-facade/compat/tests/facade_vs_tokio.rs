@@ -160,38 +160,6 @@ fn runtime_block_on_runs_one_simulation_and_refuses_nesting() {
     assert!(message.contains("outside its simulation"), "{message}");
 }
 
-/// As on tokio, `block_on`'s future may borrow the caller's locals, mutably too (the
-/// same code, on both runtimes).
-fn borrowing_block_on(block_on: impl Fn(&mut Vec<u32>, &[u32]) -> Option<u32>) {
-    let mut log = vec![1];
-    let input = [5, 7, 3];
-    assert_eq!(block_on(&mut log, &input), Some(7));
-    assert_eq!(log, [1, 15]);
-}
-
-#[test]
-fn block_on_takes_a_future_that_borrows() {
-    borrowing_block_on(|log, input| {
-        let rt = real_tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            real_tokio::task::yield_now().await;
-            log.push(input.iter().sum());
-            input.iter().max().copied()
-        })
-    });
-    borrowing_block_on(|log, input| {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let total = tokio::spawn(async { 0 }).await.unwrap() + input.iter().sum::<u32>();
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            log.push(total);
-            input.iter().max().copied()
-        })
-    });
-}
-
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     match payload.downcast_ref::<String>() {
         Some(s) => s.clone(),
