@@ -2,7 +2,7 @@
 
 mod common;
 
-use detsim::explore::{Campaign, Shard, StopReason, StrategySpec};
+use detsim::explore::{Campaign, FailureKind, Shard, StopReason, StrategySpec};
 use detsim::{Config, Scenario};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -166,7 +166,7 @@ fn a_hanging_run_is_caught_by_the_watchdog_and_its_seed_saved() {
     assert_eq!(report.stopped, StopReason::Failures);
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].seed, 7);
-    assert_eq!(report.failures[0].kind, "hang");
+    assert_eq!(report.failures[0].kind, FailureKind::Hang);
     assert_eq!(report.failing_seeds, vec![7]);
     assert_eq!(report.runs, 8);
     let text = std::fs::read_to_string(dir.path().join("hang.seeds")).unwrap();

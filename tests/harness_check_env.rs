@@ -122,4 +122,15 @@ fn detsim_seed_replays_exactly_that_seed() {
     let report = panic.downcast_ref::<String>().unwrap();
     assert!(report.contains("DETSIM_SEED"), "{report}");
     std::env::remove_var("DETSIM_SEED");
+    // A bad strategy is a one-line error naming the variable, never a silent `random`.
+    std::env::set_var("DETSIM_STRATEGY", "pct:0");
+    let panic = catch_unwind(AssertUnwindSafe(|| check(Check::new().seeds(5), racy)))
+        .expect_err("bad strategy");
+    std::env::remove_var("DETSIM_STRATEGY");
+    let report = panic.downcast_ref::<String>().unwrap();
+    assert_eq!(report.lines().count(), 1, "{report}");
+    assert!(
+        report.contains("DETSIM_STRATEGY='pct:0'") && report.contains("invalid strategy"),
+        "{report}"
+    );
 }

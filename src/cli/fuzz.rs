@@ -7,8 +7,8 @@ use super::args::FuzzArgs;
 use super::commands::find;
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::{
-    Campaign, CampaignError, CampaignReport, FoundFailure, Progress, Regression, StopReason,
-    StrategySpec,
+    Campaign, CampaignError, CampaignReport, FailureKind, Fingerprint, FoundFailure, Progress,
+    Regression, StopReason, StrategySpec,
 };
 use crate::harness::{scenario_seeds_path, SeedsFile};
 use crate::{Config, Scenario};
@@ -43,8 +43,8 @@ fn isolate_command(
 #[derive(Debug, PartialEq, Eq)]
 struct RanDifferently {
     seed: u64,
-    campaign: String,
-    rerun: String,
+    campaign: Fingerprint,
+    rerun: Fingerprint,
 }
 
 /// Re-runs each new failure with the full trace (the campaign ran trace-off) and returns
@@ -54,14 +54,12 @@ fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<RanD
     let rerunnable = report
         .failures
         .iter()
-        .filter(|f| !f.fingerprint.is_empty() && f.schedule.is_none());
+        .filter_map(|f| Some((f, f.fingerprint?)))
+        .filter(|(f, _)| f.schedule.is_none());
     let mut leaky = Vec::new();
-    for f in rerunnable.take(5) {
-        let Ok(strategy) = f.strategy.parse() else {
-            continue;
-        };
-        let again = match campaign.rerun_full(f.seed, &strategy, f.workers) {
-            Ok(out) => format!("{:016x}", out.fingerprint),
+    for (f, campaign_fp) in rerunnable.take(5) {
+        let again = match campaign.rerun_full(f.seed, &f.strategy, f.workers) {
+            Ok(out) => Fingerprint(out.fingerprint),
             Err(hung) => {
                 errln!(
                     "detsim: warning: seed {} failed, then hung when re-run with the full trace ({hung}): the program leaks nondeterminism",
@@ -70,10 +68,10 @@ fn confirm_determinism(campaign: &Campaign, report: &CampaignReport) -> Vec<RanD
                 continue;
             }
         };
-        if again != f.fingerprint {
+        if again != campaign_fp {
             leaky.push(RanDifferently {
                 seed: f.seed,
-                campaign: f.fingerprint.clone(),
+                campaign: campaign_fp,
                 rerun: again,
             });
         }
@@ -250,14 +248,12 @@ impl<'a> Context<'a> {
                 "{program} replay {scenario} --schedule {} --trace text",
                 shell_quote(&path)
             )),
-            None if f.strategy.starts_with("dfs") => {
+            None if matches!(f.strategy, StrategySpec::Dfs { .. }) => {
                 Err("none: a dfs failure replays from its schedule file, and none was saved".into())
             }
             None => Ok(format!(
                 "{program} replay {scenario} --seed {} --strategy {} --workers {} --trace text",
-                f.seed,
-                shell_quote(&f.strategy),
-                f.workers
+                f.seed, f.strategy, f.workers
             )),
         }
     }
@@ -267,9 +263,7 @@ impl<'a> Context<'a> {
         let file = self.seeds_file.as_ref()?;
         file.cases
             .iter()
-            .filter(|c| {
-                c.seed == f.seed && c.strategy.to_string() == f.strategy && c.workers == f.workers
-            })
+            .filter(|c| (c.seed, c.strategy, c.workers) == (f.seed, f.strategy, f.workers))
             .find_map(|c| {
                 c.extra
                     .iter()
@@ -314,14 +308,11 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// that the campaign found again is printed once, as the campaign's (same run, and for dfs
 /// the campaign's carries the schedule file).
 fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
-    let same_run = |a: &FoundFailure, b: &FoundFailure| {
-        (a.seed, &a.strategy, a.workers) == (b.seed, &b.strategy, b.workers)
-    };
     let mut shown: Vec<(&FoundFailure, Origin)> = r
         .regressions
         .iter()
         .filter_map(|g| g.failure.as_ref())
-        .filter(|g| !r.failures.iter().any(|f| same_run(f, g)))
+        .filter(|g| !r.failures.iter().any(|f| f.same_run(g)))
         .map(|g| (g, Origin::SeedsFile))
         .collect();
     shown.extend(r.resumed_failures.iter().map(|f| (f, Origin::Resumed)));
@@ -330,7 +321,7 @@ fn shown_failures(r: &CampaignReport) -> Vec<(&FoundFailure, Origin)> {
             .regressions
             .iter()
             .filter_map(|g| g.failure.as_ref())
-            .any(|g| same_run(f, g));
+            .any(|g| f.same_run(g));
         shown.push((
             f,
             if again {
@@ -402,11 +393,10 @@ fn failure_blocks(cx: &Context<'_>, r: &CampaignReport) -> String {
 }
 
 fn failure_block(cx: &Context<'_>, f: &FoundFailure, origin: Origin) -> String {
-    let fingerprint = if f.fingerprint.is_empty() {
-        String::new()
-    } else {
-        format!(", fingerprint {}", f.fingerprint)
-    };
+    let fingerprint = f
+        .fingerprint
+        .map(|fp| format!(", fingerprint {fp}"))
+        .unwrap_or_default();
     let from = match origin {
         Origin::SeedsFile => format!(", from {}", cx.seeds_path.display()),
         Origin::Both => format!(", also in {}", cx.seeds_path.display()),
@@ -414,7 +404,7 @@ fn failure_block(cx: &Context<'_>, f: &FoundFailure, origin: Origin) -> String {
         Origin::Campaign => String::new(),
     };
     let mut replay = cx.replay_command(f).unwrap_or_else(|why| why);
-    if f.kind == "hang" {
+    if f.kind == FailureKind::Hang {
         replay += &format!(
             "\n  (it hangs: the replay runs past the {:?} watchdog too; stop it with Ctrl-C)",
             cx.watchdog

@@ -7,7 +7,9 @@
 //! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
 //! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
-//! - `report.rs` — [`CampaignReport`], what a campaign found.
+//! - `found.rs` — [`FoundFailure`] (one failing run: [`FailureKind`], [`Fingerprint`]) and
+//!   [`Regression`] (a seeds-file case replayed).
+//! - `report.rs` — [`CampaignReport`], what a campaign found, and its [`StopReason`].
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — [`Hung`]: the wall-clock limit on every run a campaign starts.
 //! - `isolate.rs` — [`Isolate`], each seed in a child process.
@@ -18,6 +20,7 @@
 mod campaign;
 mod determinism;
 mod dfs;
+mod found;
 mod inflight;
 mod isolate;
 mod pct;
@@ -33,9 +36,10 @@ pub(crate) use campaign::run_one;
 pub use campaign::{Campaign, CampaignError, Progress, Shard};
 pub use determinism::{check_determinism, Nondeterminism, TraceDifference};
 pub use dfs::Dfs;
-pub use isolate::{Isolate, RunSummary};
+pub use found::{FailureKind, Fingerprint, FoundFailure, Regression};
+pub use isolate::{Isolate, RunFailure, RunSummary};
 pub use pct::Pct;
-pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
+pub use report::{CampaignReport, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};
 pub use spec::{SpecError, StrategySpec};
 pub use strategy::{Candidates, Random, Strategy};

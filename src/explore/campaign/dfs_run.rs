@@ -3,8 +3,9 @@
 //! reproduce them). The search runs on its own thread under the watchdog.
 
 use super::{hang_failure, Campaign, CampaignError};
-use crate::explore::report::{CampaignReport, FoundFailure, StopReason};
+use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::{Hung, Running, Slot, Threads};
+use crate::explore::FoundFailure;
 use crate::explore::{Dfs, StrategySpec};
 use crate::harness::schedule_file::{program_fingerprint, ScheduleFile, ScheduleHeader};
 use crate::harness::seeds::{self, SeedCase};
@@ -156,11 +157,11 @@ impl Campaign {
     ) -> CampaignReport {
         CampaignReport {
             scenario: self.scenario.name().to_string(),
-            strategy: spec.to_string(),
+            strategy: *spec,
             workers: self.config.workers,
             start: self.start,
             seeds: self.seeds,
-            shard: self.shard.to_string(),
+            shard: self.shard,
             runs,
             passes: runs - failures.len() as u64,
             failing_seeds: failures.iter().map(|f| f.seed).collect(),
