@@ -48,6 +48,9 @@ pub(crate) enum Command {
     Shrink(ShrinkArgs),
     /// Run each seed twice, and once more on another thread; fail on any difference.
     CheckDeterminism(DeterminismArgs),
+    /// Merge the `fuzz --json` reports (and seeds files) of the shards of one campaign
+    /// into the unsharded campaign's report.
+    Merge(MergeArgs),
 }
 
 /// Output formats of a trace.
@@ -244,6 +247,23 @@ pub(crate) struct DeterminismArgs {
     /// Strategy: random (the default), swarm or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The JSON report (`fuzz --json` output) of every shard, K/N for each K of one N.
+    #[arg(required = true, value_name = "REPORT")]
+    pub(crate) reports: Vec<PathBuf>,
+    /// Seeds files the shards wrote: their cases are added to <SEEDS_DIR>/<scenario>.seeds,
+    /// each run once, in seed order.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub(crate) seeds_files: Vec<PathBuf>,
+    /// Directory of the merged seeds file (with --seeds-files).
+    #[arg(long, default_value = "seeds")]
+    pub(crate) seeds_dir: PathBuf,
+    /// Print the merged report as JSON on stdout (the text report goes to stderr).
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// A seed: decimal, or hexadecimal with `0x` (as seeds files allow).

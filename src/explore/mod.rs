@@ -10,6 +10,7 @@
 //! - `found.rs` — [`FoundFailure`] (one failing run: [`FailureKind`], [`Fingerprint`]) and
 //!   [`Regression`] (a seeds-file case replayed).
 //! - `report.rs` — [`CampaignReport`], what a campaign found, and its [`StopReason`].
+//! - `merge.rs` — [`merge_reports`]: the reports of N shards as the unsharded campaign's.
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — [`Hung`]: the wall-clock limit on every run a campaign starts.
 //! - `isolate.rs` — [`Isolate`], each seed in a child process.
@@ -23,6 +24,7 @@ mod dfs;
 mod found;
 mod inflight;
 mod isolate;
+mod merge;
 mod pct;
 mod report;
 mod shrink;
@@ -38,6 +40,7 @@ pub use determinism::{check_determinism, Nondeterminism, TraceDifference};
 pub use dfs::Dfs;
 pub use found::{FailureKind, Fingerprint, FoundFailure, Regression};
 pub use isolate::{Isolate, RunFailure, RunSummary};
+pub use merge::{merge_reports, MergeError};
 pub use pct::Pct;
 pub use report::{CampaignReport, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};

@@ -41,6 +41,8 @@ pub struct CampaignReport {
     pub seeds: u64,
     /// The shard of the range this campaign ran (`"k/n"` in JSON).
     pub shard: Shard,
+    /// The stop rule: stop after this many distinct failures (`--keep-going`).
+    pub keep_going: usize,
     /// Runs counted (seeds up to the stopping point).
     pub runs: u64,
     /// Runs that passed.

@@ -16,4 +16,4 @@ pub(crate) mod seeds;
 
 pub use check::{check, Check};
 pub use schedule_file::{program_fingerprint, ScheduleFile, ScheduleFileError, ScheduleHeader};
-pub use seeds::{append_case, scenario_seeds_path, SeedCase, SeedsError, SeedsFile};
+pub use seeds::{append_case, merge_into, scenario_seeds_path, SeedCase, SeedsError, SeedsFile};

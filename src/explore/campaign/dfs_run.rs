@@ -162,6 +162,7 @@ impl Campaign {
             start: self.start,
             seeds: self.seeds,
             shard: self.shard,
+            keep_going: self.keep_going,
             runs,
             passes: runs - failures.len() as u64,
             failing_seeds: failures.iter().map(|f| f.seed).collect(),

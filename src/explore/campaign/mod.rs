@@ -318,6 +318,7 @@ impl Campaign {
             start: self.start,
             seeds: self.seeds,
             shard: self.shard,
+            keep_going: self.keep_going,
             runs: 1,
             passes: 0,
             failing_seeds: vec![self.start],

@@ -311,6 +311,7 @@ impl Shared {
             start: c.start,
             seeds: c.seeds,
             shard: c.shard,
+            keep_going: c.keep_going,
             runs,
             passes: runs.saturating_sub(failing_runs),
             failures: ledger.distinct(bound),
