@@ -33,7 +33,7 @@
 //! Invariant: at the start of a run `path.len() == prefix`; during it, `pos ≤ path.len()`.
 
 use super::strategy::{Candidates, Strategy};
-use crate::choice::Chooser;
+use crate::choice::StrategyRng;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -292,7 +292,7 @@ struct DfsRun {
 }
 
 impl Strategy for DfsRun {
-    fn pick(&mut self, candidates: &Candidates<'_>, _chooser: &mut Chooser) -> usize {
+    fn pick(&mut self, candidates: &Candidates<'_>, _rng: &mut StrategyRng) -> usize {
         let mut tree = self.tree.borrow_mut();
         if tree.current != Some(self.run) {
             // A stale strategy (its run was finished): pick validly, touch nothing.

@@ -1,7 +1,8 @@
 //! Exploring interleavings: scheduling strategies, campaigns, shrinking.
 //!
-//! - `strategy.rs` — re-exports the [`Strategy`] trait, the [`Candidates`] it picks from
-//!   and [`Random`] (uniform choice), which live below the runtime (`src/strategy.rs`).
+//! - `strategy.rs` — re-exports the [`Strategy`] trait, the [`Candidates`] it picks from,
+//!   the [`StrategyRng`] it draws from and [`Random`] (uniform choice), which live below
+//!   the runtime (`src/strategy.rs`, `src/choice.rs`).
 //! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
 //! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
@@ -45,6 +46,6 @@ pub use pct::Pct;
 pub use report::{CampaignReport, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};
 pub use spec::{SpecError, StrategySpec};
-pub use strategy::{Candidates, Random, Strategy};
+pub use strategy::{Candidates, Random, Strategy, StrategyRng};
 pub use swarm::{Member as SwarmMember, Swarm};
 pub use watchdog::Hung;

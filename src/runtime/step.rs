@@ -201,7 +201,7 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     let last = core.last_polled.get();
     let i = core.strategy.borrow_mut().pick(
         &candidates.with_context(last, core.step.get()),
-        &mut chooser,
+        chooser.strategy_rng(),
     );
     chooser.record(ChoiceKind::Task, n, i);
     i
@@ -291,14 +291,17 @@ fn prefetch_next(core: &Core) {
     }
     let mut chooser = core.chooser.borrow_mut();
     let mut strategy = core.strategy.borrow_mut();
-    if let Some(i) = strategy.hint(n, 1, &mut chooser).filter(|&i| i < n) {
+    if let Some(i) = strategy
+        .hint(n, 1, chooser.strategy_rng())
+        .filter(|&i| i < n)
+    {
         prefetch(ready.futures.as_ptr().wrapping_add(i) as *const u8);
         prefetch(ready.tasks.as_ptr().wrapping_add(i) as *const u8);
         prefetch(ready.slots.as_ptr().wrapping_add(i) as *const u8);
     }
     for candidates in [n, n + 1] {
         if let Some(future) = strategy
-            .hint(candidates, 0, &mut chooser)
+            .hint(candidates, 0, chooser.strategy_rng())
             .and_then(|i| ready.futures.get(i))
         {
             prefetch(future.as_ptr() as *const u8);
