@@ -567,18 +567,6 @@ fn bad_arguments_exit_2_with_a_message_naming_them() {
     bad_input(d, &["fuzz", "bank", "--seeds", "0"], &["--seeds"]);
     bad_input(
         d,
-        &[
-            "fuzz",
-            "lost-wakeup",
-            "--strategy",
-            "dfs:2",
-            "--shard",
-            "2/3",
-        ],
-        &["--shard 2/3", "dfs:2"],
-    );
-    bad_input(
-        d,
         &["check-determinism", "bank", "--seeds", "0"],
         &["--seeds"],
     );

@@ -5,9 +5,7 @@ use super::commands::find;
 use super::progress::ProgressDisplay;
 use super::render::{json_report, text_report, Context};
 use super::{program_invocation, shell_quote, InputError, Verdict};
-use crate::explore::{
-    Campaign, CampaignError, CampaignReport, Fingerprint, StopReason, StrategySpec,
-};
+use crate::explore::{Campaign, CampaignError, CampaignReport, Fingerprint, StopReason};
 use crate::harness::scenario_seeds_path;
 use crate::{Config, Scenario};
 use anyhow::Result;
@@ -110,22 +108,14 @@ pub(crate) fn fuzz(
     })
 }
 
-/// Rejects an empty seed range, and a dfs campaign split into shards.
+/// Rejects an empty seed range and a shard `auto` cannot resolve.
 fn check_fuzz_args(a: &FuzzArgs) -> Result<()> {
     if a.seeds == 0 {
         return Err(
             InputError("--seeds must be at least 1 (the seed range is empty)".into()).into(),
         );
     }
-    let shard = a.resolved_shard()?;
-    if matches!(a.strategy, StrategySpec::Dfs { .. }) && shard.count > 1 {
-        return Err(InputError(format!(
-            "--shard {} cannot split --strategy {}: dfs explores the schedules of one seed \
-             (--start) on one thread; shard random or pct campaigns instead",
-            shard, a.strategy
-        ))
-        .into());
-    }
+    a.resolved_shard()?;
     Ok(())
 }
 

@@ -108,6 +108,12 @@ impl<'a> Context<'a> {
                  a hung run's thread cannot be stopped",
                 self.watchdog()
             ),
+            StopReason::Nondeterministic => format!(
+                "dfs stopped: the search cannot go on, {}; `check-determinism {} --start {}` looks for the leak",
+                r.nondeterminism.as_deref().unwrap_or("the program is not deterministic"),
+                shell_quote(self.scenario),
+                r.start
+            ),
             StopReason::RunCap => format!(
                 "dfs stopped after --seeds {} runs before exploring every schedule",
                 r.seeds

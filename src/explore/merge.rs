@@ -19,6 +19,11 @@
 //! A shard stopped by `--time`, Ctrl-C or hangs ran an unknown part of its seeds: the
 //! merge then is a union (runs summed, failures pooled) with that stop reason, not an
 //! unsharded campaign's answer.
+//!
+//! DFS shards search disjoint parts of one tree (`Dfs::with_shard`), each stopping at its
+//! own first failure, so their merge is a union too: runs summed, the first failure of
+//! each signature in shard order, complete if every shard is. When no shard failed and
+//! all completed, it equals the unsharded search (same runs, complete).
 
 use super::found::{FoundFailure, Regression};
 use super::report::{CampaignReport, StopReason};
@@ -65,9 +70,6 @@ pub enum MergeError {
         /// The number of shards.
         count: u64,
     },
-    /// DFS reports: a DFS campaign searches one seed's schedules and is not sharded.
-    #[error("{0} is a dfs campaign: dfs is not sharded, there is nothing to merge")]
-    Dfs(String),
     /// A shard's report contradicts the others (a shard stopped before a seed the
     /// merged campaign needs): reports of different builds or a hand-edited report.
     #[error("{name} stopped at seed {bound}, before seed {needed} the merged campaign stops at: the reports do not come from one campaign (different builds?)")]
@@ -95,9 +97,6 @@ fn list(shards: &[Shard]) -> String {
 /// messages, into the report of the unsharded campaign (see the module docs).
 pub fn merge_reports(parts: &[(String, CampaignReport)]) -> Result<CampaignReport, MergeError> {
     let (name0, first) = parts.first().ok_or(MergeError::Empty)?;
-    if matches!(first.strategy, StrategySpec::Dfs { .. }) {
-        return Err(MergeError::Dfs(name0.clone()));
-    }
     for (name, r) in &parts[1..] {
         same_campaign(name0, first, name, r)?;
     }
@@ -105,6 +104,9 @@ pub fn merge_reports(parts: &[(String, CampaignReport)]) -> Result<CampaignRepor
     parts.sort_by_key(|(_, r)| r.shard.index);
     check_shards(&parts)?;
     let reports: Vec<&CampaignReport> = parts.iter().map(|(_, r)| r).collect();
+    if matches!(first.strategy, StrategySpec::Dfs { .. }) {
+        return Ok(merge_dfs(&reports));
+    }
     let failures = distinct(&reports, first.keep_going);
     let stopped = stop_reason(&reports, failures.len() >= first.keep_going);
     let bound = (stopped == StopReason::Failures).then(|| failures.last().map(|f| f.seed));
@@ -127,10 +129,55 @@ pub fn merge_reports(parts: &[(String, CampaignReport)]) -> Result<CampaignRepor
         regressions: regressions(&reports),
         stopped,
         complete: None,
+        nondeterminism: None,
         resumed_in_flight: resumed_seeds(&reports),
         resumed_failures: resumed_failures(&reports),
         ..first.clone()
     })
+}
+
+/// The union of DFS shards (see the module docs).
+fn merge_dfs(reports: &[&CampaignReport]) -> CampaignReport {
+    let first = reports[0];
+    let mut failures: Vec<FoundFailure> = Vec::new();
+    for f in reports.iter().flat_map(|r| &r.failures) {
+        if failures.len() < first.keep_going && !failures.iter().any(|d| d.signature == f.signature)
+        {
+            failures.push(f.clone());
+        }
+    }
+    let runs = reports.iter().map(|r| r.runs).sum();
+    let complete = reports.iter().all(|r| r.complete == Some(true));
+    let nondeterminism = reports.iter().find_map(|r| r.nondeterminism.clone());
+    let early = [
+        StopReason::Hung,
+        StopReason::Nondeterministic,
+        StopReason::Interrupted,
+        StopReason::TimeLimit,
+        StopReason::RunCap,
+    ];
+    let stopped = match early
+        .into_iter()
+        .find(|e| reports.iter().any(|r| r.stopped == *e))
+    {
+        Some(e) => e,
+        None if !failures.is_empty() => StopReason::Failures,
+        None => StopReason::Exhausted,
+    };
+    CampaignReport {
+        shard: Shard::default(),
+        runs,
+        passes: reports.iter().map(|r| r.passes).sum(),
+        failing_seeds: failing_seeds(reports, None),
+        failures,
+        regressions: regressions(reports),
+        stopped,
+        complete: Some(complete),
+        nondeterminism,
+        resumed_in_flight: resumed_seeds(reports),
+        resumed_failures: resumed_failures(reports),
+        ..first.clone()
+    }
 }
 
 /// Fails unless `b` is a shard of the campaign `a` is a shard of.
@@ -357,6 +404,7 @@ mod tests {
                 StopReason::Exhausted
             },
             complete: None,
+            nondeterminism: None,
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }

@@ -23,6 +23,9 @@ pub enum StopReason {
     Hung,
     /// DFS hit its run cap before exhausting the space.
     RunCap,
+    /// DFS stopped because the program behaved differently under the same seed and task
+    /// picks ([`CampaignReport::nondeterminism`] says where): its tree cannot be searched.
+    Nondeterministic,
 }
 
 /// The result of a campaign: deterministic for a given (scenario, config, seed range,
@@ -58,6 +61,10 @@ pub struct CampaignReport {
     /// DFS only: true if the whole space within the bound was explored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete: Option<bool>,
+    /// DFS only: where the program behaved differently under the same task picks, when
+    /// that stopped the search ([`StopReason::Nondeterministic`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nondeterminism: Option<String>,
     /// Seeds that were in flight when an earlier campaign died, re-run first.
     pub resumed_in_flight: Vec<u64>,
     /// The failures among them (saved to the seeds file like any other).

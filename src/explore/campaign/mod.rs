@@ -326,6 +326,7 @@ impl Campaign {
             regressions: Vec::new(),
             stopped: StopReason::Failures,
             complete: None,
+            nondeterminism: None,
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }

@@ -319,6 +319,7 @@ impl Shared {
             regressions: Vec::new(),
             stopped,
             complete: None,
+            nondeterminism: None,
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }
