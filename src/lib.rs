@@ -43,6 +43,7 @@ pub mod rand;
 mod runtime;
 mod scenario;
 pub mod scenarios;
+mod seed;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod strategy;
@@ -66,4 +67,5 @@ pub use runtime::{
     TaskRef,
 };
 pub use scenario::Scenario;
+pub use seed::{Seed, SeedError};
 pub use trace::Trace;

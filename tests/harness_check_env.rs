@@ -54,6 +54,8 @@ fn detsim_seed_replays_exactly_that_seed() {
         .expect("a passing seed");
     std::env::set_var("DETSIM_SEED", passing.to_string());
     check(Check::new(), racy); // only the passing seed runs: no panic
+    std::env::set_var("DETSIM_SEED", format!("{passing:#x}")); // as the CLI takes it
+    check(Check::new(), racy);
     std::env::set_var("DETSIM_SEED", failing.to_string());
     let panic = catch_unwind(AssertUnwindSafe(|| check(Check::new(), racy)))
         .expect_err("replayed seed fails");

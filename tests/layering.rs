@@ -35,13 +35,14 @@ const BELOW_EXPLORE: &[&str] = &[
     "hash",
     "config",
     "task_id",
+    "seed",
     "task",
     "world",
 ];
 
 /// Top-level modules that must not import the runtime (rule 2).
 const BELOW_RUNTIME: &[&str] = &[
-    "trace", "choice", "strategy", "sync", "hash", "config", "task_id",
+    "trace", "choice", "strategy", "sync", "hash", "config", "task_id", "seed",
 ];
 
 /// Top-level modules that may use the runtime only through its interface (rule 3).

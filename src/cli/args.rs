@@ -266,14 +266,12 @@ pub(crate) struct MergeArgs {
     pub(crate) json: bool,
 }
 
-/// A seed: decimal, or hexadecimal with `0x` (as seeds files allow).
+/// A seed: decimal, or hexadecimal with `0x` ([`crate::Seed`], as seeds files and
+/// `DETSIM_SEED` take it).
 pub(crate) fn parse_seed(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => t.parse(),
-    };
-    parsed.map_err(|e| format!("{e} (a seed is a number from 0 to 2^64-1, decimal or 0x hex)"))
+    s.parse::<crate::Seed>()
+        .map(u64::from)
+        .map_err(|e| e.to_string())
 }
 
 /// A worker count: 1 to [`crate::Config::WORKERS_MAX`].

@@ -167,7 +167,7 @@ impl Check {
                 Campaign::JOBS_MAX
             ));
         }
-        Ok((self, env::parse(env::SEED)?))
+        Ok((self, env::parse::<crate::Seed>(env::SEED)?.map(u64::from)))
     }
 }
 

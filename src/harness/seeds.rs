@@ -442,16 +442,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A decimal or `0x` hexadecimal `u64`.
+/// A decimal or `0x` hexadecimal `u64` ([`crate::Seed`]).
 fn parse_seed(value: &str) -> Result<u64, String> {
-    let parsed = match value
-        .strip_prefix("0x")
-        .or_else(|| value.strip_prefix("0X"))
-    {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => value.parse(),
-    };
-    parsed.map_err(|e| format!("bad seed {}: {e}", quoted(value)))
+    value
+        .parse::<crate::Seed>()
+        .map(u64::from)
+        .map_err(|e| e.to_string())
 }
 
 /// A worker count ≥ 1.
