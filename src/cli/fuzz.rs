@@ -1,7 +1,11 @@
-//! `detsim fuzz`: a campaign with a progress display, Ctrl-C, and replay commands.
+//! `detsim fuzz`: builds the campaign from the arguments, runs it behind the progress
+//! display (`progress.rs`), prints its report (`render.rs`), re-runs new failures to
+//! check they reproduce, and turns the outcome into a verdict (`process.rs` holds Ctrl-C
+//! and the exit after a hang).
 
 use super::args::FuzzArgs;
 use super::commands::find;
+use super::process::{ctrl_c_flag, exit_after_hang};
 use super::progress::ProgressDisplay;
 use super::render::{json_report, text_report, Context};
 use super::{program_invocation, shell_quote, InputError, Verdict};
@@ -9,7 +13,7 @@ use crate::explore::{Campaign, CampaignError, CampaignReport, Fingerprint, StopR
 use crate::harness::scenario_seeds_path;
 use crate::{Config, Scenario};
 use anyhow::Result;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// The child command of `--isolate`: this very program, `run <scenario> --json`.
@@ -119,16 +123,6 @@ fn check_fuzz_args(a: &FuzzArgs) -> Result<()> {
     Ok(())
 }
 
-/// A flag that Ctrl-C sets, for the campaign to poll.
-fn ctrl_c_flag() -> Arc<AtomicBool> {
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    // Only the first handler registration in a process succeeds; a second fuzz in the
-    // same process keeps the first (fine: both set a flag the campaign polls).
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    interrupt
-}
-
 /// The campaign the arguments describe, stopped early when `interrupt` is set.
 fn build_campaign(
     a: &FuzzArgs,
@@ -177,14 +171,6 @@ fn print_report(cx: &Context<'_>, report: &CampaignReport, json: bool) -> Result
         out!("{text}");
     }
     Ok(())
-}
-
-/// Ends the process with status 1 after a run hung.
-fn exit_after_hang() -> ! {
-    // The hung run's thread cannot be stopped; leaving the process is what ends it.
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
-    std::process::exit(1);
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //!
 //! - `args.rs` — the clap definitions (the interface users and scripts rely on).
 //! - `commands.rs` — one function per subcommand.
-//! - `fuzz.rs` — the campaign command: Ctrl-C, the determinism re-check, the exit.
+//! - `fuzz.rs` — the campaign command: arguments to campaign, the determinism re-check.
+//! - `process.rs` — Ctrl-C as a flag, and the exit after a hung run.
 //! - `merge.rs` — `merge`: shard reports and seeds files into one.
 //! - `progress.rs` — the progress display of a running campaign.
 //! - `render.rs` — a campaign report as text and as JSON (fuzz and merge).
@@ -47,6 +48,7 @@ mod commands;
 mod env_flags;
 mod fuzz;
 mod merge;
+mod process;
 mod progress;
 mod render;
 
