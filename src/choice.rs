@@ -243,11 +243,11 @@ impl StrategyRng {
         uniform(&mut self.rng, n as u32) as usize
     }
 
-    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 1)
+    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 2)
     /// would return for `n`, without drawing anything: a guess for prefetching (other
     /// draws in between, or the rare rejected draw, make it wrong — never the run).
     pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
-        ((self.rng.peek_u32(ahead.min(1)) as u64 * n as u64) >> 32) as usize
+        ((self.rng.peek_u32(ahead.min(LOOKAHEAD - 1)) as u64 * n as u64) >> 32) as usize
     }
 }
 
@@ -441,22 +441,26 @@ impl Chooser {
     }
 }
 
-/// The main ChaCha stream with two words of lookahead, so the step loop can see the
+/// The main ChaCha stream with [`LOOKAHEAD`] words of lookahead, so the step loop can see the
 /// next draws coming (to prefetch the tasks it will pick). Words come out in exactly the
 /// stream's order, peeked or not: a `u64` is the next two words, low first, as
 /// `ChaCha8Rng::next_u64` composes it.
 struct Stream {
     rng: ChaCha8Rng,
     // invariant: `peeked[..len]` are the next words of the stream, in order.
-    peeked: [u32; 2],
+    peeked: [u32; LOOKAHEAD],
     len: usize,
 }
+
+/// How many words of the stream can be peeked: the step loop prefetches up to three
+/// picks ahead.
+const LOOKAHEAD: usize = 3;
 
 impl Stream {
     fn new(seed: u64) -> Self {
         Stream {
             rng: ChaCha8Rng::seed_from_u64(seed),
-            peeked: [0; 2],
+            peeked: [0; LOOKAHEAD],
             len: 0,
         }
     }
@@ -467,7 +471,7 @@ impl Stream {
             return self.rng.next_u32();
         }
         let w = self.peeked[0];
-        self.peeked[0] = self.peeked[1];
+        self.peeked.copy_within(1.., 0);
         self.len -= 1;
         w
     }
@@ -481,7 +485,7 @@ impl Stream {
         low | (self.next_u32() as u64) << 32
     }
 
-    /// The word `ahead` (0 or 1) positions from the front of the stream.
+    /// The word `ahead` (below [`LOOKAHEAD`]) positions from the front of the stream.
     #[inline]
     fn peek_u32(&mut self, ahead: usize) -> u32 {
         while self.len <= ahead {

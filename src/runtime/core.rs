@@ -44,43 +44,45 @@ pub(super) struct TaskMeta {
     pub(super) node: u32,
 }
 
-/// Where a runnable task is queued: the worker whose local queue it sits on.
+/// Where a runnable task is queued (the worker whose local queue it sits on), and its
+/// future (so the step loop reaches, and prefetches, the future without going through
+/// the slab).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ReadySlot {
+    // invariant: the future of the `TaskBox` in the slab slot of this entry's task.
+    pub(super) future: FutPtr,
     // invariant: `NO_HOME` or a worker index < workers.
     pub(super) home: u16,
     // invariant: if set, `home` is busy burning for this task and only `home` may run it.
     pub(super) pinned: bool,
 }
 
-/// The ready list as parallel vectors: the task ids (what strategies see, as
-/// [`crate::strategy::Candidates`]), where each is queued, and its future (so the step
-/// loop reaches, and prefetches, the future without going through the slab).
+/// The ready list as two parallel vectors: the task ids (what strategies see, as
+/// [`crate::strategy::Candidates`]) and each one's [`ReadySlot`]. (Two, not one vector
+/// of pairs, because strategies take the ids as a plain slice; not three, because every
+/// push and removal pays per vector.)
 #[derive(Debug, Default)]
 pub(super) struct ReadyList {
-    // invariant: the three have one length; entry i of each describes one ready task,
-    // and `futures[i]` is the future of the `TaskBox` in slab slot `tasks[i]`.
+    // invariant: the two have one length; entry i of each describes one ready task.
     pub(super) tasks: Vec<u32>,
     pub(super) slots: Vec<ReadySlot>,
-    pub(super) futures: Vec<FutPtr>,
 }
 
 impl ReadyList {
     #[inline]
     pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool, future: FutPtr) {
         self.tasks.push(task);
-        self.slots.push(ReadySlot { home, pinned });
-        self.futures.push(future);
+        self.slots.push(ReadySlot {
+            future,
+            home,
+            pinned,
+        });
     }
 
     /// Removes entry `i`, moving the last entry into its place (O(1)).
     #[inline]
-    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot, FutPtr) {
-        (
-            self.tasks.swap_remove(i),
-            self.slots.swap_remove(i),
-            self.futures.swap_remove(i),
-        )
+    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot) {
+        (self.tasks.swap_remove(i), self.slots.swap_remove(i))
     }
 
     /// Removes `task`, keeping the order of the others.
@@ -88,7 +90,6 @@ impl ReadyList {
         if let Some(i) = self.tasks.iter().position(|&t| t == task) {
             self.tasks.remove(i);
             self.slots.remove(i);
-            self.futures.remove(i);
         }
     }
 
@@ -198,7 +199,6 @@ impl Core {
                 ready: ReadyList {
                     tasks: Vec::with_capacity(16),
                     slots: Vec::with_capacity(16),
-                    futures: Vec::with_capacity(16),
                 },
                 busy_until: vec![0; workers],
                 busy: 0,
@@ -242,9 +242,17 @@ impl Core {
 
     #[inline(always)]
     pub(super) fn emit_at(&self, task: Option<u32>, worker: Option<u16>, kind: EventKind) {
-        self.trace
-            .borrow_mut()
-            .record(self.step.get(), self.now.get(), worker, task, kind);
+        // The words first, while `kind` is still a constant at most call sites
+        // (`Trace::record_words`).
+        let words = kind.words();
+        self.trace.borrow_mut().record_words(
+            self.step.get(),
+            self.now.get(),
+            worker,
+            task,
+            words,
+            kind,
+        );
     }
 
     /// Updates the running task's record (no-op outside a poll).

@@ -97,7 +97,8 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
         let i = pick(core, Candidates::new(&sched.ready.tasks, Some(&filtered)));
         filtered[i] as usize
     };
-    let (task, slot, future) = sched.ready.swap_remove(index);
+    let (task, slot) = sched.ready.swap_remove(index);
+    let future = slot.future;
     sched.status[task as usize] = Status::Running { woken: false };
     if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
@@ -291,20 +292,22 @@ fn prefetch_next(core: &Core) {
     }
     let mut chooser = core.chooser.borrow_mut();
     let mut strategy = core.strategy.borrow_mut();
-    if let Some(i) = strategy
-        .hint(n, 1, chooser.strategy_rng())
-        .filter(|&i| i < n)
-    {
-        prefetch(ready.futures.as_ptr().wrapping_add(i) as *const u8);
-        prefetch(ready.tasks.as_ptr().wrapping_add(i) as *const u8);
-        prefetch(ready.slots.as_ptr().wrapping_add(i) as *const u8);
-    }
+    let mut guess = |ahead: usize, candidates: usize| {
+        strategy
+            .hint(candidates, ahead, chooser.strategy_rng())
+            .filter(|&i| i < n)
+    };
+    // Stage 1, three picks ahead: the ready entries.
     for candidates in [n, n + 1] {
-        if let Some(future) = strategy
-            .hint(candidates, 0, chooser.strategy_rng())
-            .and_then(|i| ready.futures.get(i))
-        {
-            prefetch(future.as_ptr() as *const u8);
+        if let Some(i) = guess(2, candidates) {
+            prefetch(ready.tasks.as_ptr().wrapping_add(i) as *const u8);
+            prefetch(ready.slots.as_ptr().wrapping_add(i) as *const u8);
+        }
+    }
+    // Stage 2, two and one picks ahead: the futures, through their ready entries.
+    for (ahead, candidates) in [(1, n), (1, n + 1), (0, n), (0, n + 1)] {
+        if let Some(i) = guess(ahead, candidates) {
+            prefetch(ready.slots[i].future.as_ptr() as *const u8);
         }
     }
 }
@@ -325,11 +328,12 @@ fn prefetch(p: *const u8) {
 /// After a `Pending` poll: queue again if woken during the poll or burning.
 fn requeue(core: &Core, id: u32, worker: u16, burn: Option<u64>, future: FutPtr) {
     let woken = core.sched.borrow().status[id as usize] == Status::Running { woken: true };
-    core.emit(if woken && burn.is_none() {
-        EventKind::Yield
+    // Two constant calls, not one call with a chosen kind: each folds to constants.
+    if woken && burn.is_none() {
+        core.emit(EventKind::Yield);
     } else {
-        EventKind::Pending
-    });
+        core.emit(EventKind::Pending);
+    }
     let mut sched = core.sched.borrow_mut();
     if let Some(ns) = burn {
         let until = core.now.get().saturating_add(ns);

@@ -146,27 +146,45 @@ impl Trace {
         self.mode == TraceMode::Full
     }
 
-    /// Records an event from its fields; stores it only when events are kept.
+    /// Records an event from its fields (`words` is `kind.words()`); stores it only when
+    /// events are kept. Callers take the words before `kind` is moved anywhere, so that
+    /// for a constant kind (`Poll`, `Yield`, …) they fold to constants; taken after a
+    /// move, they cost a jump through a table of the enum's 30-odd variants per event.
     #[inline(always)]
-    pub(crate) fn record(
+    pub(crate) fn record_words(
         &mut self,
         step: u64,
         time_ns: u64,
         worker: Option<u16>,
         task: Option<u32>,
+        words: (u64, u64),
         kind: EventKind,
     ) {
-        let words = kind.words();
         self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, words);
         if self.mode == TraceMode::Full {
-            match self.stream.sink.as_deref_mut() {
-                None => {
-                    let raw =
-                        RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.side);
-                    self.raw.push(raw);
-                }
-                Some(sink) => sink.event(&stream::event(step, time_ns, worker, task, kind)),
+            self.keep_fields(step, time_ns, worker, task, words, kind);
+        }
+    }
+
+    /// Keeps one event (full trace only): out of line, so that the trace-off path does
+    /// not carry the encoding's code and stack.
+    #[inline(never)]
+    fn keep_fields(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        worker: Option<u16>,
+        task: Option<u32>,
+        words: (u64, u64),
+        kind: EventKind,
+    ) {
+        match self.stream.sink.as_deref_mut() {
+            None => {
+                let raw =
+                    RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.side);
+                self.raw.push(raw);
             }
+            Some(sink) => sink.event(&stream::event(step, time_ns, worker, task, kind)),
         }
     }
 
