@@ -1,5 +1,6 @@
 //! Per-step cost against the number of live tasks (issue 8's flatness target): `tasks`
-//! tasks × 10 `yield_now`, trace off, best of 5 runs, printed as ns per poll.
+//! tasks × 10 `yield_now` (`YIELDS=N` for N), trace off, best of 5 runs, printed as ns
+//! per poll.
 //!
 //! ```sh
 //! cargo run --release --example scale_probe -- 1000 10000 100000
@@ -12,7 +13,7 @@ async fn yielders(tasks: usize) {
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
             detsim::spawn(async {
-                for _ in 0..10 {
+                for _ in 0..yields() {
                     detsim::task::yield_now().await;
                 }
             })
@@ -35,8 +36,7 @@ fn main() {
             // Wall clock outside the simulation: this measures the run, it is not in it.
             #[allow(clippy::disallowed_methods)]
             let start = std::time::Instant::now();
-            let out =
-                Sim::new(Config::default().seed(1).trace(TraceMode::Off)).run(yielders(tasks));
+            let out = Sim::new(config()).run(yielders(tasks));
             let took = start.elapsed().as_secs_f64();
             out.result.expect("the run passes");
             steps = out.stats.steps;
@@ -47,4 +47,20 @@ fn main() {
             best * 1e9 / steps as f64
         );
     }
+}
+
+fn config() -> Config {
+    Config::default()
+        .seed(1)
+        .trace(TraceMode::Off)
+        .steps_max(u64::MAX / 2)
+}
+
+/// Yields per task: `YIELDS` (default 10). More yields per task weigh the per-task
+/// costs (spawn, join, free) less against the per-poll ones.
+fn yields() -> usize {
+    std::env::var("YIELDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
 }

@@ -558,3 +558,35 @@ fn long_tail_latency_has_a_tail_and_replay_covers_network_choices() {
         changed.result.err()
     );
 }
+
+/// `&TcpStream` reads and writes too: a reading task and a writing task share one
+/// stream through an `Arc` (no lock), and a shutdown through a reference sends a FIN.
+#[test]
+fn a_stream_shared_by_reference_reads_and_writes_from_two_tasks() {
+    for seed in 0..10 {
+        let out = Sim::new(Config::default().seed(seed)).run(async {
+            echo_server();
+            detsim::time::sleep(ms(1)).await;
+            let s = std::sync::Arc::new(TcpStream::connect("server:80").await.unwrap());
+            let w = s.clone();
+            let writer = detsim::spawn(async move {
+                let mut w = &*w;
+                for i in 0u32..50 {
+                    w.write_all(&i.to_le_bytes()).await.unwrap();
+                }
+                w.close().await.unwrap();
+            });
+            let mut r = &*s;
+            let mut got = Vec::new();
+            r.read_to_end(&mut got).await.unwrap();
+            writer.await.unwrap();
+            got
+        });
+        let got = out.result.unwrap();
+        let want: Vec<u8> = (0u32..50).flat_map(u32::to_le_bytes).collect();
+        assert_eq!(
+            got, want,
+            "seed {seed}: echoed bytes, then EOF after our FIN"
+        );
+    }
+}

@@ -212,6 +212,17 @@ pub(crate) fn arm_world(deadline_ns: u64, action: Box<dyn FnOnce()>) {
     });
 }
 
+/// [`arm_world`] for an event whose state is one word: `f(arg)` runs at `deadline_ns`.
+/// Allocates nothing (a boxed closure costs an allocation and a free per event).
+#[track_caller]
+pub(crate) fn arm_world_call(deadline_ns: u64, f: fn(u64), arg: u64) {
+    with(|core| {
+        core.timers
+            .borrow_mut()
+            .arm_detached(deadline_ns, TimerWaker::Call(f, arg))
+    });
+}
+
 /// The node of the task being polled (`0`, the main node, outside any task).
 #[track_caller]
 #[inline]

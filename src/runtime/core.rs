@@ -347,16 +347,17 @@ impl Core {
             return false;
         }
         let at = self.now.get() + d;
-        // Fired as a timer for the task (one `TimerFire` event; not delayed again).
-        let wake = move || {
+        // Fired as a timer for the task (one `TimerFire` event; not delayed again). It
+        // fires when the clock reaches `at`, so the clock is its deadline.
+        fn wake(id: u64) {
             super::context::with(|core| {
-                core.firing.set(Some(at));
-                core.wake(id);
+                core.firing.set(Some(core.now.get()));
+                core.wake(id as u32);
             })
-        };
+        }
         self.timers
             .borrow_mut()
-            .arm_detached(at, TimerWaker::World(Box::new(wake)));
+            .arm_detached(at, TimerWaker::Call(wake, id as u64));
         true
     }
 }

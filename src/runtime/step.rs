@@ -464,6 +464,7 @@ fn fire(core: &Core, deadline_ns: u64, waker: TimerWaker) {
             action();
         }
         TimerWaker::World(action) => action(),
+        TimerWaker::Call(f, arg) => f(arg),
     }
 }
 

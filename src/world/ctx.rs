@@ -27,6 +27,18 @@ pub(crate) fn arm(at: u64, action: impl FnOnce(&World) + 'static) {
     context::arm_world(at, Box::new(move || context::world(action)));
 }
 
+/// [`arm`] for an event whose state is one word: `f(w, arg)` runs at `at`. Allocates
+/// nothing, unlike a closure (message deliveries use it: one per message).
+pub(crate) fn arm_call(at: u64, f: fn(u64), arg: u64) {
+    context::arm_world_call(at, f, arg);
+}
+
+/// Runs `f` with the world (for [`arm_call`] events, which get only their word).
+#[inline]
+pub(crate) fn with_world<R>(f: impl FnOnce(&World) -> R) -> R {
+    context::world(f)
+}
+
 /// One of `n` outcomes, recorded as a `Fault` choice.
 #[inline]
 pub(crate) fn choose(n: usize) -> usize {

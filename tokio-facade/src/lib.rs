@@ -18,17 +18,20 @@
 //! - [`select!`] — tokio's syntax; the first branch polled is a recorded choice.
 //! - [`runtime`], [`main`], [`test`] — `block_on` runs one simulation; `#[tokio::test]`
 //!   runs a campaign of seeds (100 by default, `DETSIM_SEEDS` etc. apply).
-//! - [`io`] — tokio's io traits and `ReadBuf`, the basic read/write helpers.
-//! - Not here yet: `net`, `fs`, `process`, `signal` — using them is a compile
-//!   error naming the path.
+//! - [`net`] — detsim's simulated network (host names are node names).
+//! - [`io`] — tokio's io traits, extension traits, buffered wrappers, `split`, `copy`.
+//! - [`fs`] — the node's simulated disk (only synced data survives a crash).
+//! - Not here: `process`, `signal` — using them is a compile error naming the path.
 //!
 //! Modules: `runtime.rs` (Builder, Runtime, Handle), `task.rs`, `time.rs`, `sync.rs`,
-//! `macros.rs` (select!, pin!, join!, try_join!).
+//! `macros.rs` (select!, pin!, join!, try_join!), `net/`, `io/`, `fs/`.
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+pub mod fs;
 pub mod io;
 mod macros;
+pub mod net;
 pub mod runtime;
 pub mod sync;
 pub mod task;

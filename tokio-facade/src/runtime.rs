@@ -103,12 +103,11 @@ impl Runtime {
     /// Runs `future` as the main task of a new simulation and returns its output.
     ///
     /// Panics inside a simulation, and if the run fails (with the replay line).
+    ///
+    /// Like tokio's, `future` may borrow (no `'static` bound): the simulation ends, and
+    /// drops every task, before `block_on` returns.
     #[track_caller]
-    pub fn block_on<F>(&self, future: F) -> F::Output
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         refuse_nested("Runtime::block_on");
         let (config, strategy) = settings(self.config.clone());
         let seed = config.seed;
@@ -116,9 +115,10 @@ impl Runtime {
         if let Some(s) = strategy.per_run() {
             sim = sim.strategy(s);
         }
-        let out = sim.run(future);
+        let mut output = None;
+        let out = sim.run(erase_lifetime(future, &mut output));
         match out.result {
-            Ok(v) => v,
+            Ok(()) => output.expect("the main task finished, so it stored its output"),
             Err(failure) => panic!(
                 "detsim: the simulation failed (seed {seed}, strategy {strategy}):\n  {failure}\n\
                  replay with:\n  DETSIM_SEED={seed} DETSIM_STRATEGY={strategy} <the same command>"
@@ -151,6 +151,31 @@ impl Runtime {
 
     /// Drops the runtime (its simulations already ended with their `block_on`).
     pub fn shutdown_background(self) {}
+}
+
+/// `future` as a `'static` main task that stores its output in `slot`.
+///
+/// `Sim::run` needs a `'static` future because its tasks live in the run's slab; tokio's
+/// `block_on` takes any future. The run owns the main task only while `Sim::run`
+/// executes — it completes the task or drops it at teardown (every task is dropped before
+/// `run` returns, and a panic escaping `run` drops the run's core with its tasks) — and
+/// `slot` outlives that call, so no borrow is used after it ends.
+fn erase_lifetime<'a, F: Future + 'a>(
+    future: F,
+    slot: &'a mut Option<F::Output>,
+) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'static>> {
+    let task: std::pin::Pin<Box<dyn Future<Output = ()> + 'a>> = Box::pin(async move {
+        *slot = Some(future.await);
+    });
+    // SAFETY: only the lifetime bound of the trait object changes (same layout); the
+    // future and what it borrows are not used after `Sim::run` returns (see above), and
+    // the caller passes the box straight to `Sim::run`.
+    unsafe {
+        std::mem::transmute::<
+            std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>,
+            std::pin::Pin<Box<dyn Future<Output = ()> + 'static>>,
+        >(task)
+    }
 }
 
 /// The seed and strategy of a `block_on` from the environment (the program's boundary).
@@ -249,11 +274,7 @@ impl Handle {
     /// Always panics inside a simulation (as tokio does inside a runtime); outside one,
     /// runs a new simulation like [`Runtime::block_on`].
     #[track_caller]
-    pub fn block_on<F>(&self, future: F) -> F::Output
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         refuse_nested("Handle::block_on");
         Builder::new_multi_thread()
             .build()

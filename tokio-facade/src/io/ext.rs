@@ -1,11 +1,44 @@
-//! [`AsyncReadExt`] and [`AsyncWriteExt`]: the most used of tokio's extension methods,
-//! as `async` methods over the poll functions.
+//! [`AsyncReadExt`] and [`AsyncWriteExt`]: tokio's extension methods, as `async`
+//! methods over the poll functions (tokio names its futures; these are anonymous).
+//! `read_buf`/`write_buf` take the `bytes` crate's `BufMut`/`Buf`, as tokio's do.
 
 use super::{AsyncRead, AsyncWrite, ReadBuf};
+use bytes::{Buf, BufMut};
 use std::future::poll_fn;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::task::{ready, Poll};
+
+/// `read_u16`, `read_i64_le`, ...: reads `size_of::<T>()` bytes and decodes them.
+macro_rules! read_int {
+    ($($name:ident, $ty:ty, $from:ident;)*) => {$(
+        #[doc = concat!("Reads a `", stringify!($ty), "` (`", stringify!($from), "`).")]
+        fn $name(&mut self) -> impl Future<Output = io::Result<$ty>> + '_
+        where
+            Self: Unpin,
+        {
+            async move {
+                let mut bytes = [0u8; std::mem::size_of::<$ty>()];
+                self.read_exact(&mut bytes).await?;
+                Ok(<$ty>::$from(bytes))
+            }
+        }
+    )*};
+}
+
+/// `write_u16`, `write_i64_le`, ...: encodes and writes all bytes.
+macro_rules! write_int {
+    ($($name:ident, $ty:ty, $to:ident;)*) => {$(
+        #[doc = concat!("Writes a `", stringify!($ty), "` (`", stringify!($to), "`).")]
+        fn $name(&mut self, n: $ty) -> impl Future<Output = io::Result<()>> + '_
+        where
+            Self: Unpin,
+        {
+            async move { self.write_all(&n.$to()).await }
+        }
+    )*};
+}
 
 /// Reading methods for every [`AsyncRead`] (tokio's names and semantics).
 pub trait AsyncReadExt: AsyncRead {
@@ -80,6 +113,74 @@ pub trait AsyncReadExt: AsyncRead {
             Ok(n)
         }
     }
+
+    /// Reads some bytes into `buf`'s spare capacity (growing a `BytesMut`/`Vec` as
+    /// `BufMut` does); 0 means EOF or no room.
+    fn read_buf<'a, B>(&'a mut self, buf: &'a mut B) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+        B: BufMut + ?Sized,
+    {
+        poll_fn(move |cx| {
+            if !buf.has_remaining_mut() {
+                return Poll::Ready(Ok(0));
+            }
+            let chunk = buf.chunk_mut();
+            // SAFETY: `UninitSlice` is a `[MaybeUninit<u8>]` of the buffer's spare
+            // capacity; `ReadBuf` never de-initialises bytes, and we only advance
+            // `buf` by what the reader reports filled.
+            let dst = unsafe { chunk.as_uninit_slice_mut() };
+            let mut rb = ReadBuf::uninit(dst);
+            let before = rb.filled().as_ptr();
+            ready!(Pin::new(&mut *self).poll_read(cx, &mut rb))?;
+            assert_eq!(rb.filled().as_ptr(), before, "poll_read swapped the buffer");
+            let n = rb.filled().len();
+            // SAFETY: the reader initialised `n` bytes at the start of the chunk.
+            unsafe { buf.advance_mut(n) };
+            Poll::Ready(Ok(n))
+        })
+    }
+
+    /// A reader of at most `limit` bytes of this one.
+    fn take(self, limit: u64) -> super::Take<Self>
+    where
+        Self: Sized,
+    {
+        super::Take::new(self, limit)
+    }
+
+    /// This reader, then `next`.
+    fn chain<R: AsyncRead>(self, next: R) -> super::Chain<Self, R>
+    where
+        Self: Sized,
+    {
+        super::Chain::new(self, next)
+    }
+
+    read_int! {
+        read_u8, u8, from_be_bytes;
+        read_i8, i8, from_be_bytes;
+        read_u16, u16, from_be_bytes;
+        read_i16, i16, from_be_bytes;
+        read_u32, u32, from_be_bytes;
+        read_i32, i32, from_be_bytes;
+        read_u64, u64, from_be_bytes;
+        read_i64, i64, from_be_bytes;
+        read_u128, u128, from_be_bytes;
+        read_i128, i128, from_be_bytes;
+        read_f32, f32, from_be_bytes;
+        read_f64, f64, from_be_bytes;
+        read_u16_le, u16, from_le_bytes;
+        read_i16_le, i16, from_le_bytes;
+        read_u32_le, u32, from_le_bytes;
+        read_i32_le, i32, from_le_bytes;
+        read_u64_le, u64, from_le_bytes;
+        read_i64_le, i64, from_le_bytes;
+        read_u128_le, u128, from_le_bytes;
+        read_i128_le, i128, from_le_bytes;
+        read_f32_le, f32, from_le_bytes;
+        read_f64_le, f64, from_le_bytes;
+    }
 }
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
@@ -110,6 +211,82 @@ pub trait AsyncWriteExt: AsyncWrite {
             }
             Ok(())
         }
+    }
+
+    /// Writes from several buffers.
+    fn write_vectored<'a>(
+        &'a mut self,
+        bufs: &'a [io::IoSlice<'a>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+    {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_write_vectored(cx, bufs))
+    }
+
+    /// Writes some of `buf`'s bytes and advances it past them.
+    fn write_buf<'a, B>(
+        &'a mut self,
+        buf: &'a mut B,
+    ) -> impl Future<Output = io::Result<usize>> + 'a
+    where
+        Self: Unpin,
+        B: Buf,
+    {
+        async move {
+            if !buf.has_remaining() {
+                return Ok(0);
+            }
+            let n = self.write(buf.chunk()).await?;
+            buf.advance(n);
+            Ok(n)
+        }
+    }
+
+    /// Writes all of `buf`'s bytes, advancing it.
+    fn write_all_buf<'a, B>(
+        &'a mut self,
+        buf: &'a mut B,
+    ) -> impl Future<Output = io::Result<()>> + 'a
+    where
+        Self: Unpin,
+        B: Buf,
+    {
+        async move {
+            while buf.has_remaining() {
+                let n = self.write(buf.chunk()).await?;
+                if n == 0 {
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                buf.advance(n);
+            }
+            Ok(())
+        }
+    }
+
+    write_int! {
+        write_u8, u8, to_be_bytes;
+        write_i8, i8, to_be_bytes;
+        write_u16, u16, to_be_bytes;
+        write_i16, i16, to_be_bytes;
+        write_u32, u32, to_be_bytes;
+        write_i32, i32, to_be_bytes;
+        write_u64, u64, to_be_bytes;
+        write_i64, i64, to_be_bytes;
+        write_u128, u128, to_be_bytes;
+        write_i128, i128, to_be_bytes;
+        write_f32, f32, to_be_bytes;
+        write_f64, f64, to_be_bytes;
+        write_u16_le, u16, to_le_bytes;
+        write_i16_le, i16, to_le_bytes;
+        write_u32_le, u32, to_le_bytes;
+        write_i32_le, i32, to_le_bytes;
+        write_u64_le, u64, to_le_bytes;
+        write_i64_le, i64, to_le_bytes;
+        write_u128_le, u128, to_le_bytes;
+        write_i128_le, i128, to_le_bytes;
+        write_f32_le, f32, to_le_bytes;
+        write_f64_le, f64, to_le_bytes;
     }
 
     /// Flushes buffered data.

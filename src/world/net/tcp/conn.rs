@@ -201,7 +201,12 @@ fn schedule(w: &World, conn: u32, to: u8, kind: Kind, data: &[u8], nodes: (u32, 
         end.in_flight.push_back((kind, data.len() as u32));
         at
     };
-    ctx::arm(at, move |w| deliver(w, conn, to));
+    ctx::arm_call(at, deliver_event, (conn as u64) << 8 | to as u64);
+}
+
+/// [`deliver`] as a world event: `word` is `conn << 8 | to`.
+fn deliver_event(word: u64) {
+    ctx::with_world(|w| deliver(w, (word >> 8) as u32, word as u8));
 }
 
 /// Latency plus retransmission delays for one segment (recorded choices).

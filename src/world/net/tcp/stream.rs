@@ -89,12 +89,8 @@ impl Drop for TcpStream {
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
+impl TcpStream {
+    fn read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         context::world(|w| {
             let mut net = w.net.borrow_mut();
             let end = &mut net.tcp.conns[self.conn as usize].ends[self.end as usize];
@@ -118,14 +114,8 @@ impl AsyncRead for TcpStream {
             Poll::Pending
         })
     }
-}
 
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn write_ref(&self, buf: &[u8]) -> Poll<io::Result<usize>> {
         context::world(|w| {
             {
                 let net = w.net.borrow();
@@ -149,11 +139,12 @@ impl AsyncWrite for TcpStream {
         })
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Shuts the writing side down (a FIN). Does nothing outside a run or during its
+    /// teardown, so a drop that shuts down (a tokio-style owned write half) is safe.
+    fn close_ref(&self) -> Poll<io::Result<()>> {
+        if crate::world::ctx::closed() {
+            return Poll::Ready(Ok(()));
+        }
         context::world(|w| {
             let send_fin = {
                 let mut net = w.net.borrow_mut();
@@ -169,3 +160,41 @@ impl AsyncWrite for TcpStream {
         })
     }
 }
+
+/// Reads and writes through a shared reference too (as `async-net` and `smol` do), so a
+/// stream shared by a reading and a writing task needs no lock: the state is the
+/// world's, and only a read ever waits.
+macro_rules! stream_io {
+    ($ty:ty) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.read_ref(cx, buf)
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.write_ref(buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.close_ref()
+            }
+        }
+    };
+}
+
+stream_io!(TcpStream);
+stream_io!(&TcpStream);
