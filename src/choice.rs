@@ -15,9 +15,11 @@
 //! Invariants:
 //! 1. A choice with `n == 1` has only one outcome: nothing is drawn and nothing recorded,
 //!    so schedules hold only real decisions.
-//! 2. Strategies may keep private randomness ([`Chooser::aux_u64`], a second ChaCha stream
-//!    of the same seed) for *how* they decide; the decision itself is always recorded here,
-//!    which is why a schedule replays without knowing the strategy that produced it.
+//! 2. Strategies see only a [`StrategyRng`]: draws from the main stream and private
+//!    randomness ([`StrategyRng::aux_u64`], a second ChaCha stream of the same seed) for
+//!    *how* they decide, and no way to record a choice. The decision itself (the index
+//!    `pick` returns) is recorded here by the runtime, which is why a schedule replays
+//!    without knowing the strategy that produced it.
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -196,10 +198,63 @@ struct Replay {
     mode: ReplayMode,
 }
 
-/// Draws and records every nondeterministic decision of one run.
-pub struct Chooser {
+/// The randomness a [`crate::explore::Strategy`] may use, and nothing else: uniform draws
+/// from the run's main stream and a private auxiliary stream. Neither is recorded, and a
+/// strategy has no way to record a choice: the only decision it hands out is the index
+/// its `pick` returns, which the runtime records as the run's `Task` choice — so a
+/// schedule replays without its strategy (invariant 2 of `choice.rs`).
+///
+/// ```compile_fail
+/// // A strategy cannot record a choice of its own:
+/// fn pick(rng: &mut detsim::explore::StrategyRng) -> usize {
+///     rng.choose(detsim::ChoiceKind::Task, 2)
+/// }
+/// ```
+pub struct StrategyRng {
     rng: Stream,
     aux: ChaCha8Rng,
+}
+
+impl fmt::Debug for StrategyRng {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StrategyRng").finish_non_exhaustive()
+    }
+}
+
+impl StrategyRng {
+    fn new(seed: u64) -> Self {
+        let mut aux = ChaCha8Rng::seed_from_u64(seed);
+        aux.set_stream(1);
+        StrategyRng {
+            rng: Stream::new(seed),
+            aux,
+        }
+    }
+
+    /// A draw from the strategy stream: randomness for *how* a strategy decides. Not
+    /// recorded — the decision it leads to is (see invariant 2).
+    pub fn aux_u64(&mut self) -> u64 {
+        self.aux.next_u64()
+    }
+
+    /// Uniform draw below `n` (≥ 1) from the main stream, not recorded: the pick it
+    /// leads to is.
+    pub fn draw_below(&mut self, n: usize) -> usize {
+        uniform(&mut self.rng, n as u32) as usize
+    }
+
+    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 2)
+    /// would return for `n`, without drawing anything: a guess for prefetching (other
+    /// draws in between, or the rare rejected draw, make it wrong — never the run).
+    pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
+        ((self.rng.peek_u32(ahead.min(LOOKAHEAD - 1)) as u64 * n as u64) >> 32) as usize
+    }
+}
+
+/// Draws and records every nondeterministic decision of one run.
+pub struct Chooser {
+    // The streams; strategies get only this part (`strategy_rng`).
+    draws: StrategyRng,
     replay: Option<Replay>,
     // invariant: holds exactly the choices handed out with n != 1, in order.
     recorded: Vec<Choice>,
@@ -220,11 +275,8 @@ impl fmt::Debug for Chooser {
 
 impl Chooser {
     pub(crate) fn new(seed: u64) -> Self {
-        let mut aux = ChaCha8Rng::seed_from_u64(seed);
-        aux.set_stream(1);
         Chooser {
-            rng: Stream::new(seed),
-            aux,
+            draws: StrategyRng::new(seed),
             replay: None,
             recorded: Vec::with_capacity(64),
             record: true,
@@ -260,7 +312,7 @@ impl Chooser {
         let n32 = n as u32;
         let value = match self.replay.as_mut() {
             Some(_) => self.replayed(kind, n32) as usize,
-            None => uniform(&mut self.rng, n32) as usize,
+            None => uniform(&mut self.draws.rng, n32) as usize,
         };
         self.push(kind, n32, value as u64);
         value
@@ -270,7 +322,7 @@ impl Chooser {
     pub fn bits(&mut self, kind: ChoiceKind) -> u64 {
         let value = match self.replay.as_mut() {
             Some(_) => self.replayed(kind, 0),
-            None => self.rng.next_u64(),
+            None => self.draws.rng.next_u64(),
         };
         self.push(kind, 0, value);
         value
@@ -292,31 +344,22 @@ impl Chooser {
         self.choose(kind, SCALE as usize) < threshold
     }
 
-    /// Records a decision a strategy made by other means (e.g. PCT priorities).
-    pub fn record(&mut self, kind: ChoiceKind, n: usize, value: usize) {
+    /// Records a decision made by other means: the runtime records a strategy's pick.
+    pub(crate) fn record(&mut self, kind: ChoiceKind, n: usize, value: usize) {
         debug_assert!(value < n);
         if n > 1 {
             self.push(kind, n as u32, value as u64);
         }
     }
 
-    /// A draw from the strategy stream: randomness for *how* a strategy decides. Not
-    /// recorded — the decision it leads to is (see invariant 2).
-    pub fn aux_u64(&mut self) -> u64 {
-        self.aux.next_u64()
+    /// [`StrategyRng::peek_below`] of the main stream (the step loop's timer prefetch).
+    pub(crate) fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
+        self.draws.peek_below(n, ahead)
     }
 
-    /// Uniform draw below `n` from the main stream, *not* recorded; the caller records
-    /// the resulting decision with [`Chooser::record`].
-    pub fn draw_below(&mut self, n: usize) -> usize {
-        uniform(&mut self.rng, n as u32) as usize
-    }
-
-    /// What the `ahead`-th next [`Chooser::draw_below`] (0: the next; at most 2) would
-    /// return for `n`, without drawing anything: a guess for prefetching (other draws
-    /// in between, or the rare rejected draw, make it wrong — never the run).
-    pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
-        ((self.rng.peek_u32(ahead.min(LOOKAHEAD - 1)) as u64 * n as u64) >> 32) as usize
+    /// The part of the chooser a strategy may use (its streams, no recording).
+    pub(crate) fn strategy_rng(&mut self) -> &mut StrategyRng {
+        &mut self.draws
     }
 
     /// Replayed value for a task pick, or `None` when not replaying.
@@ -506,7 +549,8 @@ mod tests {
                 assert_eq!(plain.next_u32(), peeking.next_u32());
             }
         }
-        let mut c = Chooser::new(8);
+        let mut chooser = Chooser::new(8);
+        let c = chooser.strategy_rng();
         let (first, second) = (c.peek_below(1000, 0), c.peek_below(1000, 1));
         assert_eq!(c.draw_below(1000), first);
         assert_eq!(c.draw_below(1000), second);

@@ -44,6 +44,7 @@ pub mod rand;
 mod runtime;
 mod scenario;
 pub mod scenarios;
+mod seed;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
 mod strategy;
@@ -59,7 +60,7 @@ pub use world::{fault, fs, net, node};
 
 pub use detsim_macros::{main, test};
 
-pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule};
+pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule, StrategyRng};
 pub use config::{Config, ConfigError, TraceMode};
 pub use harness::{check, Check};
 pub use runtime::{
@@ -67,4 +68,5 @@ pub use runtime::{
     TaskRef,
 };
 pub use scenario::Scenario;
+pub use seed::{Seed, SeedError};
 pub use trace::Trace;

@@ -2,12 +2,13 @@
 //! picks from, and the default strategy [`Random`].
 //!
 //! This sits next to `choice.rs`, below the runtime: the runtime asks a strategy for each
-//! `Task` choice and records the answer through the [`Chooser`]; `explore/` implements
+//! `Task` choice and records the answer through the run's `Chooser`; a strategy itself
+//! sees only a [`StrategyRng`] (draws, no recording); `explore/` implements
 //! more strategies (PCT, DFS) on top of this trait and re-exports it
 //! (`detsim::explore::Strategy`). Nothing here knows the runtime's types: candidates are
 //! task ids.
 
-use crate::choice::Chooser;
+use crate::choice::StrategyRng;
 use crate::task_id::TaskId;
 use std::fmt;
 
@@ -76,26 +77,27 @@ impl<'a> Candidates<'a> {
 /// Picks which runnable task is polled next.
 ///
 /// The runtime records whatever index [`Strategy::pick`] returns as the run's `Task`
-/// choice, so a strategy never needs to record anything itself, and a run made with any
-/// strategy replays from its schedule alone. Strategies draw randomness from the
-/// [`Chooser`] (`draw_below` for the main stream, `aux_u64` for their private stream).
+/// choice, and that is the only decision a strategy hands out: it draws randomness from a
+/// [`StrategyRng`] (`draw_below` for the main stream, `aux_u64` for its private stream),
+/// which cannot record a choice, so a run made with any strategy replays from its
+/// schedule alone.
 ///
 /// A strategy need not be `Send` (it may share `Rc` state with whoever made it), but it
 /// must not hold values bound to their OS thread (lock guards): under the std guards
 /// (`crate::guards`) a run may move to a fresh thread while its creator waits.
 pub trait Strategy: fmt::Debug {
     /// Called for every spawned task, in spawn order.
-    fn on_spawn(&mut self, _task: TaskId, _chooser: &mut Chooser) {}
+    fn on_spawn(&mut self, _task: TaskId, _rng: &mut StrategyRng) {}
 
     /// Picks one of `candidates` (which holds at least 2); returns its index.
-    fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize;
+    fn pick(&mut self, candidates: &Candidates<'_>, rng: &mut StrategyRng) -> usize;
 
     /// A guess of the index [`Strategy::pick`] will return when asked with `n`
     /// candidates, `ahead` picks from now (0: the next pick, 1: the one after). The step
     /// loop uses it only to prefetch that task's memory while the current task runs, so
     /// a wrong guess costs a little time and never changes a run. The default makes no
     /// guess.
-    fn hint(&mut self, _n: usize, _ahead: usize, _chooser: &mut Chooser) -> Option<usize> {
+    fn hint(&mut self, _n: usize, _ahead: usize, _rng: &mut StrategyRng) -> Option<usize> {
         None
     }
 }
@@ -108,11 +110,11 @@ pub trait Strategy: fmt::Debug {
 pub struct Random;
 
 impl Strategy for Random {
-    fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
-        chooser.draw_below(candidates.len())
+    fn pick(&mut self, candidates: &Candidates<'_>, rng: &mut StrategyRng) -> usize {
+        rng.draw_below(candidates.len())
     }
 
-    fn hint(&mut self, n: usize, ahead: usize, chooser: &mut Chooser) -> Option<usize> {
-        Some(chooser.peek_below(n, ahead))
+    fn hint(&mut self, n: usize, ahead: usize, rng: &mut StrategyRng) -> Option<usize> {
+        Some(rng.peek_below(n, ahead))
     }
 }

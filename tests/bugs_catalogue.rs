@@ -176,7 +176,7 @@ fn assert_default_always_finds(name: &str) {
             .jobs(2)
             .run()
             .expect("campaign runs");
-        assert_eq!(report.strategy, default.to_string(), "the campaign default");
+        assert_eq!(report.strategy, default, "the campaign default");
         let failure = report.failures.first().unwrap_or_else(|| {
             panic!("{name}: the default strategy found nothing in the campaign from seed {start}")
         });

@@ -399,6 +399,117 @@ fn shards_together_find_exactly_the_failing_seeds_of_one_campaign() {
     assert_eq!(union, all);
 }
 
+/// `detsim merge` of the 4 shards of a campaign gives the unsharded campaign's report
+/// (every key: failures, counts, stop reason, replay lines), for a campaign that stops at
+/// its first failure and for one that runs every seed; the merged seeds file holds every
+/// shard's cases (a superset of the unsharded file's: shards stop independently), once
+/// each, in seed order.
+#[test]
+fn merging_four_shards_gives_the_unsharded_campaign() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (name, keep_going) in [("first", "1"), ("all", "100000")] {
+        let fuzz = |shard: &str, seeds_dir: &str| {
+            let args = [
+                "fuzz",
+                "lost-wakeup",
+                "--seeds",
+                "600",
+                "--keep-going",
+                keep_going,
+                "--shard",
+                shard,
+                "--json",
+                "--seeds-dir",
+                seeds_dir,
+            ];
+            let out = run_in(d, &args, 1);
+            let path = d.join(format!("{name}-{}.json", shard.replace('/', "-of-")));
+            std::fs::write(&path, &out.stdout).unwrap();
+            (json(&out), path)
+        };
+        let (mut whole, _) = fuzz("1/1", &format!("{name}-whole"));
+        let mut reports = Vec::new();
+        let mut seeds_files = Vec::new();
+        for k in 1..=4 {
+            let seeds_dir = format!("{name}-shard{k}");
+            let (part, path) = fuzz(&format!("{k}/4"), &seeds_dir);
+            assert_eq!(part["shard"], format!("{k}/4"));
+            reports.push(path.display().to_string());
+            seeds_files.push(format!("{seeds_dir}/lost-wakeup.seeds"));
+        }
+        let merged_dir = format!("{name}-merged");
+        let mut args = vec!["merge", "--json", "--seeds-dir", &merged_dir];
+        args.extend(reports.iter().rev().map(String::as_str)); // any order
+        args.push("--seeds-files");
+        args.extend(seeds_files.iter().map(String::as_str));
+        let out = run_in(d, &args, 1);
+        let mut merged = json(&out);
+        for v in [&mut whole, &mut merged] {
+            v.as_object_mut().unwrap().remove("seeds_file");
+        }
+        assert_eq!(merged, whole, "{name}: merged vs unsharded");
+        assert!(stderr(&out).contains("FAILED seed"), "{}", stderr(&out));
+        let seeds_of = |path: &Path| -> Vec<u64> {
+            detsim::harness::SeedsFile::load(path)
+                .unwrap()
+                .cases
+                .iter()
+                .map(|c| c.seed)
+                .collect()
+        };
+        let merged_seeds = seeds_of(&d.join(&merged_dir).join("lost-wakeup.seeds"));
+        let mut sorted = merged_seeds.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(merged_seeds, sorted, "{name}: in seed order, each once");
+        let mut shards: Vec<u64> = seeds_files
+            .iter()
+            .flat_map(|f| seeds_of(&d.join(f)))
+            .collect();
+        shards.sort_unstable();
+        assert_eq!(merged_seeds, shards, "{name}: every shard's case");
+        let whole_seeds = seeds_of(&d.join(format!("{name}-whole/lost-wakeup.seeds")));
+        assert!(
+            whole_seeds.iter().all(|s| merged_seeds.contains(s)),
+            "{name}: {whole_seeds:?} in {merged_seeds:?}"
+        );
+    }
+    // Shards that do not make one campaign: exit 2, one line naming the files.
+    let report = |k: u64| d.join(format!("first-{k}-of-4.json")).display().to_string();
+    let (r1, r2, r4) = (report(1), report(2), report(4));
+    let out = run_in(d, &["merge", &r1, &r2, &r4], 2);
+    assert!(
+        stderr(&out).contains("missing shard 3/4: the reports cover 3 of 4"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_in(d, &["merge", &r1, &r1, &r2], 2);
+    assert!(
+        stderr(&out).contains("shard 1/4 is in both"),
+        "{}",
+        stderr(&out)
+    );
+    let other = d.join("all-1-of-4.json").display().to_string();
+    let out = run_in(d, &["merge", &r1, &other], 2);
+    assert!(
+        stderr(&out).contains("are not shards of one campaign: keep_going 1 in"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_in(
+        d,
+        &["merge", path_str(&d.join("first-merged/lost-wakeup.seeds"))],
+        2,
+    );
+    assert!(
+        stderr(&out).contains("not a `fuzz --json` report"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
 #[test]
 fn exit_codes_say_pass_fail_or_bad_input() {
     let dir = tempdir();
@@ -454,18 +565,6 @@ fn bad_arguments_exit_2_with_a_message_naming_them() {
     bad_input(d, &["fuzz", "bank", "--shard", "3/2"], &["--shard", "3/2"]);
     bad_input(d, &["fuzz", "bank", "--shard", "0/2"], &["--shard", "0/2"]);
     bad_input(d, &["fuzz", "bank", "--seeds", "0"], &["--seeds"]);
-    bad_input(
-        d,
-        &[
-            "fuzz",
-            "lost-wakeup",
-            "--strategy",
-            "dfs:2",
-            "--shard",
-            "2/3",
-        ],
-        &["--shard 2/3", "dfs:2"],
-    );
     bad_input(
         d,
         &["check-determinism", "bank", "--seeds", "0"],

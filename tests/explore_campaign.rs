@@ -2,7 +2,7 @@
 
 mod common;
 
-use detsim::explore::{Campaign, Shard, StopReason, StrategySpec};
+use detsim::explore::{Campaign, FailureKind, Shard, StopReason, StrategySpec};
 use detsim::{Config, Scenario};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -166,7 +166,7 @@ fn a_hanging_run_is_caught_by_the_watchdog_and_its_seed_saved() {
     assert_eq!(report.stopped, StopReason::Failures);
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].seed, 7);
-    assert_eq!(report.failures[0].kind, "hang");
+    assert_eq!(report.failures[0].kind, FailureKind::Hang);
     assert_eq!(report.failing_seeds, vec![7]);
     assert_eq!(report.runs, 8);
     let text = std::fs::read_to_string(dir.path().join("hang.seeds")).unwrap();
@@ -220,4 +220,106 @@ fn dfs_campaign_reports_completeness_and_finds_the_lost_update() {
         .expect("DFS failures are saved as schedules");
     let file = detsim::harness::ScheduleFile::load(&schedule).unwrap();
     assert_eq!(file.header.scenario, "racy");
+}
+
+/// `--shard K/N` splits a DFS search by prefix: the shards of a search that passes run
+/// every schedule of the unsharded search between them (their runs sum to its runs) and
+/// each is complete; on the racy program, some shard finds the lost update, and each
+/// shard's failure replays from its saved schedule.
+#[test]
+fn dfs_shards_split_the_search_and_find_what_it_finds() {
+    let fixed = Scenario::new("fixed", "no race", || async {
+        let m = std::sync::Arc::new(detsim::sync::Mutex::new(0));
+        let hs: Vec<_> = (0..3)
+            .map(|_| {
+                let m = m.clone();
+                detsim::spawn(async move {
+                    let mut g = m.lock().await;
+                    detsim::task::yield_now().await;
+                    *g += 1;
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        assert_eq!(*m.lock().await, 3);
+    });
+    let dfs = |scenario: &Scenario, spec: &str, shard: Shard, dir: Option<&std::path::Path>| {
+        Campaign::new(scenario.clone(), Config::default())
+            .strategy(spec.parse().unwrap())
+            .shard(shard)
+            .seeds_dir(dir.map(std::path::Path::to_path_buf))
+            .run()
+            .unwrap()
+    };
+    let whole = dfs(&fixed, "dfs:1", Shard::default(), None);
+    assert_eq!(whole.complete, Some(true));
+    assert!(whole.runs > 10, "a tree worth splitting: {}", whole.runs);
+    let mut runs = 0;
+    let mut parts = Vec::new();
+    for index in 1..=3 {
+        let part = dfs(&fixed, "dfs:1", Shard { index, count: 3 }, None);
+        assert_eq!(part.complete, Some(true), "shard {index}/3");
+        assert_eq!(part.stopped, StopReason::Exhausted);
+        assert!(part.runs > 0, "shard {index}/3 has work");
+        runs += part.runs;
+        parts.push((format!("{index}"), part));
+    }
+    assert_eq!(runs, whole.runs, "each schedule runs in exactly one shard");
+    let merged = detsim::explore::merge_reports(&parts).unwrap();
+    assert_eq!(
+        merged, whole,
+        "a merged passing dfs search is the unsharded one"
+    );
+    let racy = Scenario::new("racy", "lost update", common::lost_update);
+    let dir = tempfile::tempdir().unwrap();
+    let mut found = 0;
+    let mut parts = Vec::new();
+    for index in 1..=3 {
+        let part = dfs(&racy, "dfs:1", Shard { index, count: 3 }, Some(dir.path()));
+        parts.push((format!("{index}"), part.clone()));
+        for f in &part.failures {
+            let file = detsim::harness::ScheduleFile::load(f.schedule.as_ref().unwrap()).unwrap();
+            let again = racy.replay(file.header.config, file.schedule);
+            assert_eq!(
+                again.failure().map(|f| f.signature()),
+                Some(f.signature.clone())
+            );
+            found += 1;
+        }
+    }
+    assert!(
+        found > 0,
+        "the lost update is in some shard's part of the tree"
+    );
+    let merged = detsim::explore::merge_reports(&parts).unwrap();
+    assert_eq!(merged.failures.len(), 1, "one signature: {merged:?}");
+    assert_eq!(merged.stopped, StopReason::Failures);
+}
+
+/// A program that behaves differently from one run to the next (a process-wide counter
+/// decides how many tasks it spawns) stops a DFS search with that reason and the
+/// explanation, not as if it had hit its run cap.
+#[test]
+fn a_dfs_search_of_a_leaky_program_says_so() {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let leaky = Scenario::new("leaky", "more tasks each run", || async {
+        let n = 2 + RUNS.fetch_add(1, Ordering::Relaxed) % 3;
+        let hs: Vec<_> = (0..n)
+            .map(|_| detsim::spawn(async { detsim::task::yield_now().await }))
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+    let report = Campaign::new(leaky, Config::default())
+        .strategy("dfs:2".parse().unwrap())
+        .jobs(1)
+        .run()
+        .unwrap();
+    assert_eq!(report.stopped, StopReason::Nondeterministic, "{report:?}");
+    assert_eq!(report.complete, Some(false));
+    let why = report.nondeterminism.expect("the explanation");
+    assert!(why.contains("does not behave the same"), "{why}");
 }

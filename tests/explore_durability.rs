@@ -8,7 +8,7 @@
 // These tests measure that hangs are cut short and campaigns end quickly: wall time.
 #![allow(clippy::disallowed_methods)]
 
-use detsim::explore::{Campaign, StopReason, StrategySpec};
+use detsim::explore::{Campaign, FailureKind, StopReason, StrategySpec};
 use detsim::harness::SeedsFile;
 use detsim::{Config, Scenario};
 use std::path::Path;
@@ -50,7 +50,7 @@ fn a_saved_hang_is_replayed_under_the_watchdog_not_forever() {
     });
     let dir = tempfile::tempdir().unwrap();
     let first = campaign(&hang, dir.path(), 2).seeds(20).run().unwrap();
-    assert_eq!(first.failures[0].kind, "hang");
+    assert_eq!(first.failures[0].kind, FailureKind::Hang);
     assert_eq!(saved(dir.path(), "hang7"), vec![7]);
     // The next campaign replays the saved hang first: under the watchdog, as a failure.
     let started = Instant::now();
@@ -95,7 +95,7 @@ fn resumed_calibration_and_dfs_runs_are_under_the_watchdog_too() {
         .unwrap();
     assert_eq!(resumed.resumed_in_flight, vec![0, 1]);
     assert_eq!(resumed.resumed_failures.len(), 1);
-    assert_eq!(resumed.resumed_failures[0].kind, "hang");
+    assert_eq!(resumed.resumed_failures[0].kind, FailureKind::Hang);
     assert!(resumed.failed());
     assert_eq!(saved(dir.path(), "hang0"), vec![0]);
     assert!(
@@ -109,7 +109,7 @@ fn resumed_calibration_and_dfs_runs_are_under_the_watchdog_too() {
         .watchdog(Some(Duration::from_millis(300)))
         .run()
         .unwrap();
-    assert_eq!(pct.failures[0].kind, "hang");
+    assert_eq!(pct.failures[0].kind, FailureKind::Hang);
     assert_eq!(pct.failing_seeds, vec![0]);
     // A DFS search of seed 0: every run of it hangs; the first one is reported.
     let dfs = Campaign::new(hang, Config::default())
@@ -117,7 +117,7 @@ fn resumed_calibration_and_dfs_runs_are_under_the_watchdog_too() {
         .watchdog(Some(Duration::from_millis(300)))
         .run()
         .unwrap();
-    assert_eq!(dfs.failures[0].kind, "hang");
+    assert_eq!(dfs.failures[0].kind, FailureKind::Hang);
     assert!(dfs.failures[0].message.contains("dfs run 1"), "{dfs:?}");
     RELEASE.store(true, Ordering::Relaxed);
 }

@@ -63,3 +63,78 @@ fn a_truncated_schedule_is_a_divergence_not_a_different_run() {
     let text = out.failure().expect("diverges").to_string();
     assert!(text.contains("the schedule has only"), "{text}");
 }
+
+/// A user strategy that spends its own randomness freely: aux draws on every spawn and
+/// pick, and main-stream draws it throws away. It can hand out only its picks.
+#[derive(Debug, Default)]
+struct Jumpy {
+    stickiness: u64,
+}
+
+impl detsim::explore::Strategy for Jumpy {
+    fn on_spawn(&mut self, _task: detsim::TaskId, rng: &mut detsim::explore::StrategyRng) {
+        self.stickiness = rng.aux_u64() % 4;
+    }
+
+    fn pick(
+        &mut self,
+        candidates: &detsim::explore::Candidates<'_>,
+        rng: &mut detsim::explore::StrategyRng,
+    ) -> usize {
+        let _ = rng.draw_below(7); // shifts the main stream under user randomness
+        match candidates.last() {
+            Some(last) if rng.aux_u64() % 4 < self.stickiness => last,
+            _ => rng.draw_below(candidates.len()),
+        }
+    }
+}
+
+/// Tasks that interleave through a lock, timers and user randomness (`Rand` choices on
+/// the main stream the strategy also draws from).
+fn mixed() -> Scenario {
+    Scenario::new("mixed", "locks, timers, rand", || async {
+        let m = std::sync::Arc::new(detsim::sync::Mutex::new(Vec::new()));
+        let hs: Vec<_> = (0..5u64)
+            .map(|i| {
+                let m = m.clone();
+                detsim::spawn(async move {
+                    for _ in 0..3 {
+                        let d = detsim::rand::random::<u64>() % 3;
+                        detsim::time::sleep(std::time::Duration::from_millis(d)).await;
+                        m.lock().await.push(i);
+                        detsim::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        assert_eq!(m.lock().await.len(), 15);
+    })
+}
+
+#[test]
+fn a_strategy_with_its_own_randomness_replays_without_it() {
+    let s = mixed();
+    let mut differs_from_random = false;
+    for seed in 0..20 {
+        let config = Config::default().seed(seed).trace(detsim::TraceMode::Full);
+        let out = s.run_with(config.clone(), Box::new(Jumpy::default()));
+        assert!(out.is_ok(), "seed {seed}: {:?}", out.failure());
+        let again = s.replay(config.clone(), out.schedule.clone());
+        assert!(again.is_ok(), "seed {seed}: {:?}", again.failure());
+        assert_eq!(again.fingerprint, out.fingerprint, "seed {seed}");
+        assert_eq!(
+            again.trace.to_string(),
+            out.trace.to_string(),
+            "seed {seed}"
+        );
+        assert_eq!(again.schedule, out.schedule, "seed {seed}");
+        differs_from_random |= s.run(config).fingerprint != out.fingerprint;
+    }
+    assert!(
+        differs_from_random,
+        "the strategy changes the runs it makes"
+    );
+}

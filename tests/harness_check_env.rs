@@ -54,6 +54,8 @@ fn detsim_seed_replays_exactly_that_seed() {
         .expect("a passing seed");
     std::env::set_var("DETSIM_SEED", passing.to_string());
     check(Check::new(), racy); // only the passing seed runs: no panic
+    std::env::set_var("DETSIM_SEED", format!("{passing:#x}")); // as the CLI takes it
+    check(Check::new(), racy);
     std::env::set_var("DETSIM_SEED", failing.to_string());
     let panic = catch_unwind(AssertUnwindSafe(|| check(Check::new(), racy)))
         .expect_err("replayed seed fails");
@@ -122,4 +124,15 @@ fn detsim_seed_replays_exactly_that_seed() {
     let report = panic.downcast_ref::<String>().unwrap();
     assert!(report.contains("DETSIM_SEED"), "{report}");
     std::env::remove_var("DETSIM_SEED");
+    // A bad strategy is a one-line error naming the variable, never a silent `random`.
+    std::env::set_var("DETSIM_STRATEGY", "pct:0");
+    let panic = catch_unwind(AssertUnwindSafe(|| check(Check::new().seeds(5), racy)))
+        .expect_err("bad strategy");
+    std::env::remove_var("DETSIM_STRATEGY");
+    let report = panic.downcast_ref::<String>().unwrap();
+    assert_eq!(report.lines().count(), 1, "{report}");
+    assert!(
+        report.contains("DETSIM_STRATEGY='pct:0'") && report.contains("invalid strategy"),
+        "{report}"
+    );
 }

@@ -35,6 +35,7 @@ const BELOW_EXPLORE: &[&str] = &[
     "hash",
     "config",
     "task_id",
+    "seed",
     "task",
     "world",
     "guards",
@@ -42,7 +43,7 @@ const BELOW_EXPLORE: &[&str] = &[
 
 /// Top-level modules that must not import the runtime (rule 2).
 const BELOW_RUNTIME: &[&str] = &[
-    "trace", "choice", "strategy", "sync", "hash", "config", "task_id",
+    "trace", "choice", "strategy", "sync", "hash", "config", "task_id", "seed",
 ];
 
 /// Top-level modules that may use the runtime only through its interface (rule 3).

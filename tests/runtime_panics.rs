@@ -4,7 +4,7 @@
 //! `DETSIM_PANIC_CHILD` set), because the process aborts or exits with the panic.
 
 use detsim::explore::{Candidates, Strategy};
-use detsim::{Chooser, Config, Sim};
+use detsim::{Config, Sim, StrategyRng};
 use std::process::Command;
 
 const CHILD: &str = "DETSIM_PANIC_CHILD";
@@ -87,7 +87,7 @@ fn a_panicking_drop_in_the_main_task_is_reported_too() {
 struct Broken;
 
 impl Strategy for Broken {
-    fn pick(&mut self, _: &Candidates<'_>, _: &mut Chooser) -> usize {
+    fn pick(&mut self, _: &Candidates<'_>, _: &mut StrategyRng) -> usize {
         panic!("the strategy is broken")
     }
 }

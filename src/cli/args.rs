@@ -48,6 +48,9 @@ pub(crate) enum Command {
     Shrink(ShrinkArgs),
     /// Run each seed twice, and once more on another thread; fail on any difference.
     CheckDeterminism(DeterminismArgs),
+    /// Merge the `fuzz --json` reports (and seeds files) of the shards of one campaign
+    /// into the unsharded campaign's report.
+    Merge(MergeArgs),
 }
 
 /// Output formats of a trace.
@@ -162,7 +165,7 @@ pub(crate) struct FuzzArgs {
     /// completions).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) shard_count: Option<u64>,
-    /// Wall-clock budget, e.g. 60s, 5m, 1h.
+    /// Wall-clock budget, e.g. 60s, 5m, 1h30m (a bare number is seconds).
     #[arg(long, value_parser = parse_wall_time)]
     pub(crate) time: Option<std::time::Duration>,
     /// Collect up to K distinct failures instead of stopping at the first.
@@ -246,14 +249,29 @@ pub(crate) struct DeterminismArgs {
     pub(crate) strategy: StrategySpec,
 }
 
-/// A seed: decimal, or hexadecimal with `0x` (as seeds files allow).
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The JSON report (`fuzz --json` output) of every shard, K/N for each K of one N.
+    #[arg(required = true, value_name = "REPORT")]
+    pub(crate) reports: Vec<PathBuf>,
+    /// Seeds files the shards wrote: their cases are added to <SEEDS_DIR>/<scenario>.seeds,
+    /// each run once, in seed order.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub(crate) seeds_files: Vec<PathBuf>,
+    /// Directory of the merged seeds file (with --seeds-files).
+    #[arg(long, default_value = "seeds")]
+    pub(crate) seeds_dir: PathBuf,
+    /// Print the merged report as JSON on stdout (the text report goes to stderr).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// A seed: decimal, or hexadecimal with `0x` ([`crate::Seed`], as seeds files and
+/// `DETSIM_SEED` take it).
 pub(crate) fn parse_seed(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => t.parse(),
-    };
-    parsed.map_err(|e| format!("{e} (a seed is a number from 0 to 2^64-1, decimal or 0x hex)"))
+    s.parse::<crate::Seed>()
+        .map(u64::from)
+        .map_err(|e| e.to_string())
 }
 
 /// A worker count: 1 to [`crate::Config::WORKERS_MAX`].
@@ -285,28 +303,65 @@ fn parse_at_least_one(s: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses `500ms`, `60s`, `5m`, `1h` (a bare number is seconds).
+/// Parses a wall-clock duration with `humantime` (`500ms`, `60s`, `5m`, `1h30m`,
+/// `2h 15m`, `1day`); a bare number is seconds. At most [`Campaign::WALL_MAX`].
+///
+/// [`Campaign::WALL_MAX`]: crate::explore::Campaign::WALL_MAX
 pub(crate) fn parse_wall_time(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
     let q = crate::quote::quoted(s);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {q}: expected e.g. 60s, 5m, 1h"))?;
-    let duration = match unit {
-        "ms" => Some(std::time::Duration::from_millis(n)),
-        "" | "s" => Some(std::time::Duration::from_secs(n)),
-        "m" => n.checked_mul(60).map(std::time::Duration::from_secs),
-        "h" => n.checked_mul(3600).map(std::time::Duration::from_secs),
-        _ => return Err(format!("invalid duration unit in {q}: use ms, s, m or h")),
+    let duration = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| format!("duration {q} is too long"))?
+    } else {
+        humantime::parse_duration(s)
+            .map_err(|e| format!("invalid duration {q}: {e} (e.g. 60s, 5m, 1h30m)"))?
     };
     let max = crate::explore::Campaign::WALL_MAX;
-    duration.filter(|d| *d <= max).ok_or_else(|| {
-        format!(
+    if duration > max {
+        return Err(format!(
             "duration {q} is too long (at most {}h, {} days)",
             max.as_secs() / 3600,
             max.as_secs() / 86_400
-        )
-    })
+        ));
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn wall_times_take_what_they_took_and_humantime_forms() {
+        for (text, secs) in [
+            ("60", 60),
+            ("60s", 60),
+            ("5m", 300),
+            ("1h", 3600),
+            ("1h30m", 5400),
+            ("2h 15m", 8100),
+            ("1day", 86_400),
+        ] {
+            assert_eq!(
+                parse_wall_time(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_wall_time("500ms"), Ok(Duration::from_millis(500)));
+        for bad in [
+            "",
+            "10x",
+            "-1s",
+            "1.5.2h",
+            "400days",
+            "99999999999999999999",
+        ] {
+            let e = parse_wall_time(bad).unwrap_err();
+            assert!(e.contains("duration"), "{bad}: {e}");
+        }
+    }
 }

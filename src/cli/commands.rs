@@ -1,4 +1,4 @@
-//! One function per subcommand (except `fuzz`, in `fuzz.rs`).
+//! One function per subcommand (except `fuzz` and `merge`, in their own files).
 
 use super::args::{
     Command, DeterminismArgs, ReplayArgs, RunArgs, RunOpts, ShrinkArgs, TraceFormat,
@@ -37,6 +37,7 @@ pub(crate) fn dispatch(
         Command::Replay(a) => replay(a, scenarios),
         Command::Shrink(a) => shrink_cmd(a, scenarios),
         Command::CheckDeterminism(a) => determinism(a, scenarios),
+        Command::Merge(a) => super::merge::merge(a),
     }
 }
 

@@ -1,9 +1,14 @@
 //! The `detsim` command line, reusable by any crate: register your scenarios, call
-//! [`main`], and get `list`, `run`, `fuzz`, `replay`, `shrink` and `check-determinism`.
+//! [`main`], and get `list`, `run`, `fuzz`, `replay`, `shrink`, `check-determinism` and
+//! `merge`.
 //!
 //! - `args.rs` — the clap definitions (the interface users and scripts rely on).
 //! - `commands.rs` — one function per subcommand.
-//! - `fuzz.rs` — the campaign command with progress and Ctrl-C handling.
+//! - `fuzz.rs` — the campaign command: arguments to campaign, the determinism re-check.
+//! - `process.rs` — Ctrl-C as a flag, and the exit after a hung run.
+//! - `merge.rs` — `merge`: shard reports and seeds files into one.
+//! - `progress.rs` — the progress display of a running campaign.
+//! - `render.rs` — a campaign report as text and as JSON (fuzz and merge).
 //! - `env_flags.rs` — `DETSIM_*` variables turned into the flags they stand for.
 //!
 //! Exit codes: 0 every run passed; 1 a failure was found or reproduced; 2 usage or input
@@ -42,6 +47,10 @@ mod args;
 mod commands;
 mod env_flags;
 mod fuzz;
+mod merge;
+mod process;
+mod progress;
+mod render;
 
 use crate::Scenario;
 use clap::Parser;

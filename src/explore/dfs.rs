@@ -29,11 +29,19 @@
 //!    that prefix: the search stops, [`Dfs::nondeterminism`] says where, and
 //!    [`Dfs::is_complete`] stays false. No pick panics or indexes out of bounds.
 //! 8. At most `max_runs` runs are made ([`Dfs::with_max_runs`]), so a huge tree stops.
+//! 9. Sharding ([`Dfs::with_shard`]) splits the tree by prefix: a node carries the split
+//!    `(k, n)` of the shards that reach it (the root: this shard of all n). At a node with
+//!    m allowed options, if n ≥ m option j belongs to the shards with k mod m = j, which
+//!    go on below it as shard k / m of ⌈(n − j) / m⌉; if n < m, option j belongs to shard
+//!    j mod n alone, which goes on below it unsplit. A node with one option splits
+//!    nothing. A run that ends while still split (n > 1) belongs to the shard with k = 0
+//!    only; the others made it but do not count it ([`Dfs::counts_last_run`]). So every
+//!    schedule of the unsharded search is run and counted by exactly one shard.
 //!
 //! Invariant: at the start of a run `path.len() == prefix`; during it, `pos ≤ path.len()`.
 
 use super::strategy::{Candidates, Strategy};
-use crate::choice::Chooser;
+use crate::choice::StrategyRng;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -43,6 +51,8 @@ const DEFAULT_MAX_RUNS: u64 = 1_000_000;
 /// One task pick of the current path (rule 1).
 #[derive(Clone, Copy, Debug)]
 struct Node {
+    // The shards that reach this node (rule 9).
+    split: Split,
     options: usize,
     last: Option<usize>,
     // Whether the path had preemptions left when this pick was made (rule 4).
@@ -51,7 +61,51 @@ struct Node {
     tried: usize,
 }
 
+/// Which of `count` shards (0-based `index`) a search or subtree belongs to (rule 9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Split {
+    index: u64,
+    count: u64,
+}
+
+impl Split {
+    const ALL: Split = Split { index: 0, count: 1 };
+
+    /// True if option `j` of `m` belongs to this split's shard.
+    fn owns(self, j: usize, m: usize) -> bool {
+        let (j, m) = (j as u64, m as u64);
+        if self.count >= m {
+            self.index % m == j
+        } else {
+            j % self.count == self.index
+        }
+    }
+
+    /// The split below option `j` of `m` (owned by this shard).
+    fn below(self, j: usize, m: usize) -> Split {
+        let (j, m) = (j as u64, m as u64);
+        if self.count >= m {
+            Split {
+                index: self.index / m,
+                count: (self.count - j).div_ceil(m),
+            }
+        } else {
+            Split::ALL
+        }
+    }
+}
+
 impl Node {
+    /// The first position at or after `from` of the rule-4 order this shard owns.
+    fn owned_from(&self, from: usize) -> Option<usize> {
+        (from..self.allowed()).find(|&j| self.split.owns(j, self.allowed()))
+    }
+
+    /// The split below the option taken.
+    fn split_below(&self) -> Split {
+        self.split.below(self.tried, self.allowed())
+    }
+
     /// How many options rule 4 allows here.
     fn allowed(&self) -> usize {
         match self.last {
@@ -90,6 +144,12 @@ struct Tree {
     current: Option<u64>,
     pos: usize,
     preemptions: u32,
+    // The shard of the whole search (rule 9), and the split at `pos` in this run.
+    shard: Split,
+    split: Split,
+    // Runs this shard counts (rule 9); whether the last finished run was one.
+    counted: u64,
+    last_counted: bool,
 }
 
 impl Tree {
@@ -106,6 +166,7 @@ impl Tree {
             self.fresh(options, last)
         };
         self.pos += 1;
+        self.split = node.split_below();
         if node.is_preemption() {
             self.preemptions += 1;
         }
@@ -130,12 +191,15 @@ impl Tree {
     /// A new node taking the first allowed option (rules 2 and 4).
     fn fresh(&mut self, options: usize, last: Option<usize>) -> Node {
         debug_assert_eq!(self.pos, self.path.len(), "new nodes are appended");
-        let node = Node {
+        let mut node = Node {
+            split: self.split,
             options,
             last,
             may_preempt: self.preemptions < self.bound,
             tried: 0,
         };
+        // Every split owns an option of every node (rule 9).
+        node.tried = node.owned_from(0).unwrap_or(0);
         self.path.push(node);
         node
     }
@@ -145,6 +209,7 @@ impl Tree {
         self.current = Some(self.runs);
         self.pos = 0;
         self.preemptions = 0;
+        self.split = self.shard;
     }
 
     fn finish(&mut self) {
@@ -158,6 +223,10 @@ impl Tree {
                 self.runs, self.pos, self.prefix
             ));
         }
+        self.last_counted = self.nondeterminism.is_none() && self.split.index == 0;
+        if self.last_counted {
+            self.counted += 1;
+        }
         if self.nondeterminism.is_none() {
             self.backtrack();
         }
@@ -166,8 +235,8 @@ impl Tree {
     /// Rule 5.
     fn backtrack(&mut self) {
         while let Some(node) = self.path.last_mut() {
-            if node.tried + 1 < node.allowed() {
-                node.tried += 1;
+            if let Some(next) = node.owned_from(node.tried + 1) {
+                node.tried = next;
                 break;
             }
             self.path.pop();
@@ -220,6 +289,10 @@ impl Dfs {
             current: None,
             pos: 0,
             preemptions: 0,
+            shard: Split::ALL,
+            split: Split::ALL,
+            counted: 0,
+            last_counted: false,
         };
         Dfs {
             tree: Rc::new(RefCell::new(tree)),
@@ -236,6 +309,47 @@ impl Dfs {
     pub fn with_max_runs(self, max_runs: u64) -> Self {
         self.tree.borrow_mut().max_runs = max_runs;
         self
+    }
+
+    /// Explores only shard `index` (1-based) of `count`: the shards' searches split the
+    /// tree by prefix, and together run and count every schedule of the unsharded search
+    /// exactly once (rule 9 of the module docs). Set it before the first run.
+    ///
+    /// ```
+    /// let dfs = detsim::explore::Dfs::new(2).with_shard(2, 3);
+    /// assert_eq!(dfs.shard(), (2, 3));
+    /// ```
+    pub fn with_shard(self, index: u64, count: u64) -> Self {
+        assert!(
+            (1..=count).contains(&index),
+            "shard {index}/{count}: expected 1 <= K <= N"
+        );
+        let mut tree = self.tree.borrow_mut();
+        tree.shard = Split {
+            index: index - 1,
+            count,
+        };
+        tree.split = tree.shard;
+        drop(tree);
+        self
+    }
+
+    /// The shard `(index, count)` this search explores (1-based; `(1, 1)` unsharded).
+    pub fn shard(&self) -> (u64, u64) {
+        let s = self.tree.borrow().shard;
+        (s.index + 1, s.count)
+    }
+
+    /// True if the run finished last belongs to this shard (always, unsharded): a run
+    /// that ends above the split (rule 9) is counted by one shard only, and the others
+    /// ignore its outcome.
+    pub fn counts_last_run(&self) -> bool {
+        self.tree.borrow().last_counted
+    }
+
+    /// Runs this shard counts (all runs, unsharded; see [`Dfs::counts_last_run`]).
+    pub fn counted_runs(&self) -> u64 {
+        self.tree.borrow().counted
     }
 
     /// The strategy for the next run, or `None` when every schedule within the bound was
@@ -292,7 +406,7 @@ struct DfsRun {
 }
 
 impl Strategy for DfsRun {
-    fn pick(&mut self, candidates: &Candidates<'_>, _chooser: &mut Chooser) -> usize {
+    fn pick(&mut self, candidates: &Candidates<'_>, _rng: &mut StrategyRng) -> usize {
         let mut tree = self.tree.borrow_mut();
         if tree.current != Some(self.run) {
             // A stale strategy (its run was finished): pick validly, touch nothing.
@@ -341,6 +455,7 @@ mod tests {
             let taken: Vec<_> = (0..4)
                 .map(|tried| {
                     Node {
+                        split: Split::ALL,
                         options: 4,
                         last: Some(last),
                         may_preempt: true,
@@ -353,6 +468,60 @@ mod tests {
             let mut sorted = taken.clone();
             sorted.sort_unstable();
             assert_eq!(sorted, vec![0, 1, 2, 3]);
+        }
+    }
+
+    /// The runs of each shard of `n` of the search of [`count_runs`], by shard, as the
+    /// sequences of picks each shard counts.
+    fn sharded_runs(bound: u32, options: usize, depth: usize, n: u64) -> Vec<Vec<Vec<usize>>> {
+        (1..=n)
+            .map(|k| {
+                let mut dfs = Dfs::new(bound).with_shard(k, n);
+                let mut counted = Vec::new();
+                while dfs.next_run().is_some() {
+                    let mut tree = dfs.tree.borrow_mut();
+                    let (mut last, mut picks) = (None, Vec::new());
+                    for _ in 0..depth {
+                        let i = tree.pick(options, last);
+                        picks.push(i);
+                        last = Some(i);
+                    }
+                    drop(tree);
+                    dfs.finish_run();
+                    if dfs.counts_last_run() {
+                        counted.push(picks);
+                    }
+                }
+                assert!(dfs.is_complete(), "shard {k}/{n}");
+                assert_eq!(dfs.counted_runs(), counted.len() as u64);
+                counted
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shards_split_the_tree_into_disjoint_parts_that_cover_it() {
+        for (bound, options, depth) in [(0, 3, 4), (1, 3, 4), (2, 2, 5), (9, 3, 3), (1, 1, 3)] {
+            let whole = sharded_runs(bound, options, depth, 1).remove(0);
+            assert_eq!(whole.len() as u64, count_runs(bound, options, depth));
+            for n in [2, 3, 4, 7, 50] {
+                let parts = sharded_runs(bound, options, depth, n);
+                let mut union: Vec<Vec<usize>> = parts.concat();
+                union.sort();
+                let mut expected = whole.clone();
+                expected.sort();
+                assert_eq!(
+                    union, expected,
+                    "bound {bound}, {options}^{depth}, {n} shards"
+                );
+                if whole.len() as u64 >= 4 * n {
+                    assert!(
+                        parts.iter().all(|p| !p.is_empty()),
+                        "every shard has work: {:?}",
+                        parts.iter().map(Vec::len).collect::<Vec<_>>()
+                    );
+                }
+            }
         }
     }
 

@@ -12,7 +12,7 @@
 // Waiting for a child process is measured in real time; the child's run is not.
 #![allow(clippy::disallowed_methods)]
 
-use super::report::FoundFailure;
+use super::found::{FailureKind, Fingerprint, FoundFailure};
 use super::StrategySpec;
 use crate::{Failure, Outcome};
 use serde::{Deserialize, Serialize};
@@ -29,15 +29,28 @@ pub struct Isolate {
     pub args: Vec<String>,
 }
 
-/// What a child reports about its run.
+/// What a child reports about its run (`detsim run --json`, one line):
+/// `{"seed":N,"fingerprint":"16 hex digits","failure":null}` or, for a failing run,
+/// `"failure":{"kind":"panic","message":"…","signature":"…"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// The seed.
     pub seed: u64,
-    /// The run's fingerprint, 16 hex digits.
-    pub fingerprint: String,
-    /// The failure, if any: kind, message, signature.
-    pub failure: Option<(String, String, String)>,
+    /// The run's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The failure, if any.
+    pub failure: Option<RunFailure>,
+}
+
+/// The failure of a [`RunSummary`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFailure {
+    /// How the run failed.
+    pub kind: FailureKind,
+    /// The failure message.
+    pub message: String,
+    /// Kind + location ([`Failure::signature`]).
+    pub signature: String,
 }
 
 impl RunSummary {
@@ -45,10 +58,12 @@ impl RunSummary {
     pub fn of(outcome: &Outcome<()>) -> Self {
         RunSummary {
             seed: outcome.seed,
-            fingerprint: format!("{:016x}", outcome.fingerprint),
-            failure: outcome
-                .failure()
-                .map(|f: &Failure| (f.kind().to_string(), f.to_string(), f.signature())),
+            fingerprint: Fingerprint(outcome.fingerprint),
+            failure: outcome.failure().map(|f: &Failure| RunFailure {
+                kind: FailureKind::of(f),
+                message: f.to_string(),
+                signature: f.signature(),
+            }),
         }
     }
 }
@@ -62,14 +77,14 @@ pub(crate) fn run_isolated(
     workers: usize,
     limit: Option<Duration>,
 ) -> Option<FoundFailure> {
-    let failure = |kind: &str, message: String| {
+    let failure = |kind: FailureKind, message: String| {
         Some(FoundFailure::outside(seed, spec, workers, kind, message))
     };
     let mut child = match spawn_child(iso, seed, spec, workers) {
         Ok(c) => c,
         Err(e) => {
             return failure(
-                "crash",
+                FailureKind::Crash,
                 format!("cannot start {}: {e}", iso.program.display()),
             )
         }
@@ -81,20 +96,30 @@ pub(crate) fn run_isolated(
             let message = format!(
                 "seed {seed}: the child process ran past the {limit:?} watchdog and was killed"
             );
-            return failure("hang", message);
+            return failure(FailureKind::Hang, message);
         }
     }
     let output = match child.wait_with_output() {
         Ok(o) => o,
-        Err(e) => return failure("crash", format!("seed {seed}: lost the child process: {e}")),
+        Err(e) => {
+            return failure(
+                FailureKind::Crash,
+                format!("seed {seed}: lost the child process: {e}"),
+            )
+        }
     };
     match summary_of(&output.stdout) {
-        Some(s) => s.failure.map(|(kind, message, signature)| FoundFailure {
-            signature,
-            fingerprint: s.fingerprint,
-            ..FoundFailure::outside(seed, spec, workers, &kind, message)
+        Some(s) => s.failure.map(|f| FoundFailure {
+            seed,
+            strategy: *spec,
+            workers,
+            kind: f.kind,
+            message: f.message,
+            signature: f.signature,
+            fingerprint: Some(s.fingerprint),
+            schedule: None,
         }),
-        None => failure("crash", crash_message(seed, &output)),
+        None => failure(FailureKind::Crash, crash_message(seed, &output)),
     }
 }
 

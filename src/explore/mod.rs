@@ -1,13 +1,17 @@
 //! Exploring interleavings: scheduling strategies, campaigns, shrinking.
 //!
-//! - `strategy.rs` — re-exports the [`Strategy`] trait, the [`Candidates`] it picks from
-//!   and [`Random`] (uniform choice), which live below the runtime (`src/strategy.rs`).
+//! - `strategy.rs` — re-exports the [`Strategy`] trait, the [`Candidates`] it picks from,
+//!   the [`StrategyRng`] it draws from and [`Random`] (uniform choice), which live below
+//!   the runtime (`src/strategy.rs`, `src/choice.rs`).
 //! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
 //! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
 //! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
-//! - `report.rs` — [`CampaignReport`], what a campaign found.
+//! - `found.rs` — [`FoundFailure`] (one failing run: [`FailureKind`], [`Fingerprint`]) and
+//!   [`Regression`] (a seeds-file case replayed).
+//! - `report.rs` — [`CampaignReport`], what a campaign found, and its [`StopReason`].
+//! - `merge.rs` — [`merge_reports`]: the reports of N shards as the unsharded campaign's.
 //! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — [`Hung`]: the wall-clock limit on every run a campaign starts.
 //! - `isolate.rs` — [`Isolate`], each seed in a child process.
@@ -18,8 +22,10 @@
 mod campaign;
 mod determinism;
 mod dfs;
+mod found;
 mod inflight;
 mod isolate;
+mod merge;
 mod pct;
 mod report;
 mod shrink;
@@ -33,11 +39,13 @@ pub(crate) use campaign::run_one;
 pub use campaign::{Campaign, CampaignError, Progress, Shard};
 pub use determinism::{check_determinism, Nondeterminism, TraceDifference};
 pub use dfs::Dfs;
-pub use isolate::{Isolate, RunSummary};
+pub use found::{FailureKind, Fingerprint, FoundFailure, Regression};
+pub use isolate::{Isolate, RunFailure, RunSummary};
+pub use merge::{merge_reports, MergeError};
 pub use pct::Pct;
-pub use report::{CampaignReport, FoundFailure, Regression, StopReason};
+pub use report::{CampaignReport, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};
 pub use spec::{SpecError, StrategySpec};
-pub use strategy::{Candidates, Random, Strategy};
+pub use strategy::{Candidates, Random, Strategy, StrategyRng};
 pub use swarm::{Member as SwarmMember, Swarm};
 pub use watchdog::Hung;

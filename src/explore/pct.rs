@@ -44,7 +44,7 @@
 //! 3. A pick costs O(candidates) plus O(candidates) per change point that fires.
 
 use super::strategy::{Candidates, Strategy};
-use crate::choice::Chooser;
+use crate::choice::StrategyRng;
 use crate::TaskId;
 
 /// The step estimate used when [`Pct::new`] is given `steps == 0` (rule 5).
@@ -144,19 +144,19 @@ impl Pct {
     }
 
     /// Gives `task` its initial priority if it has none (rule 1).
-    fn ensure(&mut self, task: TaskId, chooser: &mut Chooser) {
+    fn ensure(&mut self, task: TaskId, rng: &mut StrategyRng) {
         let id = task.as_u32() as usize;
         if id >= self.priority.len() {
             self.priority.resize(id + 1, UNASSIGNED);
         }
         if self.priority[id] == UNASSIGNED {
-            self.priority[id] = INITIAL | chooser.aux_u64();
+            self.priority[id] = INITIAL | rng.aux_u64();
         }
     }
 
     /// Draws the change points (rules 2 and 5) the first time, and again whenever the run
     /// outgrows an unknown-length estimate.
-    fn plan(&mut self, step: u64, chooser: &mut Chooser) {
+    fn plan(&mut self, step: u64, rng: &mut StrategyRng) {
         let old = self.estimate;
         if self.grows {
             while step >= self.estimate {
@@ -165,16 +165,16 @@ impl Pct {
         }
         if !self.drawn {
             self.drawn = true;
-            self.draw_change_points(0, chooser);
+            self.draw_change_points(0, rng);
         } else if self.estimate != old {
-            self.draw_change_points(old, chooser);
+            self.draw_change_points(old, rng);
         }
     }
 
     /// Draws `k_1 … k_{d−1}` from `[0, estimate)` and keeps those at or after `from`.
-    fn draw_change_points(&mut self, from: u64, chooser: &mut Chooser) {
+    fn draw_change_points(&mut self, from: u64, rng: &mut StrategyRng) {
         for i in 1..self.depth {
-            let k = below(chooser.aux_u64(), self.estimate);
+            let k = below(rng.aux_u64(), self.estimate);
             if k >= from {
                 self.pending.push((k, i));
             }
@@ -194,11 +194,11 @@ impl Pct {
 }
 
 impl Strategy for Pct {
-    fn on_spawn(&mut self, task: TaskId, chooser: &mut Chooser) {
-        self.ensure(task, chooser);
+    fn on_spawn(&mut self, task: TaskId, rng: &mut StrategyRng) {
+        self.ensure(task, rng);
     }
 
-    fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
+    fn pick(&mut self, candidates: &Candidates<'_>, rng: &mut StrategyRng) -> usize {
         let step = match self.picks.as_mut() {
             Some(picks) => {
                 *picks += 1;
@@ -206,11 +206,11 @@ impl Strategy for Pct {
             }
             None => candidates.step(),
         };
-        self.plan(step, chooser);
+        self.plan(step, rng);
         // Normally every task got its priority at spawn; this covers a strategy installed
         // after tasks were spawned, without depending on it.
         for i in 0..candidates.len() {
-            self.ensure(candidates.task(i), chooser);
+            self.ensure(candidates.task(i), rng);
         }
         let mut best = self.highest(candidates);
         while let Some(&(k, i)) = self.pending.last() {
@@ -241,32 +241,32 @@ mod tests {
 
     #[test]
     fn picks_the_highest_priority_whatever_the_order() {
-        let mut chooser = Chooser::new(1);
+        let mut chooser = crate::choice::Chooser::new(1);
         let mut pct = Pct::new(1, 10);
         for id in 0..5 {
-            pct.on_spawn(TaskId(id), &mut chooser);
+            pct.on_spawn(TaskId(id), chooser.strategy_rng());
         }
         let forward = ready(&[0, 1, 2, 3, 4]);
         let backward = ready(&[4, 3, 2, 1, 0]);
         let a = Candidates::new(&forward, None).with_context(None, 1);
         let b = Candidates::new(&backward, None).with_context(None, 2);
-        let ta = a.task(pct.pick(&a, &mut chooser));
-        let tb = b.task(pct.pick(&b, &mut chooser));
+        let ta = a.task(pct.pick(&a, chooser.strategy_rng()));
+        let tb = b.task(pct.pick(&b, chooser.strategy_rng()));
         assert_eq!(ta, tb);
     }
 
     #[test]
     fn change_point_demotes_the_top_task() {
-        let mut chooser = Chooser::new(3);
+        let mut chooser = crate::choice::Chooser::new(3);
         // depth 2 with k = 1: the single change point is at step 0.
         let mut pct = Pct::new(2, 1);
         for id in 0..3 {
-            pct.on_spawn(TaskId(id), &mut chooser);
+            pct.on_spawn(TaskId(id), chooser.strategy_rng());
         }
         let list = ready(&[0, 1, 2]);
         let before = pct.highest(&Candidates::new(&list, None));
         let c = Candidates::new(&list, None).with_context(None, 0);
-        let picked = pct.pick(&c, &mut chooser);
+        let picked = pct.pick(&c, chooser.strategy_rng());
         assert_ne!(picked, before, "the top task was demoted");
         assert_eq!(pct.priority[before], 1);
         assert!(pct.pending.is_empty());
@@ -274,21 +274,21 @@ mod tests {
 
     #[test]
     fn adaptive_mode_counts_picks_not_polls() {
-        let mut chooser = Chooser::new(9);
+        let mut chooser = crate::choice::Chooser::new(9);
         let mut pct = Pct::adaptive(3);
         let list = ready(&[0, 1]);
         // Polls 1000 and 2000 are the first two picks: the estimate stays at its start.
         for step in [1000, 2000] {
             pct.pick(
                 &Candidates::new(&list, None).with_context(None, step),
-                &mut chooser,
+                chooser.strategy_rng(),
             );
         }
         assert_eq!(pct.steps(), ADAPTIVE_START);
         for step in 0..ADAPTIVE_START {
             pct.pick(
                 &Candidates::new(&list, None).with_context(None, 5000 + step),
-                &mut chooser,
+                chooser.strategy_rng(),
             );
         }
         assert_eq!(
@@ -300,12 +300,12 @@ mod tests {
 
     #[test]
     fn unknown_length_grows_past_the_step() {
-        let mut chooser = Chooser::new(5);
+        let mut chooser = crate::choice::Chooser::new(5);
         let mut pct = Pct::new(3, 0);
         let list = ready(&[0, 1]);
         pct.pick(
             &Candidates::new(&list, None).with_context(None, 1000),
-            &mut chooser,
+            chooser.strategy_rng(),
         );
         assert!(pct.steps() > 1000);
         assert!(

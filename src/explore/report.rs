@@ -1,89 +1,14 @@
-//! What a campaign found: [`CampaignReport`] and [`FoundFailure`] (serde, for `--json`).
+//! What a campaign found: [`CampaignReport`] (serde: `detsim fuzz --json` writes it,
+//! `detsim merge` reads it back) and why it stopped ([`StopReason`]).
 
-use super::StrategySpec;
-use crate::Failure;
-use serde::Serialize;
-
-/// One failing run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FoundFailure {
-    /// The seed (a JSON number).
-    pub seed: u64,
-    /// Strategy token that reproduces it with the seed.
-    pub strategy: String,
-    /// Number of workers.
-    pub workers: usize,
-    /// Failure kind (`panic`, `deadlock`, …).
-    pub kind: String,
-    /// The failure message.
-    pub message: String,
-    /// Kind + location, used to deduplicate.
-    pub signature: String,
-    /// Fingerprint of the failing run's trace, as 16 hex digits.
-    pub fingerprint: String,
-    /// For DFS failures: the schedule file that reproduces it (seeds alone do not).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
-}
-
-impl FoundFailure {
-    pub(crate) fn new(
-        seed: u64,
-        strategy: &StrategySpec,
-        workers: usize,
-        failure: &Failure,
-        fingerprint: u64,
-    ) -> Self {
-        FoundFailure {
-            seed,
-            strategy: strategy.to_string(),
-            workers,
-            kind: failure.kind().to_string(),
-            message: failure.to_string(),
-            signature: failure.signature(),
-            fingerprint: format!("{fingerprint:016x}"),
-            schedule: None,
-        }
-    }
-
-    /// A failure the harness saw from outside the run (`hang`, `crash`,
-    /// `unreadable_schedule`): the kind is its own signature, and there is no trace.
-    pub(crate) fn outside(
-        seed: u64,
-        strategy: &StrategySpec,
-        workers: usize,
-        kind: &str,
-        message: String,
-    ) -> Self {
-        FoundFailure {
-            seed,
-            strategy: strategy.to_string(),
-            workers,
-            kind: kind.to_string(),
-            message,
-            signature: kind.to_string(),
-            fingerprint: String::new(),
-            schedule: None,
-        }
-    }
-}
-
-/// A case of the seeds file, replayed before the campaign.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Regression {
-    /// Seed of the case.
-    pub seed: u64,
-    /// Strategy of the case.
-    pub strategy: String,
-    /// Workers of the case.
-    pub workers: usize,
-    /// The failure it still produces, if any.
-    pub failure: Option<FoundFailure>,
-}
+use super::found::{FoundFailure, Regression};
+use super::{Shard, StrategySpec};
+use serde::{Deserialize, Serialize};
 
 /// Why a campaign stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReason {
     /// Every seed of the range (or every DFS schedule) ran.
     Exhausted,
@@ -98,24 +23,29 @@ pub enum StopReason {
     Hung,
     /// DFS hit its run cap before exhausting the space.
     RunCap,
+    /// DFS stopped because the program behaved differently under the same seed and task
+    /// picks ([`CampaignReport::nondeterminism`] says where): its tree cannot be searched.
+    Nondeterministic,
 }
 
 /// The result of a campaign: deterministic for a given (scenario, config, seed range,
 /// strategy, shard) whatever the number of jobs, unless stopped by time or interrupt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignReport {
     /// Scenario name.
     pub scenario: String,
-    /// Strategy token (with PCT's calibrated step estimate).
-    pub strategy: String,
+    /// The strategy (a token in JSON, with PCT's calibrated step estimate).
+    pub strategy: StrategySpec,
     /// Workers per run.
     pub workers: usize,
     /// First seed of the range.
     pub start: u64,
     /// Number of seeds in the range (before sharding).
     pub seeds: u64,
-    /// `k/n`.
-    pub shard: String,
+    /// The shard of the range this campaign ran (`"k/n"` in JSON).
+    pub shard: Shard,
+    /// The stop rule: stop after this many distinct failures (`--keep-going`).
+    pub keep_going: usize,
     /// Runs counted (seeds up to the stopping point).
     pub runs: u64,
     /// Runs that passed.
@@ -129,8 +59,12 @@ pub struct CampaignReport {
     /// Why the campaign stopped.
     pub stopped: StopReason,
     /// DFS only: true if the whole space within the bound was explored.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete: Option<bool>,
+    /// DFS only: where the program behaved differently under the same task picks, when
+    /// that stopped the search ([`StopReason::Nondeterministic`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nondeterminism: Option<String>,
     /// Seeds that were in flight when an earlier campaign died, re-run first.
     pub resumed_in_flight: Vec<u64>,
     /// The failures among them (saved to the seeds file like any other).

@@ -19,7 +19,7 @@
 
 use super::strategy::{Candidates, Strategy};
 use super::watchdog::{run_guarded, Hung};
-use crate::choice::Chooser;
+use crate::choice::StrategyRng;
 use crate::trace::EventKind;
 use crate::{Config, Scenario, Schedule, Sim, TraceMode};
 use std::time::Duration;
@@ -147,7 +147,7 @@ pub(super) struct FollowOrder {
 }
 
 impl Strategy for FollowOrder {
-    fn pick(&mut self, candidates: &Candidates<'_>, _chooser: &mut Chooser) -> usize {
+    fn pick(&mut self, candidates: &Candidates<'_>, _rng: &mut StrategyRng) -> usize {
         let wanted = usize::try_from(candidates.step())
             .ok()
             .and_then(|s| self.order.get(s).copied());

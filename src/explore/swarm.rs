@@ -14,7 +14,7 @@
 
 use super::pct::Pct;
 use super::strategy::{Candidates, Random, Strategy};
-use crate::choice::Chooser;
+use crate::choice::StrategyRng;
 use crate::TaskId;
 use std::fmt;
 
@@ -97,9 +97,9 @@ impl Swarm {
         unreachable!("the weights sum to TOTAL")
     }
 
-    fn strategy(&mut self, chooser: &mut Chooser) -> &mut dyn Strategy {
+    fn strategy(&mut self, rng: &mut StrategyRng) -> &mut dyn Strategy {
         if self.member.is_none() {
-            let member = Self::member_of(chooser.aux_u64());
+            let member = Self::member_of(rng.aux_u64());
             self.chosen = Some(member);
             self.member = Some(match member {
                 Member::Random => Box::new(Random),
@@ -111,19 +111,19 @@ impl Swarm {
 }
 
 impl Strategy for Swarm {
-    fn on_spawn(&mut self, task: TaskId, chooser: &mut Chooser) {
-        self.strategy(chooser).on_spawn(task, chooser);
+    fn on_spawn(&mut self, task: TaskId, rng: &mut StrategyRng) {
+        self.strategy(rng).on_spawn(task, rng);
     }
 
-    fn pick(&mut self, candidates: &Candidates<'_>, chooser: &mut Chooser) -> usize {
-        self.strategy(chooser).pick(candidates, chooser)
+    fn pick(&mut self, candidates: &Candidates<'_>, rng: &mut StrategyRng) -> usize {
+        self.strategy(rng).pick(candidates, rng)
     }
 
     /// The member's guess, once it is chosen; before that, none (choosing the member
     /// here would be harmless — it is the first aux draw either way — but a hint should
     /// not be what starts a run's plan).
-    fn hint(&mut self, n: usize, ahead: usize, chooser: &mut Chooser) -> Option<usize> {
-        self.member.as_deref_mut()?.hint(n, ahead, chooser)
+    fn hint(&mut self, n: usize, ahead: usize, rng: &mut StrategyRng) -> Option<usize> {
+        self.member.as_deref_mut()?.hint(n, ahead, rng)
     }
 }
 
@@ -148,8 +148,8 @@ mod tests {
     fn the_seed_decides_the_member() {
         let member = |seed| {
             let mut s = Swarm::default();
-            let mut chooser = Chooser::new(seed);
-            s.on_spawn(TaskId(0), &mut chooser);
+            let mut chooser = crate::choice::Chooser::new(seed);
+            s.on_spawn(TaskId(0), chooser.strategy_rng());
             s.member().unwrap()
         };
         let members: Vec<Member> = (0..64).map(member).collect();

@@ -2,7 +2,7 @@
 
 use crate::env;
 use crate::explore::watchdog::run_guarded;
-use crate::explore::{Campaign, StrategySpec};
+use crate::explore::{Campaign, FailureKind, StrategySpec};
 use crate::{Config, Scenario, TraceMode};
 use std::future::Future;
 use std::path::PathBuf;
@@ -167,7 +167,7 @@ impl Check {
                 Campaign::JOBS_MAX
             ));
         }
-        Ok((self, env::parse(env::SEED)?))
+        Ok((self, env::parse::<crate::Seed>(env::SEED)?.map(u64::from)))
     }
 }
 
@@ -239,13 +239,12 @@ fn run_campaign(scenario: Scenario, settings: &Check, name: &str) -> Option<Stri
         .chain(&report.resumed_failures)
         .chain(&report.failures)
         .next()?;
-    let strategy: StrategySpec = f.strategy.parse().unwrap_or_default();
-    if f.kind == "hang" {
-        return Some(hang_report(name, f.seed, &strategy, &f.message));
+    if f.kind == FailureKind::Hang {
+        return Some(hang_report(name, f.seed, &f.strategy, &f.message));
     }
-    Some(match campaign.rerun_full(f.seed, &strategy, f.workers) {
-        Ok(out) => failure_report(name, f.seed, &strategy, &out),
-        Err(hung) => hang_report(name, f.seed, &strategy, &hung.to_string()),
+    Some(match campaign.rerun_full(f.seed, &f.strategy, f.workers) {
+        Ok(out) => failure_report(name, f.seed, &f.strategy, &out),
+        Err(hung) => hang_report(name, f.seed, &f.strategy, &hung.to_string()),
     })
 }
 

@@ -16,4 +16,6 @@ pub(crate) mod seeds;
 
 pub use check::{check, Check};
 pub use schedule_file::{program_fingerprint, ScheduleFile, ScheduleFileError, ScheduleHeader};
-pub use seeds::{append_case, file_stem, scenario_seeds_path, SeedCase, SeedsError, SeedsFile};
+pub use seeds::{
+    append_case, file_stem, merge_into, scenario_seeds_path, SeedCase, SeedsError, SeedsFile,
+};

@@ -293,6 +293,56 @@ pub fn append_case(path: impl AsRef<Path>, case: &SeedCase) -> Result<bool, Seed
     Ok(true)
 }
 
+/// Adds every case of `files` that `path` does not hold yet, in seed order (then strategy
+/// token, then workers), each run once; returns how many lines were added.
+///
+/// This is how the seeds files of the shards of a campaign become one (`detsim merge`):
+/// `path` may be one of `files` (the committed corpus). A new file holds exactly the
+/// cases in seed order; an existing one keeps its bytes, as with [`append_case`], and
+/// the new cases follow in seed order. One atomic write, under the same locks as
+/// [`append_case`]. The first of two cases of the same run is kept (its summary and
+/// notes).
+pub fn merge_into(path: impl AsRef<Path>, files: &[SeedsFile]) -> Result<usize, SeedsError> {
+    let path = path.as_ref();
+    let mut cases: Vec<&SeedCase> = Vec::new();
+    for case in files.iter().flat_map(|f| &f.cases) {
+        if !cases.iter().any(|c| c.same_run(case)) {
+            cases.push(case);
+        }
+    }
+    cases.sort_by_cached_key(|c| (c.seed, c.strategy.to_string(), c.workers));
+    let lock = path_lock(path);
+    let _guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    let _file_lock = lock_across_processes(path).map_err(|source| SeedsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut bytes = read_if_exists(path)?;
+    let existing = SeedsFile::from_bytes(path, &bytes)?;
+    let new: Vec<&SeedCase> = cases
+        .into_iter()
+        .filter(|c| !existing.contains(c))
+        .collect();
+    if new.is_empty() && !bytes.is_empty() {
+        return Ok(0);
+    }
+    if bytes.is_empty() {
+        bytes.extend_from_slice(header_line(path).as_bytes());
+    } else if !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    for case in &new {
+        let line = checked_line(path, &bytes, case)?;
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    write_atomic(path, &bytes).map_err(|source| SeedsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(new.len())
+}
+
 /// Renders `case` and checks that the line parses back to the same run, so an append can
 /// never make the file unreadable (e.g. an extra key named `seed`).
 fn checked_line(path: &Path, existing: &[u8], case: &SeedCase) -> Result<String, SeedsError> {
@@ -429,16 +479,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A decimal or `0x` hexadecimal `u64`.
+/// A decimal or `0x` hexadecimal `u64` ([`crate::Seed`]).
 fn parse_seed(value: &str) -> Result<u64, String> {
-    let parsed = match value
-        .strip_prefix("0x")
-        .or_else(|| value.strip_prefix("0X"))
-    {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => value.parse(),
-    };
-    parsed.map_err(|e| format!("bad seed {}: {e}", quoted(value)))
+    value
+        .parse::<crate::Seed>()
+        .map(u64::from)
+        .map_err(|e| e.to_string())
 }
 
 /// A worker count ≥ 1.
@@ -603,6 +649,39 @@ fn create_temp(dir: &Path, path: &Path) -> io::Result<(PathBuf, fs::File)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_keeps_each_run_once_in_seed_order_and_existing_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| SeedsFile::parse(Path::new(name), text).unwrap();
+        let a = file(
+            "a",
+            "seed=30 strategy=swarm\nseed=4 strategy=swarm  # first\n",
+        );
+        let b = file(
+            "b",
+            "seed=4 strategy=swarm  # again\nseed=4 strategy=random\nseed=12\n",
+        );
+        let out = dir.path().join("x.seeds");
+        assert_eq!(merge_into(&out, &[a.clone(), b.clone()]).unwrap(), 4);
+        let merged = SeedsFile::load(&out).unwrap();
+        let runs: Vec<String> = merged
+            .cases
+            .iter()
+            .map(|c| format!("{} {}", c.seed, c.strategy))
+            .collect();
+        assert_eq!(runs, ["4 random", "4 swarm", "12 random", "30 swarm"]);
+        assert_eq!(merged.cases[1].summary.as_deref(), Some("first"));
+        // Into an existing, hand-edited file: its bytes stay, new cases follow.
+        std::fs::write(&out, "# mine\nseed=12\n").unwrap();
+        assert_eq!(merge_into(&out, &[a, b]).unwrap(), 3);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            text.starts_with("# mine\nseed=12\nseed=4 strategy=random"),
+            "{text}"
+        );
+        assert_eq!(merge_into(&out, &[]).unwrap(), 0);
+    }
 
     #[test]
     fn defaults_apply_and_comments_become_summaries() {

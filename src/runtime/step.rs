@@ -202,7 +202,7 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     let last = core.last_polled.get();
     let i = core.strategy.borrow_mut().pick(
         &candidates.with_context(last, core.step.get()),
-        &mut chooser,
+        chooser.strategy_rng(),
     );
     chooser.record(ChoiceKind::Task, n, i);
     i
@@ -294,7 +294,7 @@ fn prefetch_next(core: &Core) {
     let mut strategy = core.strategy.borrow_mut();
     let mut guess = |ahead: usize, candidates: usize| {
         strategy
-            .hint(candidates, ahead, &mut chooser)
+            .hint(candidates, ahead, chooser.strategy_rng())
             .filter(|&i| i < n)
     };
     // Stage 1, three picks ahead: the ready entries.

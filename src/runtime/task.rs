@@ -329,7 +329,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
     let mut chooser = core.chooser.borrow_mut();
     core.strategy
         .borrow_mut()
-        .on_spawn(TaskId(id), &mut chooser);
+        .on_spawn(TaskId(id), chooser.strategy_rng());
 }
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).

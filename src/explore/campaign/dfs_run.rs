@@ -1,10 +1,13 @@
 //! Campaigns with the DFS strategy: one systematic search from the first seed instead
 //! of many seeds, so failures are saved with their schedule (the seed alone does not
-//! reproduce them). The search runs on its own thread under the watchdog.
+//! reproduce them). The search runs on its own thread under the watchdog. With
+//! `--shard K/N` it searches the K-th part of the tree ([`Dfs::with_shard`]): the shards
+//! together run every schedule of the unsharded search once.
 
 use super::{hang_failure, Campaign, CampaignError};
-use crate::explore::report::{CampaignReport, FoundFailure, StopReason};
+use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::{Hung, Running, Slot, Threads};
+use crate::explore::FoundFailure;
 use crate::explore::{Dfs, StrategySpec};
 use crate::harness::schedule_file::{program_fingerprint, ScheduleFile, ScheduleHeader};
 use crate::harness::seeds::{self, SeedCase};
@@ -19,6 +22,7 @@ struct Search {
     failures: Vec<FoundFailure>,
     stopped: StopReason,
     complete: bool,
+    nondeterminism: Option<String>,
 }
 
 impl Campaign {
@@ -49,13 +53,7 @@ impl Campaign {
             (None, Some((run, elapsed))) => self.dfs_hung(&spec, run, elapsed),
             (None, None) => return Err(CampaignError::Invalid("the dfs search panicked".into())),
         };
-        Ok(self.dfs_report(
-            &spec,
-            search.runs,
-            search.failures,
-            search.stopped,
-            search.complete,
-        ))
+        Ok(self.dfs_report(&spec, search))
     }
 
     /// The search itself, on the thread `run_dfs` watches through `slot`.
@@ -63,22 +61,27 @@ impl Campaign {
         let spec = StrategySpec::Dfs {
             preemption_bound: bound,
         };
-        let mut dfs = Dfs::new(bound).with_max_runs(self.seeds);
+        let mut dfs = Dfs::new(bound)
+            .with_max_runs(self.seeds)
+            .with_shard(self.shard.index, self.shard.count);
         let config = self
             .config
             .clone()
             .seed(self.start)
             .trace(TraceMode::Schedule);
         let mut failures = Vec::new();
-        let mut runs = 0;
+        let mut made = 0;
         while let Some(strategy) = dfs.next_run() {
-            slot.start(runs, self.start);
+            slot.start(made, self.start);
             let outcome = self.scenario.run_with(config.clone(), strategy);
             if !slot.finish() {
                 break; // reported as hung by the watcher
             }
+            made += 1;
             dfs.finish_run();
-            runs += 1;
+            if !dfs.counts_last_run() {
+                continue; // another shard's run (or one the search disowned)
+            }
             self.progress.runs.fetch_add(1, Ordering::Relaxed);
             if let Some(f) = outcome.failure() {
                 let mut found = FoundFailure::new(
@@ -98,10 +101,11 @@ impl Campaign {
         }
         let stopped = self.dfs_stop_reason(!failures.is_empty(), &dfs);
         Search {
-            runs,
+            runs: dfs.counted_runs(),
             failures,
             stopped,
             complete: dfs.is_complete(),
+            nondeterminism: dfs.nondeterminism(),
         }
     }
 
@@ -129,13 +133,17 @@ impl Campaign {
             failures: vec![found],
             stopped: StopReason::Failures,
             complete: false,
+            nondeterminism: None,
         }
     }
 
-    /// Why the search ended: a failure, the whole space covered, Ctrl-C, or the run cap.
+    /// Why the search ended: a failure, the whole space covered, the program behaving
+    /// differently under the same picks, Ctrl-C, or the run cap.
     fn dfs_stop_reason(&self, failed: bool, dfs: &Dfs) -> StopReason {
         if failed {
             StopReason::Failures
+        } else if dfs.nondeterminism().is_some() {
+            StopReason::Nondeterministic
         } else if dfs.is_complete() {
             StopReason::Exhausted
         } else if self.interrupt.load(Ordering::Relaxed) {
@@ -145,22 +153,23 @@ impl Campaign {
         }
     }
 
-    /// The report of a DFS search that made `runs` runs and found `failures`.
-    fn dfs_report(
-        &self,
-        spec: &StrategySpec,
-        runs: u64,
-        failures: Vec<FoundFailure>,
-        stopped: StopReason,
-        complete: bool,
-    ) -> CampaignReport {
+    /// The report of a DFS search.
+    fn dfs_report(&self, spec: &StrategySpec, search: Search) -> CampaignReport {
+        let Search {
+            runs,
+            failures,
+            stopped,
+            complete,
+            nondeterminism,
+        } = search;
         CampaignReport {
             scenario: self.scenario.name().to_string(),
-            strategy: spec.to_string(),
+            strategy: *spec,
             workers: self.config.workers,
             start: self.start,
             seeds: self.seeds,
-            shard: self.shard.to_string(),
+            shard: self.shard,
+            keep_going: self.keep_going,
             runs,
             passes: runs - failures.len() as u64,
             failing_seeds: failures.iter().map(|f| f.seed).collect(),
@@ -168,6 +177,7 @@ impl Campaign {
             regressions: Vec::new(),
             stopped,
             complete: Some(complete),
+            nondeterminism,
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }

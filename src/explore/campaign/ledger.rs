@@ -15,7 +15,7 @@
 
 use super::shard::Plan;
 use crate::explore::inflight::{Claim, InFlight};
-use crate::explore::report::FoundFailure;
+use crate::explore::FoundFailure;
 use crate::explore::StrategySpec;
 use crate::harness::seeds::{self, SeedCase};
 use std::collections::BTreeMap;
@@ -72,8 +72,7 @@ impl Saver {
         if self.saved[count].1 >= SAVED_PER_SIGNATURE {
             return true;
         }
-        let strategy = found.strategy.parse().unwrap_or(self.strategy);
-        let case = SeedCase::new(found.seed, strategy, found.workers)
+        let case = SeedCase::new(found.seed, found.strategy, found.workers)
             .with_summary(summary_of(&found.message));
         match seeds::append_case(path, &case) {
             Ok(added) => {

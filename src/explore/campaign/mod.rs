@@ -31,9 +31,10 @@ mod shard;
 pub use shard::Shard;
 
 use super::isolate::Isolate;
-use super::report::{CampaignReport, FoundFailure, StopReason};
+use super::report::{CampaignReport, StopReason};
 use super::watchdog::{run_guarded, Hung};
 use super::StrategySpec;
+use super::{FailureKind, FoundFailure};
 use crate::harness::seeds;
 use crate::{Config, Outcome, Scenario, TraceMode};
 use std::path::PathBuf;
@@ -312,11 +313,12 @@ impl Campaign {
         }
         CampaignReport {
             scenario: self.scenario.name().to_string(),
-            strategy: self.strategy.to_string(),
+            strategy: self.strategy,
             workers: self.config.workers,
             start: self.start,
             seeds: self.seeds,
-            shard: self.shard.to_string(),
+            shard: self.shard,
+            keep_going: self.keep_going,
             runs: 1,
             passes: 0,
             failing_seeds: vec![self.start],
@@ -324,6 +326,7 @@ impl Campaign {
             regressions: Vec::new(),
             stopped: StopReason::Failures,
             complete: None,
+            nondeterminism: None,
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }
@@ -344,7 +347,7 @@ pub(crate) fn hang_failure(
     hung: Hung,
 ) -> FoundFailure {
     let message = format!("seed {seed} hangs: {hung}");
-    FoundFailure::outside(seed, strategy, workers, "hang", message)
+    FoundFailure::outside(seed, strategy, workers, FailureKind::Hang, message)
 }
 
 /// Runs one seed with the strategy of `spec` (not DFS).

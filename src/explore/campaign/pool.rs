@@ -16,8 +16,9 @@ use super::shard::Plan;
 use super::{hang_failure, run_one, Campaign, CampaignError, Progress};
 use crate::explore::inflight::{Claim, InFlight};
 use crate::explore::isolate::{run_isolated, Isolate};
-use crate::explore::report::{CampaignReport, FoundFailure, StopReason};
+use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::{Hung, Running, Slot, Threads};
+use crate::explore::FoundFailure;
 use crate::explore::StrategySpec;
 use crate::{Config, Scenario, TraceMode};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -305,11 +306,12 @@ impl Shared {
         let failing_runs = failing_seeds.len() as u64;
         CampaignReport {
             scenario: c.scenario.name().to_string(),
-            strategy: self.strategy.to_string(),
+            strategy: self.strategy,
             workers: self.config.workers,
             start: c.start,
             seeds: c.seeds,
-            shard: c.shard.to_string(),
+            shard: c.shard,
+            keep_going: c.keep_going,
             runs,
             passes: runs.saturating_sub(failing_runs),
             failures: ledger.distinct(bound),
@@ -317,6 +319,7 @@ impl Shared {
             regressions: Vec::new(),
             stopped,
             complete: None,
+            nondeterminism: None,
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }

@@ -5,8 +5,8 @@
 
 use super::{hang_failure, run_one, Campaign, CampaignError};
 use crate::explore::isolate::run_isolated;
-use crate::explore::report::{FoundFailure, Regression};
 use crate::explore::watchdog::run_guarded;
+use crate::explore::{FailureKind, FoundFailure, Regression};
 use crate::harness::seeds::{SeedCase, SeedsFile};
 use crate::{Outcome, TraceMode};
 
@@ -26,7 +26,7 @@ impl Campaign {
     fn replay_case(&self, case: &SeedCase) -> Regression {
         let regression = |failure| Regression {
             seed: case.seed,
-            strategy: case.strategy.to_string(),
+            strategy: case.strategy,
             workers: case.workers,
             failure,
         };
@@ -93,13 +93,13 @@ fn case_schedule(
 fn unreadable_case(case: &SeedCase, why: String) -> Regression {
     Regression {
         seed: case.seed,
-        strategy: case.strategy.to_string(),
+        strategy: case.strategy,
         workers: case.workers,
         failure: Some(FoundFailure::outside(
             case.seed,
             &case.strategy,
             case.workers,
-            "unreadable_schedule",
+            FailureKind::UnreadableSchedule,
             why,
         )),
     }

@@ -8,7 +8,7 @@
 
 use super::pool::{Shared, MAX_HUNG};
 use crate::explore::inflight::Claim;
-use crate::explore::report::FoundFailure;
+use crate::explore::{FailureKind, FoundFailure};
 
 impl Shared {
     /// Runs every seed of `claims`; the failures found, in seed order per claim.
@@ -25,7 +25,7 @@ impl Shared {
                 };
                 let mut ledger = self.ledger();
                 saved &= ledger.saver.save(&found);
-                if found.kind == "hang" {
+                if found.kind == FailureKind::Hang {
                     ledger.hangs += 1;
                     if ledger.hangs >= MAX_HUNG {
                         self.give_up();

@@ -1,8 +1,10 @@
 //! [`Shard`] (`k/n`, parsed from and printed as text) and the private `Plan`: which
 //! seeds of the range one shard runs, kept apart from the runner that consumes them.
 
-/// `k/n`: run every n-th seed of the range, starting with the k-th (1-based).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `k/n`: run every n-th seed of the range, starting with the k-th (1-based). Written
+/// `"k/n"` in reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Shard {
     /// 1-based shard index.
     pub index: u64,
@@ -112,6 +114,19 @@ impl Shard {
              array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)"
                 .into(),
         )
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Shard> for String {
+    fn from(s: Shard) -> String {
+        s.to_string()
     }
 }
 
