@@ -117,7 +117,7 @@ where
 mod tests {
     use super::*;
     use crate::strategy::{Candidates, Random, Strategy};
-    use crate::{Chooser, Config};
+    use crate::{Config, StrategyRng};
     use std::rc::Rc;
 
     /// Counts its picks in a cell shared with the test, like DFS's search tree.
@@ -125,9 +125,9 @@ mod tests {
     struct Counting(Rc<Cell<u32>>);
 
     impl Strategy for Counting {
-        fn pick(&mut self, c: &Candidates<'_>, chooser: &mut Chooser) -> usize {
+        fn pick(&mut self, c: &Candidates<'_>, rng: &mut StrategyRng) -> usize {
             self.0.set(self.0.get() + 1);
-            Random.pick(c, chooser)
+            Random.pick(c, rng)
         }
     }
 
