@@ -7,11 +7,40 @@
 //! valgrind --tool=callgrind target/release/examples/w5_once        # trace off
 //! valgrind --tool=callgrind target/release/examples/w5_once full   # full trace
 //! ```
+//!
+//! `W5_RUNS=N` runs it N times in one process and prints the median wall time of a run
+//! and the round trips per second (the unit of `../shared/bench-peers`' W5).
 
 use detsim::net::{TcpListener, TcpStream};
 use detsim::{node, Config, Sim, TraceMode};
 use futures::{AsyncReadExt, AsyncWriteExt};
 fn main() {
+    let runs: usize = std::env::var("W5_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if runs == 0 {
+        return w5();
+    }
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            // Wall clock outside the simulation: this measures the run, it is not in it.
+            #[allow(clippy::disallowed_methods)]
+            let start = std::time::Instant::now();
+            w5();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let median = times[runs / 2];
+    println!(
+        "W5: median {:.2} ms over {runs} runs, {:.0} round trips/s",
+        median * 1e3,
+        10_000.0 / median
+    );
+}
+
+fn w5() {
     let trace = if std::env::args().nth(1).as_deref() == Some("full") {
         TraceMode::Full
     } else {
