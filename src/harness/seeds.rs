@@ -265,32 +265,11 @@ pub fn file_stem(name: &str) -> String {
 /// The sidecar is locked rather than the file itself because the file is replaced by a
 /// rename, and a lock on the old file would not exclude a writer of the new one.
 pub fn append_case(path: impl AsRef<Path>, case: &SeedCase) -> Result<bool, SeedsError> {
-    let path = path.as_ref();
-    let lock = path_lock(path);
-    let _guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
-    let _file_lock = lock_across_processes(path).map_err(|source| SeedsError::Io {
-        path: path.to_path_buf(),
-        source,
+    let added = append_locked(path.as_ref(), false, |file| match file.contains(case) {
+        true => Vec::new(),
+        false => vec![case],
     })?;
-    let mut bytes = read_if_exists(path)?;
-    let file = SeedsFile::from_bytes(path, &bytes)?;
-    if file.contains(case) {
-        return Ok(false);
-    }
-    if bytes.is_empty() {
-        bytes.extend_from_slice(header_line(path).as_bytes());
-    } else if !bytes.ends_with(b"\n") {
-        // A hand-edited file may lack the final newline; do not glue onto its last line.
-        bytes.push(b'\n');
-    }
-    let line = checked_line(path, &bytes, case)?;
-    bytes.extend_from_slice(line.as_bytes());
-    bytes.push(b'\n');
-    write_atomic(path, &bytes).map_err(|source| SeedsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(true)
+    Ok(added > 0)
 }
 
 /// Adds every case of `files` that `path` does not hold yet, in seed order (then strategy
@@ -311,6 +290,23 @@ pub fn merge_into(path: impl AsRef<Path>, files: &[SeedsFile]) -> Result<usize, 
         }
     }
     cases.sort_by_cached_key(|c| (c.seed, c.strategy.to_string(), c.workers));
+    append_locked(path, true, |existing| {
+        cases
+            .into_iter()
+            .filter(|c| !existing.contains(c))
+            .collect()
+    })
+}
+
+/// Under both locks (this process's and other processes'): reads `path`, asks `pick`
+/// which cases to add given what the file holds, and appends them in one atomic write
+/// (a header first if the file is new; `create`: write a header-only file even when
+/// there is nothing to add). Returns how many cases were added.
+fn append_locked<'c>(
+    path: &Path,
+    create: bool,
+    pick: impl FnOnce(&SeedsFile) -> Vec<&'c SeedCase>,
+) -> Result<usize, SeedsError> {
     let lock = path_lock(path);
     let _guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
     let _file_lock = lock_across_processes(path).map_err(|source| SeedsError::Io {
@@ -318,17 +314,14 @@ pub fn merge_into(path: impl AsRef<Path>, files: &[SeedsFile]) -> Result<usize, 
         source,
     })?;
     let mut bytes = read_if_exists(path)?;
-    let existing = SeedsFile::from_bytes(path, &bytes)?;
-    let new: Vec<&SeedCase> = cases
-        .into_iter()
-        .filter(|c| !existing.contains(c))
-        .collect();
-    if new.is_empty() && !bytes.is_empty() {
+    let new = pick(&SeedsFile::from_bytes(path, &bytes)?);
+    if new.is_empty() && !(create && bytes.is_empty()) {
         return Ok(0);
     }
     if bytes.is_empty() {
         bytes.extend_from_slice(header_line(path).as_bytes());
     } else if !bytes.ends_with(b"\n") {
+        // A hand-edited file may lack the final newline; do not glue onto its last line.
         bytes.push(b'\n');
     }
     for case in &new {

@@ -205,4 +205,16 @@ impl<T> Outcome<T> {
     pub fn is_ok(&self) -> bool {
         self.result.is_ok()
     }
+
+    /// The same outcome with `f` applied to the main task's output (if it has one).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        Outcome {
+            seed: self.seed,
+            result: self.result.map(f),
+            trace: self.trace,
+            fingerprint: self.fingerprint,
+            stats: self.stats,
+            schedule: self.schedule,
+        }
+    }
 }

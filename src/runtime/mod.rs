@@ -186,28 +186,11 @@ impl Sim {
         // and whatever `future` borrows, all outliving this call) is valid while it exists.
         let main: std::pin::Pin<Box<dyn Future<Output = ()> + 'static>> =
             unsafe { std::mem::transmute(main) };
-        let out = self.run_located(main, Location::caller());
-        let Outcome {
-            seed,
-            result,
-            trace,
-            fingerprint,
-            stats,
-            schedule,
-        } = out;
-        let result = result.map(|()| {
+        self.run_located(main, Location::caller()).map(|()| {
             output
                 .into_inner()
                 .expect("run_scoped: a run that succeeded completed its main future")
-        });
-        Outcome {
-            seed,
-            result,
-            trace,
-            fingerprint,
-            stats,
-            schedule,
-        }
+        })
     }
 
     /// [`Sim::run`], naming `location` as the main task's spawn site (scenarios use
