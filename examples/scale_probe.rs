@@ -10,10 +10,11 @@
 use detsim::{Config, Sim, TraceMode};
 
 async fn yielders(tasks: usize) {
+    let yields = yields();
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
-            detsim::spawn(async {
-                for _ in 0..yields() {
+            detsim::spawn(async move {
+                for _ in 0..yields {
                     detsim::task::yield_now().await;
                 }
             })
