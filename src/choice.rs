@@ -243,7 +243,7 @@ impl StrategyRng {
         uniform(&mut self.rng, n as u32) as usize
     }
 
-    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 2)
+    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 3)
     /// would return for `n`, without drawing anything: a guess for prefetching (other
     /// draws in between, or the rare rejected draw, make it wrong — never the run).
     pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
@@ -452,9 +452,9 @@ struct Stream {
     len: usize,
 }
 
-/// How many words of the stream can be peeked: the step loop prefetches up to three
+/// How many words of the stream can be peeked: the step loop prefetches up to four
 /// picks ahead.
-const LOOKAHEAD: usize = 3;
+const LOOKAHEAD: usize = 4;
 
 impl Stream {
     fn new(seed: u64) -> Self {

@@ -170,6 +170,9 @@ pub(super) struct Core {
     pub(super) preemptions: Cell<u64>,
     /// The task polled most recently, across clock jumps (unlike `last_polled`).
     pub(super) previous: Cell<Option<u32>>,
+    /// Whether the last poll put its task back in the ready list: the prefetcher's guess
+    /// of whether the current one will (one more candidate at the next pick, or not).
+    pub(super) requeued: Cell<bool>,
     /// The simulated world: nodes, network, faults (`crate::world`), owned by the run
     /// and reached by the world through `context::world`.
     pub(super) world: Box<crate::world::World>,
@@ -219,6 +222,7 @@ impl Core {
             switches: Cell::new(0),
             preemptions: Cell::new(0),
             previous: Cell::new(None),
+            requeued: Cell::new(true),
             world: Box::new(crate::world::World::new(&config)),
             config,
         }
