@@ -962,6 +962,26 @@ fn check_determinism_passes_on_bank() {
     );
 }
 
+/// `--isolate`: every seed in two fresh child processes (a deterministic scenario passes,
+/// failing seeds included; the failing case is in `guards-tests/`).
+#[test]
+fn check_determinism_isolate_runs_each_seed_in_two_processes() {
+    let dir = tempdir();
+    let args = [
+        "check-determinism",
+        "lost-wakeup",
+        "--isolate",
+        "--seeds",
+        "6",
+    ];
+    let out = run_in(dir.path(), &args, 0);
+    assert!(
+        stdout(&out).contains("deterministic: 6 seeds, each run in two fresh processes"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// Ctrl-C stops a campaign cleanly: the report is printed, and the exit status is the
 /// verdict of the runs that ran.
 #[cfg(unix)]

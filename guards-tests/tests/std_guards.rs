@@ -306,3 +306,40 @@ mod guards_on {
         assert!(clock_ns(libc::CLOCK_REALTIME_COARSE) / 1_000_000_000 > 1_735_689_600 + 86_400);
     }
 }
+
+/// `check-determinism --isolate` through the crate's own command line: every run in a
+/// fresh process. With the guards, the real tokio `watch` (which the in-process check
+/// still flags: tokio's process-wide seed counter) passes; without them it is caught,
+/// naming the first differing trace line.
+#[test]
+fn the_real_tokio_watch_through_check_determinism_isolate() {
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_guards-cli"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), text)
+    };
+    let isolated = [
+        "check-determinism",
+        "tokio-watch",
+        "--isolate",
+        "--seeds",
+        "8",
+    ];
+    let (code, text) = cli(&isolated);
+    let (in_process, _) = cli(&["check-determinism", "tokio-watch", "--seeds", "8"]);
+    assert_eq!(in_process, Some(1), "flagged in one process, guards or not");
+    if detsim::guards::ENABLED {
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.contains("8 seeds, each run in two fresh processes"),
+            "{text}"
+        );
+    } else {
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("runs in two fresh processes"), "{text}");
+        assert!(text.contains("first difference at trace event"), "{text}");
+    }
+}

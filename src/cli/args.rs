@@ -247,6 +247,12 @@ pub(crate) struct DeterminismArgs {
     /// Strategy: random (the default), swarm or pct:DEPTH[:STEPS].
     #[arg(long, default_value = "random")]
     pub(crate) strategy: StrategySpec,
+    /// Run every seed in two fresh child processes of this program and compare them,
+    /// instead of twice here and once on another thread: for programs with process-wide
+    /// state no run can reset (the real tokio's per-thread RNG seeds; see README, "Std
+    /// guards").
+    #[arg(long)]
+    pub(crate) isolate: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,8 @@ use super::args::{
 use super::{indent, program_invocation, shell_quote, InputError, Verdict};
 use crate::explore::watchdog::run_guarded;
 use crate::explore::{
-    check_determinism, run_one, shrink_with_watchdog, ShrinkError, Shrunk, StrategySpec,
+    check_determinism, check_determinism_isolated, run_one, shrink_with_watchdog, Isolate,
+    IsolatedCheckError, ShrinkError, Shrunk, StrategySpec,
 };
 use crate::harness::{ScheduleFile, ScheduleFileError, ScheduleHeader};
 use crate::trace::TraceStream;
@@ -464,6 +465,9 @@ fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         .into());
     };
     per_seed_strategy(&a.strategy)?;
+    if a.isolate {
+        return determinism_isolated(&a, scenario.name(), last);
+    }
     let config = Config::default().workers(a.workers);
     match check_determinism(scenario, &config, &a.strategy, a.start..=last) {
         Ok(n) => {
@@ -474,5 +478,32 @@ fn determinism(a: DeterminismArgs, scenarios: &[Scenario]) -> Result<Verdict> {
             outln!("{}: NOT deterministic: {leak}", scenario.name());
             Ok(Verdict::Fail)
         }
+    }
+}
+
+/// `check-determinism --isolate`: every run in a fresh child process of this program.
+fn determinism_isolated(a: &DeterminismArgs, name: &str, last: u64) -> Result<Verdict> {
+    let program = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("--isolate needs the path of this program: {e}"))?;
+    let child = |tail: &[&str]| Isolate {
+        program: program.clone(),
+        args: ["run", name]
+            .iter()
+            .chain(tail)
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    let (summary, trace) = (child(&["--json"]), child(&["--trace", "text"]));
+    let seeds = a.start..=last;
+    match check_determinism_isolated(&summary, &trace, &a.strategy, a.workers, seeds, None) {
+        Ok(n) => {
+            outln!("{name}: deterministic: {n} seeds, each run in two fresh processes, identical fingerprints");
+            Ok(Verdict::Pass)
+        }
+        Err(IsolatedCheckError::Nondeterministic(leak)) => {
+            outln!("{name}: NOT deterministic: {leak}");
+            Ok(Verdict::Fail)
+        }
+        Err(e) => Err(anyhow::anyhow!("{name}: check-determinism --isolate: {e}")),
     }
 }

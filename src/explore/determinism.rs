@@ -9,11 +9,13 @@
 //! it says so rather than inventing a difference: the leak then depends on timing or on
 //! the thread, not on anything the re-runs reproduce.
 
+use super::isolate::{child_output, run_child, Isolate};
 use super::{run_one, StrategySpec};
 use crate::{Config, Outcome, Scenario, TraceMode};
 use serde::Serialize;
 use std::fmt;
 use std::ops::{Bound, RangeBounds};
+use std::time::Duration;
 
 /// Re-runs tried to reproduce a fingerprint mismatch with full traces.
 const EXPLAIN_ATTEMPTS: usize = 20;
@@ -169,6 +171,95 @@ impl How {
             How::TwoThreads => "runs on two threads",
         }
     }
+}
+
+/// Why [`check_determinism_isolated`] stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IsolatedCheckError {
+    /// Two processes ran a seed differently.
+    #[error(transparent)]
+    Nondeterministic(Box<Nondeterminism>),
+    /// A child process crashed, hung past the limit, or could not start.
+    #[error("{0}")]
+    Child(String),
+}
+
+/// [`check_determinism`] with every run in a fresh child process (`iso`, the child
+/// protocol of `fuzz --isolate`): each seed runs in two processes and their fingerprints
+/// are compared. This is the check for programs that keep process-wide state a run
+/// cannot reset — the real tokio seeds each thread's RNG from a process-wide counter,
+/// futures' unbiased `select!` too — which the in-process check flags even under the
+/// std guards, although every seed runs the same in a fresh process (which is how a
+/// failure is replayed). On a mismatch, `trace_iso` (the same child printing its text
+/// trace) is run in pairs until two traces part, naming the first differing line.
+pub fn check_determinism_isolated(
+    iso: &Isolate,
+    trace_iso: &Isolate,
+    spec: &StrategySpec,
+    workers: usize,
+    seeds: impl RangeBounds<u64>,
+    limit: Option<Duration>,
+) -> Result<u64, IsolatedCheckError> {
+    let Some((first, last)) = inclusive(&seeds) else {
+        return Ok(0);
+    };
+    let child = |seed| {
+        run_child(iso, seed, spec, workers, limit)
+            .map(|s| s.fingerprint.0)
+            .map_err(|(_, message)| IsolatedCheckError::Child(message))
+    };
+    let mut checked = 0;
+    for seed in first..=last {
+        let (a, b) = (child(seed)?, child(seed)?);
+        if a != b {
+            let difference = explain_isolated(trace_iso, spec, workers, seed, limit);
+            return Err(IsolatedCheckError::Nondeterministic(Box::new(
+                Nondeterminism {
+                    seed,
+                    between: "runs in two fresh processes".to_string(),
+                    fingerprints: (a, b),
+                    difference,
+                },
+            )));
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}
+
+/// Runs `seed`'s text-trace child in pairs until two traces part; the first differing
+/// line (`None` if no pair differed).
+fn explain_isolated(
+    trace_iso: &Isolate,
+    spec: &StrategySpec,
+    workers: usize,
+    seed: u64,
+    limit: Option<Duration>,
+) -> Option<TraceDifference> {
+    let trace = || {
+        child_output(trace_iso, seed, spec, workers, limit)
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    // The header line carries the fingerprint, which differs by definition.
+    let body = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with("# detsim trace"))
+            .map(str::to_string)
+            .collect()
+    };
+    (0..EXPLAIN_ATTEMPTS).find_map(|_| {
+        let (a, b) = (body(&trace()?), body(&trace()?));
+        let at = a.iter().zip(&b).position(|(x, y)| x != y)?;
+        Some(TraceDifference {
+            // Events are the lines that are not `#` comments (the task table).
+            event: a[..at].iter().filter(|l| !l.starts_with('#')).count(),
+            first: a[at].trim().to_string(),
+            second: b[at].trim().to_string(),
+            task: None,
+        })
+    })
 }
 
 /// Re-runs `seed` with full traces, made the way the mismatch was, until two runs differ,

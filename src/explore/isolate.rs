@@ -77,39 +77,8 @@ pub(crate) fn run_isolated(
     workers: usize,
     limit: Option<Duration>,
 ) -> Option<FoundFailure> {
-    let failure = |kind: FailureKind, message: String| {
-        Some(FoundFailure::outside(seed, spec, workers, kind, message))
-    };
-    let mut child = match spawn_child(iso, seed, spec, workers) {
-        Ok(c) => c,
-        Err(e) => {
-            return failure(
-                FailureKind::Crash,
-                format!("cannot start {}: {e}", iso.program.display()),
-            )
-        }
-    };
-    if let Some(limit) = limit {
-        if !wait_until(&mut child, limit) {
-            let _ = child.kill();
-            let _ = child.wait();
-            let message = format!(
-                "seed {seed}: the child process ran past the {limit:?} watchdog and was killed"
-            );
-            return failure(FailureKind::Hang, message);
-        }
-    }
-    let output = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => {
-            return failure(
-                FailureKind::Crash,
-                format!("seed {seed}: lost the child process: {e}"),
-            )
-        }
-    };
-    match summary_of(&output.stdout) {
-        Some(s) => s.failure.map(|f| FoundFailure {
+    match run_child(iso, seed, spec, workers, limit) {
+        Ok(s) => s.failure.map(|f| FoundFailure {
             seed,
             strategy: *spec,
             workers,
@@ -119,8 +88,49 @@ pub(crate) fn run_isolated(
             fingerprint: Some(s.fingerprint),
             schedule: None,
         }),
-        None => failure(FailureKind::Crash, crash_message(seed, &output)),
+        Err((kind, message)) => Some(FoundFailure::outside(seed, spec, workers, kind, message)),
     }
+}
+
+/// The summary a child prints for `seed`, or why it printed none (`crash`: it could not
+/// start or died; `hang`: it outlived `limit` and was killed).
+pub(crate) fn run_child(
+    iso: &Isolate,
+    seed: u64,
+    spec: &StrategySpec,
+    workers: usize,
+    limit: Option<Duration>,
+) -> Result<RunSummary, (FailureKind, String)> {
+    let output = child_output(iso, seed, spec, workers, limit)?;
+    summary_of(&output.stdout).ok_or_else(|| (FailureKind::Crash, crash_message(seed, &output)))
+}
+
+/// Runs the child for `seed` to its end (or kills it at `limit`) and returns its output.
+pub(crate) fn child_output(
+    iso: &Isolate,
+    seed: u64,
+    spec: &StrategySpec,
+    workers: usize,
+    limit: Option<Duration>,
+) -> Result<std::process::Output, (FailureKind, String)> {
+    let mut child = spawn_child(iso, seed, spec, workers).map_err(|e| {
+        let message = format!("cannot start {}: {e}", iso.program.display());
+        (FailureKind::Crash, message)
+    })?;
+    if let Some(limit) = limit {
+        if !wait_until(&mut child, limit) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let message = format!(
+                "seed {seed}: the child process ran past the {limit:?} watchdog and was killed"
+            );
+            return Err((FailureKind::Hang, message));
+        }
+    }
+    child.wait_with_output().map_err(|e| {
+        let message = format!("seed {seed}: lost the child process: {e}");
+        (FailureKind::Crash, message)
+    })
 }
 
 fn spawn_child(

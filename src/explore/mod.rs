@@ -37,7 +37,10 @@ pub(crate) mod watchdog;
 
 pub(crate) use campaign::run_one;
 pub use campaign::{Campaign, CampaignError, Progress, Shard};
-pub use determinism::{check_determinism, Nondeterminism, TraceDifference};
+pub use determinism::{
+    check_determinism, check_determinism_isolated, IsolatedCheckError, Nondeterminism,
+    TraceDifference,
+};
 pub use dfs::Dfs;
 pub use found::{FailureKind, Fingerprint, FoundFailure, Regression};
 pub use isolate::{Isolate, RunFailure, RunSummary};
