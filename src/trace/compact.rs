@@ -1,10 +1,14 @@
-//! How a full trace stores its events: 32 bytes each, strings in a side table.
+//! How a full trace stores its events: a few bytes each, strings in a side table.
 //!
-//! A full trace of a busy run holds millions of events, so their size is most of the
-//! cost of tracing (page faults and memory bandwidth, not instructions): the public
-//! [`Event`] (with `Option`s and an enum holding strings) takes 64 bytes; this packed
-//! form takes half, and decodes back to `Event` losslessly. Events with more fields
-//! than fit (disk operations) keep their kind in a side table, [`Side::wide`].
+//! A full trace of a busy run holds millions of events, so what each costs to keep is
+//! most of the cost of tracing: the public [`Event`] (with `Option`s and an enum holding
+//! strings) takes 64 bytes. [`Packed`] stores a stream of 32-bit words in chunks: one
+//! word for most events, plus a context record when the step, time, worker or task
+//! changes (about 4–8 bytes per event on average), and decodes back to `Event`
+//! losslessly, forwards or from the back. Events the runtime records by their words
+//! (`Trace::record_words`) are stored from the words alone, without touching the kind;
+//! strings (log lines, failure messages) and kinds too wide to pack (disk operations)
+//! go to [`Side`].
 
 use super::{Event, EventKind, Proto};
 
@@ -44,24 +48,180 @@ const NONE_TASK: u32 = u32::MAX;
 const CHOICE: u8 = 12;
 const NONE_WORKER: u16 = u16::MAX;
 
+/// Tags whose argument is a point in time: stored relative to the event's time (a
+/// deadline a few milliseconds ahead fits the short form; the absolute time may not).
+const TIME_ARGS: u64 = 1 << 7 | 1 << 8 | 1 << 9;
+/// Tags whose kind carries what its words do not (a name, a string, a disk operation):
+/// they go through [`Packed::push_kind`].
+const KIND_TAGS: u64 = 1 << CHOICE | 1 << 13 | 1 << 14 | 1 << FAULT | 1 << DISK;
+
+/// Low 6 bits of a word: the tag of an event, or [`CTX`] for a context record.
+const TAG_BITS: u32 = 63;
+/// Tag of a context record: the step, time, worker or task changed.
+const CTX: u8 = 63;
+/// Event word flag: the argument (and `extra`) do not fit the word; two words follow.
+const LONG: u32 = 1 << 6;
+/// Context word flag: the time changed; its delta follows in two words.
+const CTX_TIME: u32 = 1 << 6;
+/// Context word flag: the step delta does not fit 16 bits; it follows in two words.
+const CTX_STEP_LONG: u32 = 1 << 7;
+/// Worker byte of a context word: no worker.
+const WORKER_NONE: u32 = 0xfe;
+/// Worker byte of a context word: the worker follows in a word.
+const WORKER_WIDE: u32 = 0xff;
+/// The most words one event takes: a context record (tag, task, worker, step, time:
+/// 1 + 1 + 1 + 2 + 2) and a long event (3).
+const MAX_RECORD: usize = 10;
+/// Chunk sizes, in words: the first is small (most runs are short), each later one twice
+/// the one before, up to 256 KiB.
+const FIRST_CHUNK: usize = 512;
+const LARGEST_CHUNK: usize = 1 << 16;
+
+/// What an event happened in: its step, time, task and worker (`who`: the task in bits
+/// 16..48, the worker in bits 0..16, as the fingerprint packs them). Consecutive events
+/// of one poll share it, so it is stored only when it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct RawEvent {
+struct Ctx {
     step: u64,
-    time_ns: u64,
-    /// The kind's one number (a task id, a time, a value, or a text index).
-    arg: u64,
-    task: u32,
-    worker: u16,
-    tag: u8,
-    /// A second small field (the name index of a `Choice`).
-    extra: u8,
+    time: u64,
+    who: u64,
 }
 
-impl RawEvent {
-    /// Packs an event whose kind's `(tag, arg)` words are already known (they are
-    /// computed once for the fingerprint); strings go to `texts`.
+const START: Ctx = Ctx {
+    step: 0,
+    time: 0,
+    who: who(None, None),
+};
+
+/// The task and worker of an event as one word (see [`Ctx`]).
+#[inline(always)]
+pub(super) const fn who(worker: Option<u16>, task: Option<u32>) -> u64 {
+    let task = match task {
+        Some(t) => t,
+        None => NONE_TASK,
+    };
+    let worker = match worker {
+        Some(w) => w,
+        None => NONE_WORKER,
+    };
+    (task as u64) << 16 | worker as u64
+}
+
+/// A finished run of words and the context in force at its start.
+#[derive(Clone, Debug)]
+struct Chunk {
+    words: Vec<u32>,
+    start: Ctx,
+    /// Index of its first event.
+    first: usize,
+}
+
+/// The events of a full trace as a stream of 32-bit words, in chunks.
+///
+/// An event is one word — its tag (6 bits), a flag and a 24-bit argument — or, when its
+/// argument does not fit (a random value, a network address pair) three words. When the
+/// step, time, worker or task differ from the previous event's, a context record comes
+/// first (two words for a new poll: the step delta and worker in one, the task in the
+/// other). A poll that yields is thus 16 bytes (context, `poll`, `yield`) where a fixed
+/// layout takes 96. Chunks are never reallocated (no copy as the trace grows) and each
+/// knows its starting context and first event, so decoding can start at any chunk.
+///
+/// The chunk being written (`cur`) is allocated zeroed at its full size and written
+/// through `used`, so that writing an event checks for room once, not per word.
+#[derive(Clone, Debug)]
+pub(super) struct Packed {
+    /// Finished chunks.
+    chunks: Vec<Chunk>,
+    // invariant: `used + MAX_RECORD <= cur.len()` or `cur` is empty (no event yet).
+    cur: Vec<u32>,
+    used: usize,
+    cur_start: Ctx,
+    cur_first: usize,
+    /// Context of the last event written.
+    last: Ctx,
+    len: usize,
+}
+
+impl Default for Packed {
+    fn default() -> Self {
+        Packed {
+            chunks: Vec::new(),
+            cur: Vec::new(),
+            used: 0,
+            cur_start: START,
+            cur_first: 0,
+            last: START,
+            len: 0,
+        }
+    }
+}
+
+impl Packed {
+    /// Number of events.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if an event of this tag (`words.0`) is fully described by its words, so
+    /// that [`Self::push_words`] can store it.
     #[inline(always)]
-    pub(super) fn encode(
+    pub(super) fn plain(tag_word: u64) -> bool {
+        let tag = tag_word as u8;
+        tag < 64 && KIND_TAGS >> tag & 1 == 0
+    }
+
+    /// Stores an event given by its words (see [`Self::plain`]) and [`who`].
+    ///
+    /// The common case (room in the chunk; the same context, or a new poll: a small
+    /// step delta, the same time, a worker below 254) calls nothing, so it needs no
+    /// saved registers; everything else goes through [`Self::push`].
+    #[inline(always)]
+    pub(super) fn push_words(&mut self, step: u64, time_ns: u64, who: u64, tag_word: u64, arg: u64) {
+        let ctx = Ctx {
+            step,
+            time: time_ns,
+            who,
+        };
+        let (tag, extra) = (tag_word as u8, (tag_word >> 8) as u8);
+        let at = self.used;
+        let last = self.last;
+        let delta = step.wrapping_sub(last.step);
+        let worker = who as u16 as u32;
+        let same = ctx == last;
+        let quick_ctx = delta < 1 << 16 && time_ns == last.time && worker < WORKER_NONE;
+        let out = match self.cur.get_mut(at..) {
+            Some(out) if out.len() >= MAX_RECORD && (same || quick_ctx) => out,
+            // A tail call: all arguments in registers.
+            _ => return self.push_any(step, time_ns, who, tag_word, arg),
+        };
+        let mut n = 0;
+        if !same {
+            out[0] = CTX as u32 | worker << 8 | (delta as u32) << 16;
+            out[1] = (who >> 16) as u32;
+            n = 2;
+            self.last = ctx;
+        }
+        let arg = if TIME_ARGS >> tag & 1 != 0 {
+            arg.wrapping_sub(time_ns)
+        } else {
+            arg
+        };
+        if arg < 1 << 24 && extra == 0 {
+            out[n] = tag as u32 | (arg as u32) << 8;
+            n += 1;
+        } else {
+            out[n] = tag as u32 | LONG | (extra as u32) << 8;
+            out[n + 1] = arg as u32;
+            out[n + 2] = (arg >> 32) as u32;
+            n += 3;
+        }
+        self.used = at + n;
+        self.len += 1;
+    }
+
+    /// Stores any event; strings and wide kinds go to `side`.
+    pub(super) fn push_kind(
+        &mut self,
         step: u64,
         time_ns: u64,
         worker: Option<u16>,
@@ -69,7 +229,7 @@ impl RawEvent {
         words: (u64, u64),
         kind: EventKind,
         side: &mut Side,
-    ) -> Self {
+    ) {
         let (tag, arg, extra) = match kind {
             EventKind::Choice { what, value } => {
                 let index = CHOICE_NAMES
@@ -95,87 +255,369 @@ impl RawEvent {
             }
             _ => (words.0 as u8, words.1, (words.0 >> 8) as u8),
         };
-        RawEvent {
+        let ctx = Ctx {
             step,
-            time_ns,
-            arg,
-            task: task.unwrap_or(NONE_TASK),
-            worker: worker.unwrap_or(NONE_WORKER),
-            tag,
-            extra,
-        }
+            time: time_ns,
+            who: who(worker, task),
+        };
+        self.push(ctx, tag, arg, extra);
     }
 
-    /// Packs an already built [`Event`].
-    pub(super) fn from_event(e: Event, side: &mut Side) -> Self {
+    /// Stores an already built [`Event`].
+    pub(super) fn push_event(&mut self, e: Event, side: &mut Side) {
         let words = e.kind.words();
-        Self::encode(e.step, e.time_ns, e.worker, e.task, words, e.kind, side)
+        self.push_kind(e.step, e.time_ns, e.worker, e.task, words, e.kind, side);
     }
 
-    /// Unpacks an event.
-    pub(super) fn decode(&self, side: &Side) -> Event {
-        let text = || {
-            side.texts
-                .get(self.arg as usize)
-                .cloned()
-                .unwrap_or_default()
+    /// [`Self::push`] with [`Self::push_words`]'s arguments.
+    #[inline(never)]
+    fn push_any(&mut self, step: u64, time_ns: u64, who: u64, tag_word: u64, arg: u64) {
+        let ctx = Ctx {
+            step,
+            time: time_ns,
+            who,
         };
-        let id = self.arg as u32;
-        // Tags are those of `EventKind::words`, except `CHOICE`.
-        let kind = match self.tag {
-            1 => EventKind::Spawn { child: id },
-            2 => EventKind::Poll,
-            3 => EventKind::Ready,
-            4 => EventKind::Pending,
-            5 => EventKind::Wake { target: id },
-            6 => EventKind::Steal {
-                from: (self.arg != u64::MAX).then_some(self.arg as u16),
-            },
-            7 => EventKind::TimerSet {
-                deadline_ns: self.arg,
-            },
-            8 => EventKind::TimerFire {
-                deadline_ns: self.arg,
-            },
-            9 => EventKind::Advance { to_ns: self.arg },
-            10 => EventKind::Burn {
-                duration_ns: self.arg,
-            },
-            11 => EventKind::Abort { target: id },
-            CHOICE => EventKind::Choice {
-                what: CHOICE_NAMES[(self.extra as usize).min(CHOICE_NAMES.len() - 1)],
-                value: self.arg,
-            },
-            13 => EventKind::Log { message: text() },
-            14 => EventKind::Failure { message: text() },
-            16..=19 => net_event(self.tag, self.extra, self.arg),
-            20 => EventKind::NodeCrash { node: id },
-            21 => EventKind::NodeRestart { node: id },
-            22 => EventKind::NodePause { node: id },
-            23 => EventKind::NodeResume { node: id },
-            24 => EventKind::Partition {
-                from: (self.arg >> 32) as u32,
-                to: id,
-            },
-            25 => EventKind::Heal {
-                from: (self.arg >> 32) as u32,
-                to: id,
-            },
-            FAULT => EventKind::Fault {
-                what: FAULT_NAMES[(self.extra as usize).min(FAULT_NAMES.len() - 1)],
-                node: (self.arg >> 48) as u32,
-                value: self.arg & 0xffff_ffff_ffff,
-            },
-            DISK => side.wide[self.arg as usize].clone(),
-            _ => EventKind::Yield,
-        };
-        Event {
-            step: self.step,
-            time_ns: self.time_ns,
-            worker: (self.worker != NONE_WORKER).then_some(self.worker),
-            task: (self.task != NONE_TASK).then_some(self.task),
-            kind,
+        self.push(ctx, tag_word as u8, arg, (tag_word >> 8) as u8);
+    }
+
+    /// Stores an event: the general form (any context change; a new chunk if needed).
+    fn push(&mut self, ctx: Ctx, tag: u8, arg: u64, extra: u8) {
+        if self.used + MAX_RECORD > self.cur.len() {
+            self.next_chunk();
         }
+        let at = self.used;
+        let Some(out) = self.cur.get_mut(at..at + MAX_RECORD) else {
+            return; // unreachable: `next_chunk` made room
+        };
+        let mut n = 0;
+        if ctx != self.last {
+            n = push_ctx(out, self.last, ctx);
+            self.last = ctx;
+        }
+        let arg = if TIME_ARGS >> tag & 1 != 0 {
+            arg.wrapping_sub(ctx.time)
+        } else {
+            arg
+        };
+        if arg < 1 << 24 && extra == 0 {
+            out[n] = tag as u32 | (arg as u32) << 8;
+            n += 1;
+        } else {
+            out[n] = tag as u32 | LONG | (extra as u32) << 8;
+            out[n + 1] = arg as u32;
+            out[n + 2] = (arg >> 32) as u32;
+            n += 3;
+        }
+        self.used = at + n;
+        self.len += 1;
+    }
+
+    /// Finishes the current chunk (if any) and starts the next, twice as large.
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self) {
+        let size = if self.cur.is_empty() {
+            FIRST_CHUNK
+        } else {
+            (self.cur.len() * 2).min(LARGEST_CHUNK)
+        };
+        let mut words = std::mem::replace(&mut self.cur, vec![0; size]);
+        if !words.is_empty() {
+            words.truncate(self.used);
+            self.chunks.push(Chunk {
+                words,
+                start: self.cur_start,
+                first: self.cur_first,
+            });
+        }
+        self.used = 0;
+        self.cur_start = self.last;
+        self.cur_first = self.len;
+    }
+
+    /// Chunk `i` (the current one last): its words, starting context and first event.
+    fn chunk(&self, i: usize) -> (&[u32], Ctx, usize) {
+        match self.chunks.get(i) {
+            Some(c) => (&c.words, c.start, c.first),
+            None => (&self.cur[..self.used], self.cur_start, self.cur_first),
+        }
+    }
+
+    /// All events, decoded in order.
+    pub(super) fn iter<'a>(&'a self, side: &'a Side) -> Iter<'a> {
+        Iter {
+            packed: self,
+            side,
+            front: Cursor {
+                chunk: 0,
+                pos: 0,
+                ctx: START,
+            },
+            next: 0,
+            end: self.len,
+            back: Vec::new(),
+        }
+    }
+
+    /// Event `i`, if stored (decodes from the start of its chunk).
+    pub(super) fn get(&self, i: usize, side: &Side) -> Option<Event> {
+        if i >= self.len {
+            return None;
+        }
+        let mut cursor = self.cursor_in_chunk_of(i);
+        for _ in self.chunk(cursor.chunk).2..i {
+            self.read(&mut cursor);
+        }
+        Some(self.event(&mut cursor, side))
+    }
+
+    /// A cursor at the start of the chunk holding event `i` (`i < len`).
+    fn cursor_in_chunk_of(&self, i: usize) -> Cursor {
+        let chunk = if i >= self.cur_first {
+            self.chunks.len()
+        } else {
+            self.chunks.partition_point(|c| c.first <= i) - 1
+        };
+        Cursor {
+            chunk,
+            pos: 0,
+            ctx: self.chunk(chunk).1,
+        }
+    }
+
+    /// Decodes the event at `cursor` and moves past it.
+    fn event(&self, cursor: &mut Cursor, side: &Side) -> Event {
+        let (tag, arg, extra) = self.read(cursor);
+        let ctx = cursor.ctx;
+        let (worker, task) = (ctx.who as u16, (ctx.who >> 16) as u32);
+        Event {
+            step: ctx.step,
+            time_ns: ctx.time,
+            worker: (worker != NONE_WORKER).then_some(worker),
+            task: (task != NONE_TASK).then_some(task),
+            kind: kind(tag, arg, extra, side),
+        }
+    }
+
+    /// Reads the next event's `(tag, arg, extra)` (its context is then `cursor.ctx`).
+    /// There must be one.
+    fn read(&self, cursor: &mut Cursor) -> (u8, u64, u8) {
+        loop {
+            let words = self.chunk(cursor.chunk).0;
+            if cursor.pos == words.len() {
+                cursor.chunk += 1;
+                cursor.pos = 0;
+                continue;
+            }
+            let w = words[cursor.pos];
+            cursor.pos += 1;
+            let tag = (w & TAG_BITS) as u8;
+            let wide = |c: &mut Cursor| {
+                let v = words[c.pos] as u64 | (words[c.pos + 1] as u64) << 32;
+                c.pos += 2;
+                v
+            };
+            if tag == CTX {
+                let task = words[cursor.pos] as u64;
+                cursor.pos += 1;
+                let worker = match w >> 8 & 0xff {
+                    WORKER_NONE => NONE_WORKER,
+                    WORKER_WIDE => {
+                        cursor.pos += 1;
+                        words[cursor.pos - 1] as u16
+                    }
+                    b => b as u16,
+                };
+                cursor.ctx.who = task << 16 | worker as u64;
+                let step = if w & CTX_STEP_LONG != 0 {
+                    wide(cursor)
+                } else {
+                    (w >> 16) as u64
+                };
+                cursor.ctx.step = cursor.ctx.step.wrapping_add(step);
+                if w & CTX_TIME != 0 {
+                    cursor.ctx.time = cursor.ctx.time.wrapping_add(wide(cursor));
+                }
+                continue;
+            }
+            let (arg, extra) = if w & LONG != 0 {
+                (wide(cursor), (w >> 8) as u8)
+            } else {
+                ((w >> 8) as u64, 0)
+            };
+            let arg = if TIME_ARGS >> tag & 1 != 0 {
+                arg.wrapping_add(cursor.ctx.time)
+            } else {
+                arg
+            };
+            return (tag, arg, extra);
+        }
+    }
+}
+
+/// Writes the context record for a change from `last` to `ctx` (the general form:
+/// any step delta, a time change, any worker); returns the words written.
+fn push_ctx(out: &mut [u32], last: Ctx, ctx: Ctx) -> usize {
+    let step = ctx.step.wrapping_sub(last.step);
+    let long_step = step >= 1 << 16;
+    let time = ctx.time.wrapping_sub(last.time);
+    let worker = match ctx.who as u16 {
+        NONE_WORKER => WORKER_NONE,
+        w if (w as u32) < WORKER_NONE => w as u32,
+        _ => WORKER_WIDE,
+    };
+    let mut head = CTX as u32 | worker << 8;
+    if long_step {
+        head |= CTX_STEP_LONG;
+    } else {
+        head |= (step as u32) << 16;
+    }
+    if time != 0 {
+        head |= CTX_TIME;
+    }
+    out[0] = head;
+    out[1] = (ctx.who >> 16) as u32;
+    let mut n = 2;
+    let mut put = |word: u64| {
+        out[n] = word as u32;
+        n += 1;
+    };
+    if worker == WORKER_WIDE {
+        put(ctx.who & 0xffff);
+    }
+    if long_step {
+        put(step);
+        put(step >> 32);
+    }
+    if time != 0 {
+        put(time);
+        put(time >> 32);
+    }
+    n
+}
+
+/// A decoding position: chunk, word, and the context in force.
+#[derive(Clone, Debug)]
+struct Cursor {
+    chunk: usize,
+    pos: usize,
+    ctx: Ctx,
+}
+
+/// The events of a [`Packed`] store, decoded in order; from the back, a chunk at a time.
+pub(super) struct Iter<'a> {
+    packed: &'a Packed,
+    side: &'a Side,
+    /// Position of event `next`.
+    front: Cursor,
+    /// Events `next..end` are not yet yielded.
+    next: usize,
+    end: usize,
+    /// Decoded events just before `end`, in order (filled by `next_back`).
+    back: Vec<Event>,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        if self.next == self.end {
+            return None;
+        }
+        self.next += 1;
+        Some(self.packed.event(&mut self.front, self.side))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end - self.next;
+        (n, Some(n))
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Event> {
+        let skip = n.min(self.end - self.next);
+        for _ in 0..skip {
+            self.packed.read(&mut self.front);
+        }
+        self.next += skip;
+        self.next()
+    }
+
+    fn last(mut self) -> Option<Event> {
+        self.next_back()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Event> {
+        if self.next == self.end {
+            return None;
+        }
+        if self.back.is_empty() {
+            // Decode from the start of the last event's chunk (or from the front, if
+            // that is later) up to `end`.
+            let mut cursor = self.packed.cursor_in_chunk_of(self.end - 1);
+            let mut at = self.packed.chunk(cursor.chunk).2;
+            if self.next >= at {
+                cursor = self.front.clone();
+                at = self.next;
+            }
+            for _ in at..self.end {
+                let e = self.packed.event(&mut cursor, self.side);
+                self.back.push(e);
+            }
+        }
+        self.end -= 1;
+        self.back.pop()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+/// An event kind from its packed fields (tags are those of `EventKind::words`, except
+/// `CHOICE`).
+fn kind(tag: u8, arg: u64, extra: u8, side: &Side) -> EventKind {
+    let text = || side.texts.get(arg as usize).cloned().unwrap_or_default();
+    let id = arg as u32;
+    match tag {
+        1 => EventKind::Spawn { child: id },
+        2 => EventKind::Poll,
+        3 => EventKind::Ready,
+        4 => EventKind::Pending,
+        5 => EventKind::Wake { target: id },
+        6 => EventKind::Steal {
+            from: (arg != u64::MAX).then_some(arg as u16),
+        },
+        7 => EventKind::TimerSet { deadline_ns: arg },
+        8 => EventKind::TimerFire { deadline_ns: arg },
+        9 => EventKind::Advance { to_ns: arg },
+        10 => EventKind::Burn { duration_ns: arg },
+        11 => EventKind::Abort { target: id },
+        CHOICE => EventKind::Choice {
+            what: CHOICE_NAMES[(extra as usize).min(CHOICE_NAMES.len() - 1)],
+            value: arg,
+        },
+        13 => EventKind::Log { message: text() },
+        14 => EventKind::Failure { message: text() },
+        16..=19 => net_event(tag, extra, arg),
+        20 => EventKind::NodeCrash { node: id },
+        21 => EventKind::NodeRestart { node: id },
+        22 => EventKind::NodePause { node: id },
+        23 => EventKind::NodeResume { node: id },
+        24 => EventKind::Partition {
+            from: (arg >> 32) as u32,
+            to: id,
+        },
+        25 => EventKind::Heal {
+            from: (arg >> 32) as u32,
+            to: id,
+        },
+        FAULT => EventKind::Fault {
+            what: FAULT_NAMES[(extra as usize).min(FAULT_NAMES.len() - 1)],
+            node: (arg >> 48) as u32,
+            value: arg & 0xffff_ffff_ffff,
+        },
+        DISK => side.wide[arg as usize].clone(),
+        _ => EventKind::Yield,
     }
 }
 
@@ -220,8 +662,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn packed_events_are_32_bytes_and_decode_losslessly() {
-        assert_eq!(std::mem::size_of::<RawEvent>(), 32);
+    fn every_kind_decodes_losslessly() {
         let kinds = vec![
             EventKind::Spawn { child: 7 },
             EventKind::Poll,
@@ -290,7 +731,9 @@ mod tests {
                 result: super::super::DiskResult::Eio,
             },
         ];
-        let mut texts = Side::default();
+        let mut side = Side::default();
+        let mut packed = Packed::default();
+        let mut events = Vec::new();
         for (i, kind) in kinds.into_iter().enumerate() {
             let e = Event {
                 step: i as u64,
@@ -299,8 +742,127 @@ mod tests {
                 task: (i % 3 == 0).then_some(5),
                 kind,
             };
-            let raw = RawEvent::from_event(e.clone(), &mut texts);
-            assert_eq!(raw.decode(&texts), e);
+            packed.push_event(e.clone(), &mut side);
+            events.push(e);
         }
+        assert_eq!(packed.iter(&side).collect::<Vec<_>>(), events);
+    }
+
+    /// Events with every context change the encoding distinguishes (a step or time
+    /// going backwards, long deltas, wide and missing workers and tasks, time-relative
+    /// arguments before the event's time), over many chunks.
+    fn varied(n: usize) -> Vec<Event> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut step, mut time) = (0u64, 0u64);
+        (0..n)
+            .map(|_| {
+                let r = next();
+                match r % 8 {
+                    0 => step += 1,
+                    1 => step = step.wrapping_add(r >> 40),
+                    2 => time += r >> 50,
+                    3 => time = r >> 3,
+                    4 => step = r,
+                    _ => {}
+                }
+                let worker = match r >> 8 & 7 {
+                    0 => None,
+                    1 => Some(u16::MAX - 1),
+                    2 => Some(300),
+                    w => Some(w as u16),
+                };
+                let task = match r >> 11 & 3 {
+                    0 => None,
+                    1 => Some(u32::MAX - 1),
+                    t => Some(t as u32 * 1000),
+                };
+                let arg = match r >> 13 & 3 {
+                    0 => 0,
+                    1 => r >> 20,
+                    2 => r,
+                    _ => time.wrapping_sub(r >> 60),
+                };
+                let kind = match r >> 16 & 7 {
+                    0 => EventKind::Poll,
+                    1 => EventKind::Yield,
+                    2 => EventKind::Wake { target: arg as u32 },
+                    3 => EventKind::TimerSet { deadline_ns: arg },
+                    4 => EventKind::TimerFire { deadline_ns: arg },
+                    5 => EventKind::Advance { to_ns: arg },
+                    6 => EventKind::Choice {
+                        what: "fault",
+                        value: arg,
+                    },
+                    _ => EventKind::Steal {
+                        from: worker.filter(|_| arg & 1 == 0),
+                    },
+                };
+                Event {
+                    step,
+                    time_ns: time,
+                    worker,
+                    task,
+                    kind,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn varied_contexts_decode_losslessly_forwards_backwards_and_by_index() {
+        let events = varied(200_000);
+        let (mut packed, mut side) = (Packed::default(), Side::default());
+        for (i, e) in events.iter().enumerate() {
+            // Both entry points: by words (the runtime's) and by kind.
+            let words = e.kind.words();
+            if i % 2 == 0 && Packed::plain(words.0) {
+                packed.push_words(e.step, e.time_ns, who(e.worker, e.task), words.0, words.1);
+            } else {
+                packed.push_event(e.clone(), &mut side);
+            }
+        }
+        assert!(packed.chunks.len() > 3, "several chunks");
+        assert_eq!(packed.len(), events.len());
+        assert!(packed.iter(&side).eq(events.iter().cloned()));
+        let mut back: Vec<_> = packed.iter(&side).rev().collect();
+        back.reverse();
+        assert!(back == events, "decoded from the back");
+        for i in [0, 1, 511, 512, 513, 100_000, 199_999] {
+            assert_eq!(packed.get(i, &side).as_ref(), events.get(i), "event {i}");
+            assert_eq!(packed.iter(&side).nth(i).as_ref(), events.get(i), "nth {i}");
+        }
+        assert_eq!(packed.get(events.len(), &side), None);
+        // Both ends at once meet in the middle.
+        let mut it = packed.iter(&side);
+        let (mut front, mut tail) = (Vec::new(), Vec::new());
+        while let Some(e) = it.next() {
+            front.push(e);
+            match it.next_back() {
+                Some(e) => tail.push(e),
+                None => break,
+            }
+        }
+        tail.reverse();
+        front.extend(tail);
+        assert!(front == events, "interleaved ends");
+    }
+
+    #[test]
+    fn a_poll_that_yields_takes_sixteen_bytes() {
+        let mut packed = Packed::default();
+        for step in 1..=1000u64 {
+            let who = who(Some((step % 4) as u16), Some(step as u32 % 100));
+            for (tag, arg) in [EventKind::Poll.words(), EventKind::Yield.words()] {
+                packed.push_words(step, 0, who, tag, arg);
+            }
+        }
+        let words = packed.chunks.iter().map(|c| c.words.len()).sum::<usize>() + packed.used;
+        assert_eq!(words * 4, 1000 * 16);
     }
 }

@@ -1,7 +1,7 @@
 //! What a run did, in order: [`Trace`], its [`Event`]s, and the running fingerprint.
 //!
 //! - `event.rs` — the event types (serde-able).
-//! - `compact.rs` — how a full trace stores them (32 bytes each).
+//! - `compact.rs` — how a full trace stores them (a few bytes each, decoded on demand).
 //! - `text.rs` — the stable, diff-friendly text form used by snapshots.
 //! - `chrome.rs` — Chrome trace-event JSON (Perfetto): a track per worker and per node,
 //!   messages as flow arrows.
@@ -38,7 +38,7 @@ pub use stream::{StreamFormat, TraceStream};
 pub use view::TraceView;
 
 use crate::config::TraceMode;
-use compact::RawEvent;
+use compact::Packed;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use stream::Sink;
@@ -56,11 +56,11 @@ pub struct Trace {
     /// The fingerprint of all scheduling events.
     pub fingerprint: u64,
     // invariant: empty unless mode is Full; see `events()`.
-    raw: Vec<RawEvent>,
+    packed: Packed,
     /// What the packed events refer to (log lines, failure messages, disk operations).
     side: compact::Side,
     mode: TraceMode,
-    /// Where events go instead of `raw` when the trace is streamed to a file.
+    /// Where events go instead of `packed` when the trace is streamed to a file.
     stream: Stream,
 }
 
@@ -100,7 +100,7 @@ impl Trace {
             tasks: Vec::new(),
             nodes: Vec::new(),
             fingerprint: FP_SEED,
-            raw: Vec::new(),
+            packed: Packed::default(),
             side: compact::Side::default(),
             mode,
             stream: Stream::default(),
@@ -167,7 +167,8 @@ impl Trace {
     }
 
     /// Keeps one event (full trace only): out of line, so that the trace-off path does
-    /// not carry the encoding's code and stack.
+    /// not carry the encoding's code and stack (one call, as before the encoding, keeps
+    /// the callers' inlining as it was).
     #[inline(never)]
     fn keep_fields(
         &mut self,
@@ -178,44 +179,47 @@ impl Trace {
         words: (u64, u64),
         kind: EventKind,
     ) {
+        let who = compact::who(worker, task);
         match self.stream.sink.as_deref_mut() {
-            None => {
-                let raw =
-                    RawEvent::encode(step, time_ns, worker, task, words, kind, &mut self.side);
-                self.raw.push(raw);
+            // Most kinds are fully described by their words: stored from them alone.
+            None if Packed::plain(words.0) => {
+                self.packed.push_words(step, time_ns, who, words.0, words.1);
+                // A plain kind owns nothing: no drop glue to run.
+                std::mem::forget(kind);
             }
+            None => self
+                .packed
+                .push_kind(step, time_ns, worker, task, words, kind, &mut self.side),
             Some(sink) => sink.event(&stream::event(step, time_ns, worker, task, kind)),
         }
     }
 
     fn keep(&mut self, e: Event) {
         match self.stream.sink.as_deref_mut() {
-            None => {
-                let raw = RawEvent::from_event(e, &mut self.side);
-                self.raw.push(raw);
-            }
+            None => self.packed.push_event(e, &mut self.side),
             Some(sink) => sink.event(&e),
         }
     }
 
     /// The events, in order (none unless the run used [`TraceMode::Full`]).
     pub fn events(&self) -> impl DoubleEndedIterator<Item = Event> + ExactSizeIterator + '_ {
-        self.raw.iter().map(|r| r.decode(&self.side))
+        self.packed.iter(&self.side)
     }
 
     /// Number of events kept.
     pub fn len(&self) -> usize {
-        self.raw.len()
+        self.packed.len()
     }
 
     /// True if no event was kept.
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.packed.len() == 0
     }
 
-    /// Event `i`, if kept.
+    /// Event `i`, if kept (decoded from the start of its chunk: iterate with
+    /// [`Self::events`] to read many).
     pub fn event(&self, i: usize) -> Option<Event> {
-        self.raw.get(i).map(|r| r.decode(&self.side))
+        self.packed.get(i, &self.side)
     }
 
     /// Mixes a word that identifies something about the run into the fingerprint.
@@ -310,18 +314,16 @@ impl Trace {
 
     /// Index of the first event where two traces differ, with both events rendered.
     pub fn first_difference(&self, other: &Trace) -> Option<(usize, String, String)> {
-        let n = self.len().max(other.len());
-        (0..n).find_map(|i| {
-            let a = self.event(i);
-            let b = other.event(i);
-            let render = |t: &Trace, e: Option<Event>| {
-                e.map_or("<end of trace>".to_string(), |e| {
-                    let mut s = String::new();
-                    text::write_event(&mut s, t, &e);
-                    s
-                })
-            };
-            let (ra, rb) = (render(self, a), render(other, b));
+        let render = |t: &Trace, e: Option<Event>| {
+            e.map_or("<end of trace>".to_string(), |e| {
+                let mut s = String::new();
+                text::write_event(&mut s, t, &e);
+                s
+            })
+        };
+        let (mut a, mut b) = (self.events(), other.events());
+        (0..self.len().max(other.len())).find_map(|i| {
+            let (ra, rb) = (render(self, a.next()), render(other, b.next()));
             (ra != rb).then_some((i, ra, rb))
         })
     }
