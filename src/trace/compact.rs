@@ -107,6 +107,18 @@ pub(super) const fn who(worker: Option<u16>, task: Option<u32>) -> u64 {
     (task as u64) << 16 | worker as u64
 }
 
+/// The event a plain kind's words (see [`Packed::plain`]) and [`who`] describe.
+pub(super) fn from_words(step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) -> Event {
+    let (worker, task) = (who as u16, (who >> 16) as u32);
+    Event {
+        step,
+        time_ns,
+        worker: (worker != NONE_WORKER).then_some(worker),
+        task: (task != NONE_TASK).then_some(task),
+        kind: kind(tag as u8, arg, (tag >> 8) as u8, &Side::default()),
+    }
+}
+
 /// A finished run of words and the context in force at its start.
 #[derive(Clone, Debug)]
 struct Chunk {

@@ -162,13 +162,28 @@ impl Trace {
     ) {
         self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, words);
         if self.mode == TraceMode::Full {
-            self.keep_fields(step, time_ns, worker, task, words, kind);
+            // Most kinds are fully described by their words: kept from them alone, one
+            // call with its arguments in registers, without moving `kind` (for a
+            // constant kind, the test folds away).
+            if Packed::plain(words.0) {
+                self.keep_words(step, time_ns, compact::who(worker, task), words.0, words.1);
+            } else {
+                self.keep_fields(step, time_ns, worker, task, words, kind);
+            }
         }
     }
 
-    /// Keeps one event (full trace only): out of line, so that the trace-off path does
-    /// not carry the encoding's code and stack (one call, as before the encoding, keeps
-    /// the callers' inlining as it was).
+    /// Keeps an event whose kind its words describe (see `Packed::plain`).
+    #[inline(never)]
+    fn keep_words(&mut self, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
+        match self.stream.sink.as_deref_mut() {
+            None => self.packed.push_words(step, time_ns, who, tag, arg),
+            Some(sink) => sink.event(&compact::from_words(step, time_ns, who, tag, arg)),
+        }
+    }
+
+    /// Keeps any other event (full trace only): out of line, so that the trace-off path
+    /// does not carry the encoding's code and stack.
     #[inline(never)]
     fn keep_fields(
         &mut self,
@@ -179,14 +194,7 @@ impl Trace {
         words: (u64, u64),
         kind: EventKind,
     ) {
-        let who = compact::who(worker, task);
         match self.stream.sink.as_deref_mut() {
-            // Most kinds are fully described by their words: stored from them alone.
-            None if Packed::plain(words.0) => {
-                self.packed.push_words(step, time_ns, who, words.0, words.1);
-                // A plain kind owns nothing: no drop glue to run.
-                std::mem::forget(kind);
-            }
             None => self
                 .packed
                 .push_kind(step, time_ns, worker, task, words, kind, &mut self.side),
