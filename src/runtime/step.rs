@@ -65,7 +65,12 @@ fn check_stop_slow(core: &Core) -> Result<(), Failure> {
         });
     }
     if core.step.get() >= core.config.steps_max {
-        let last = core.trace.borrow().events().next_back().and_then(|e| e.task);
+        let last = core
+            .trace
+            .borrow()
+            .events()
+            .next_back()
+            .and_then(|e| e.task);
         let last = last.map_or("<unknown with trace off>".to_string(), |t| {
             core.task_ref(t).to_string()
         });

@@ -3,7 +3,7 @@
 use super::context;
 use super::core::{Core, Status, TaskMeta, NO_HOME};
 use super::join_error::JoinError;
-use crate::trace::{EventKind, TaskInfo};
+use crate::trace::EventKind;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -316,13 +316,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
         if trace.is_full() {
             let sched = core.sched.borrow();
             let meta = &sched.meta[id as usize];
-            trace.add_task(TaskInfo {
-                id,
-                name: meta.name.to_string(),
-                spawned_at: super::core::fmt_location(meta.location),
-                parent,
-                node: meta.node,
-            });
+            trace.add_spawned(id, &meta.name, meta.location, parent, meta.node);
         }
     }
     core.emit(EventKind::Spawn { child: id });

@@ -188,7 +188,14 @@ impl Packed {
     /// step delta, the same time, a worker below 254) calls nothing, so it needs no
     /// saved registers; everything else goes through [`Self::push`].
     #[inline(always)]
-    pub(super) fn push_words(&mut self, step: u64, time_ns: u64, who: u64, tag_word: u64, arg: u64) {
+    pub(super) fn push_words(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        who: u64,
+        tag_word: u64,
+        arg: u64,
+    ) {
         let ctx = Ctx {
             step,
             time: time_ns,
@@ -197,17 +204,17 @@ impl Packed {
         let (tag, extra) = (tag_word as u8, (tag_word >> 8) as u8);
         let at = self.used;
         let last = self.last;
-        let delta = step.wrapping_sub(last.step);
-        let worker = who as u16 as u32;
-        let same = ctx == last;
-        let quick_ctx = delta < 1 << 16 && time_ns == last.time && worker < WORKER_NONE;
-        let out = match self.cur.get_mut(at..) {
-            Some(out) if out.len() >= MAX_RECORD && (same || quick_ctx) => out,
-            // A tail call: all arguments in registers.
-            _ => return self.push_any(step, time_ns, who, tag_word, arg),
+        let Some(out) = self.cur.get_mut(at..at + MAX_RECORD) else {
+            // No room: a tail call, all arguments in registers.
+            return self.push_any(step, time_ns, who, tag_word, arg);
         };
         let mut n = 0;
-        if !same {
+        if ctx != last {
+            let delta = step.wrapping_sub(last.step);
+            let worker = who as u16 as u32;
+            if delta >= 1 << 16 || time_ns != last.time || worker >= WORKER_NONE {
+                return self.push_any(step, time_ns, who, tag_word, arg);
+            }
             out[0] = CTX as u32 | worker << 8 | (delta as u32) << 16;
             out[1] = (who >> 16) as u32;
             n = 2;

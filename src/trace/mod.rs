@@ -62,6 +62,8 @@ pub struct Trace {
     mode: TraceMode,
     /// Where events go instead of `packed` when the trace is streamed to a file.
     stream: Stream,
+    /// Spawn sites rendered so far.
+    sites: site::SiteCache,
 }
 
 /// The optional stream of a trace; a clone of a trace does not share its file.
@@ -104,6 +106,7 @@ impl Trace {
             side: compact::Side::default(),
             mode,
             stream: Stream::default(),
+            sites: site::SiteCache::default(),
         }
     }
 
@@ -139,6 +142,26 @@ impl Trace {
             Some(sink) => sink.add_task(info),
             None => self.tasks.push(info),
         }
+    }
+
+    /// Adds a spawned task to the task table from its spawn site (rendered once per
+    /// site, not once per task).
+    pub(crate) fn add_spawned(
+        &mut self,
+        id: u32,
+        name: &str,
+        site: &'static std::panic::Location<'static>,
+        parent: Option<u32>,
+        node: u32,
+    ) {
+        let spawned_at = self.sites.render(site);
+        self.add_task(TaskInfo {
+            id,
+            name: name.to_string(),
+            spawned_at,
+            parent,
+            node,
+        });
     }
 
     /// True if events are kept.
@@ -178,7 +201,7 @@ impl Trace {
     fn keep_words(&mut self, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
         match self.stream.sink.as_deref_mut() {
             None => self.packed.push_words(step, time_ns, who, tag, arg),
-            Some(sink) => sink.event(&compact::from_words(step, time_ns, who, tag, arg)),
+            Some(sink) => stream_words(sink, step, time_ns, who, tag, arg),
         }
     }
 
@@ -335,6 +358,14 @@ impl Trace {
             (ra != rb).then_some((i, ra, rb))
         })
     }
+}
+
+/// Streams an event given by its words (out of line: [`Trace::keep_words`]'s common
+/// case then needs no stack frame).
+#[cold]
+#[inline(never)]
+fn stream_words(sink: &mut Sink, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
+    sink.event(&compact::from_words(step, time_ns, who, tag, arg));
 }
 
 const FP_SEED: u64 = crate::hash::FNV_OFFSET;

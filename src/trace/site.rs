@@ -22,6 +22,7 @@
 //! `src/` is not a name (`detsim-0.1.0` in the registry, any name in a checkout).
 
 use std::borrow::Cow;
+use std::panic::Location;
 
 /// Directories that start a crate's own layout.
 const CRATE_DIRS: [&str; 4] = ["src", "tests", "examples", "benches"];
@@ -47,8 +48,38 @@ pub fn source_path(file: &str) -> Cow<'_, str> {
 }
 
 /// `file:line:column` with the file normalised.
-pub(crate) fn fmt_location(l: &std::panic::Location<'_>) -> String {
+pub(crate) fn fmt_location(l: &Location<'_>) -> String {
     format!("{}:{}:{}", source_path(l.file()), l.line(), l.column())
+}
+
+/// Spawn sites already rendered by [`fmt_location`]: a run spawns its tasks from a few
+/// sites, often thousands from one, and rendering one (normalising its path, formatting)
+/// costs far more than the spawn itself. Keyed by the `Location`'s address, which is fixed
+/// for a call site; a miss only costs the rendering, so the cache never changes a result.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SiteCache {
+    entries: Vec<(&'static Location<'static>, String)>,
+    /// The entry to replace next once full.
+    next: usize,
+}
+
+impl SiteCache {
+    const SIZE: usize = 16;
+
+    /// `fmt_location(site)`.
+    pub(crate) fn render(&mut self, site: &'static Location<'static>) -> String {
+        if let Some((_, s)) = self.entries.iter().find(|(l, _)| std::ptr::eq(*l, site)) {
+            return s.clone();
+        }
+        let s = fmt_location(site);
+        if self.entries.len() < Self::SIZE {
+            self.entries.push((site, s.clone()));
+        } else {
+            self.entries[self.next] = (site, s.clone());
+            self.next = (self.next + 1) % Self::SIZE;
+        }
+        s
+    }
 }
 
 /// True if `file` already is what [`source_path`] returns (the common case, checked
@@ -116,5 +147,45 @@ mod tests {
                 assert_eq!(source_path(expected), expected, "idempotent: {expected}");
             }
         }
+    }
+
+    #[test]
+    fn cached_sites_render_as_fresh_ones() {
+        use super::{fmt_location, SiteCache};
+        use std::panic::Location;
+        let here: &'static Location<'static> = Location::caller();
+        // More distinct sites than the cache holds (each call has its own column).
+        let sites: [&'static Location<'static>; 20] = [
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+            Location::caller(),
+        ];
+        let mut cache = SiteCache::default();
+        for round in 0..3 {
+            for site in std::iter::once(&here)
+                .chain(&sites)
+                .chain(sites.iter().rev())
+            {
+                assert_eq!(cache.render(site), fmt_location(site), "round {round}");
+            }
+        }
+        assert_eq!(cache.entries.len(), SiteCache::SIZE);
     }
 }
