@@ -182,20 +182,29 @@ impl Packed {
         tag < 64 && KIND_TAGS >> tag & 1 == 0
     }
 
-    /// Stores an event given by its words (see [`Self::plain`]) and [`who`].
-    ///
-    /// The common case (room in the chunk; the same context, or a new poll: a small
-    /// step delta, the same time, a worker below 254) calls nothing, so it needs no
-    /// saved registers; everything else goes through [`Self::push`].
+    /// Stores an event given by its words (see [`Self::plain`]) and [`who`], as
+    /// `Trace::record_words` does.
+    #[cfg(test)]
+    fn push_words(&mut self, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
+        if !self.try_push(step, time_ns, who, tag, arg) {
+            self.push_any(step, time_ns, who, tag, arg);
+        }
+    }
+
+    /// Stores an event given by its words in the common case — room in the chunk, and
+    /// the same context or a new poll's (a small step delta, the same time, a worker
+    /// below 254) — and returns false otherwise, storing nothing. Inlined where events
+    /// are recorded: a constant kind's word folds to a constant, and the common case
+    /// makes no call. A streamed trace never has room (its chunk stays empty).
     #[inline(always)]
-    pub(super) fn push_words(
+    pub(super) fn try_push(
         &mut self,
         step: u64,
         time_ns: u64,
         who: u64,
         tag_word: u64,
         arg: u64,
-    ) {
+    ) -> bool {
         let ctx = Ctx {
             step,
             time: time_ns,
@@ -205,15 +214,14 @@ impl Packed {
         let at = self.used;
         let last = self.last;
         let Some(out) = self.cur.get_mut(at..at + MAX_RECORD) else {
-            // No room: a tail call, all arguments in registers.
-            return self.push_any(step, time_ns, who, tag_word, arg);
+            return false;
         };
         let mut n = 0;
         if ctx != last {
             let delta = step.wrapping_sub(last.step);
             let worker = who as u16 as u32;
             if delta >= 1 << 16 || time_ns != last.time || worker >= WORKER_NONE {
-                return self.push_any(step, time_ns, who, tag_word, arg);
+                return false;
             }
             out[0] = CTX as u32 | worker << 8 | (delta as u32) << 16;
             out[1] = (who >> 16) as u32;
@@ -236,6 +244,7 @@ impl Packed {
         }
         self.used = at + n;
         self.len += 1;
+        true
     }
 
     /// Stores any event; strings and wide kinds go to `side`.
@@ -290,7 +299,7 @@ impl Packed {
 
     /// [`Self::push`] with [`Self::push_words`]'s arguments.
     #[inline(never)]
-    fn push_any(&mut self, step: u64, time_ns: u64, who: u64, tag_word: u64, arg: u64) {
+    pub(super) fn push_any(&mut self, step: u64, time_ns: u64, who: u64, tag_word: u64, arg: u64) {
         let ctx = Ctx {
             step,
             time: time_ns,

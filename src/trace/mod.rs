@@ -185,22 +185,26 @@ impl Trace {
     ) {
         self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, words);
         if self.mode == TraceMode::Full {
-            // Most kinds are fully described by their words: kept from them alone, one
-            // call with its arguments in registers, without moving `kind` (for a
-            // constant kind, the test folds away).
+            // Most kinds are fully described by their words: kept from them alone
+            // without moving `kind` (for a constant kind, the test folds away), and in
+            // the common case without a call (`Packed::try_push`).
             if Packed::plain(words.0) {
-                self.keep_words(step, time_ns, compact::who(worker, task), words.0, words.1);
+                let who = compact::who(worker, task);
+                if !self.packed.try_push(step, time_ns, who, words.0, words.1) {
+                    self.keep_words(step, time_ns, who, words.0, words.1);
+                }
             } else {
                 self.keep_fields(step, time_ns, worker, task, words, kind);
             }
         }
     }
 
-    /// Keeps an event whose kind its words describe (see `Packed::plain`).
+    /// Keeps an event whose kind its words describe (see `Packed::plain`) when
+    /// `Packed::try_push` could not: a new chunk, another context, or a stream.
     #[inline(never)]
     fn keep_words(&mut self, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
         match self.stream.sink.as_deref_mut() {
-            None => self.packed.push_words(step, time_ns, who, tag, arg),
+            None => self.packed.push_any(step, time_ns, who, tag, arg),
             Some(sink) => stream_words(sink, step, time_ns, who, tag, arg),
         }
     }
@@ -360,10 +364,7 @@ impl Trace {
     }
 }
 
-/// Streams an event given by its words (out of line: [`Trace::keep_words`]'s common
-/// case then needs no stack frame).
-#[cold]
-#[inline(never)]
+/// Streams an event given by its words.
 fn stream_words(sink: &mut Sink, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
     sink.event(&compact::from_words(step, time_ns, who, tag, arg));
 }
