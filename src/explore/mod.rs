@@ -22,6 +22,8 @@
 mod campaign;
 mod determinism;
 mod dfs;
+mod executor;
+mod explorer;
 mod found;
 mod inflight;
 mod isolate;

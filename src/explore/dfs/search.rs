@@ -22,20 +22,10 @@
 
 use super::node::{key_entry, Key, Node, Split};
 use super::replay::{Mismatch, RunRecord};
+pub(crate) use crate::explore::explorer::Next;
 use crate::explore::watchdog::Hung;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// What [`Search::next`] says.
-#[derive(Debug)]
-pub(crate) enum Next<P> {
-    /// Run this plan.
-    Run(P),
-    /// Nothing to hand out until a run in flight returns.
-    Wait,
-    /// The search is over (complete, stopped, or capped): nothing more will come.
-    Done,
-}
 
 /// One run to make: replay `prefix`, then extend it.
 #[derive(Debug)]
@@ -70,8 +60,16 @@ enum Finished<F> {
 /// A failure, committed: the run's number in depth-first order (1-based) and what failed.
 #[derive(Debug)]
 pub(crate) enum Committed<F> {
-    Failed { run: u64, failure: F },
-    Hung { run: u64, hung: Hung },
+    Failed {
+        // Read by the tests; reports name DFS failures by their schedule.
+        #[cfg_attr(not(test), allow(dead_code))]
+        run: u64,
+        failure: F,
+    },
+    Hung {
+        run: u64,
+        hung: Hung,
+    },
 }
 
 /// Why a search ended, when it did at a commit.
@@ -375,6 +373,7 @@ impl<F> Search<F> {
     }
 
     /// The committed failures, in depth-first order.
+    #[cfg(test)]
     pub(crate) fn failures(&self) -> &[Committed<F>] {
         &self.failures
     }
