@@ -30,6 +30,9 @@ pub(crate) struct Stops {
     pub(crate) interrupt: Arc<AtomicBool>,
     /// `--time`.
     pub(crate) deadline: Option<Instant>,
+    /// Hangs to abandon a thread to before giving up (at most [`MAX_HUNG`]; fewer when
+    /// runs before the executor's already hung).
+    pub(crate) hangs_left: usize,
 }
 
 /// Why the executor stopped handing out plans (when the explorer did not end first).
@@ -59,6 +62,10 @@ struct Pool<E, R> {
     stops: Stops,
     hangs: AtomicUsize,
     gave_up: AtomicBool,
+    /// Set when a thread was told `Done`: every plan was handed out.
+    saw_done: AtomicBool,
+    /// The first stop flag a thread saw when it asked for work.
+    stopped_by: Mutex<Option<Halt>>,
 }
 
 /// Drives `explorer` with `runner` on `jobs` threads, each run under `watchdog`; returns
@@ -83,6 +90,8 @@ where
         stops,
         hangs: AtomicUsize::new(0),
         gave_up: AtomicBool::new(false),
+        saw_done: AtomicBool::new(false),
+        stopped_by: Mutex::new(None),
     });
     for _ in 0..jobs.max(1) {
         spawn_worker(&pool);
@@ -94,7 +103,7 @@ where
                 e.hung(run.index, Hung { limit, elapsed });
             }
             pool.changed.notify_all();
-            if pool.hangs.fetch_add(1, Ordering::Relaxed) + 1 >= MAX_HUNG {
+            if pool.hangs.fetch_add(1, Ordering::Relaxed) + 1 >= pool.stops.hangs_left {
                 pool.gave_up.store(true, Ordering::Relaxed);
             } else {
                 spawn_worker(&pool);
@@ -134,9 +143,9 @@ where
 {
     fn worker(&self, slot: &Slot) {
         while let Some(plan) = self.claim() {
-            let (id, seed) = E::ident(&plan);
+            let id = E::ident(&plan);
             if self.watched {
-                slot.start(id, seed);
+                slot.start(id);
             }
             let outcome = self.runner.run(plan);
             if self.watched && !slot.finish() {
@@ -153,12 +162,16 @@ where
     fn claim(&self) -> Option<E::Plan> {
         let mut explorer = lock(&self.explorer);
         loop {
-            if self.should_stop() {
+            if let Some(halt) = self.stop_flag() {
+                lock(&self.stopped_by).get_or_insert(halt);
                 return None;
             }
             match explorer.as_mut()?.next() {
                 Next::Run(plan) => return Some(plan),
-                Next::Done => return None,
+                Next::Done => {
+                    self.saw_done.store(true, Ordering::Relaxed);
+                    return None;
+                }
                 Next::Wait => {
                     explorer = self
                         .changed
@@ -170,21 +183,29 @@ where
         }
     }
 
-    fn should_stop(&self) -> bool {
-        self.stops.interrupt.load(Ordering::Relaxed)
-            || self.gave_up.load(Ordering::Relaxed)
-            || self.stops.deadline.is_some_and(|d| Instant::now() >= d)
+    /// The stop flag that is up, if any.
+    fn stop_flag(&self) -> Option<Halt> {
+        if self.gave_up.load(Ordering::Relaxed) {
+            Some(Halt::GaveUp)
+        } else if self.stops.interrupt.load(Ordering::Relaxed) {
+            Some(Halt::Interrupted)
+        } else if self.stops.deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(Halt::TimeLimit)
+        } else {
+            None
+        }
     }
 
+    /// Why plans stopped: giving up first, then the explorer being done (every plan
+    /// handed out returns, as threads check flags only between runs), then the first
+    /// flag a thread saw.
     fn halt(&self) -> Halt {
         if self.gave_up.load(Ordering::Relaxed) {
             Halt::GaveUp
-        } else if self.stops.interrupt.load(Ordering::Relaxed) {
-            Halt::Interrupted
-        } else if self.stops.deadline.is_some_and(|d| Instant::now() >= d) {
-            Halt::TimeLimit
-        } else {
+        } else if self.saw_done.load(Ordering::Relaxed) {
             Halt::Done
+        } else {
+            lock(&self.stopped_by).unwrap_or(Halt::Done)
         }
     }
 }

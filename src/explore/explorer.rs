@@ -37,9 +37,9 @@ pub(crate) trait Explorer: Send + 'static {
     /// The next plan. `Wait` only while some plan handed out has not returned.
     fn next(&mut self) -> Next<Self::Plan>;
 
-    /// The plan's number (unique among those handed out) and the seed it runs, for
-    /// the watchdog's report.
-    fn ident(plan: &Self::Plan) -> (u64, u64);
+    /// The plan's number, unique among those handed out (the watchdog names hung runs
+    /// by it).
+    fn ident(plan: &Self::Plan) -> u64;
 
     /// The outcome of the plan numbered `id`.
     fn outcome(&mut self, id: u64, outcome: Self::Outcome);
@@ -70,7 +70,7 @@ where
     loop {
         match explorer.next() {
             Next::Run(plan) => {
-                let (id, _) = E::ident(&plan);
+                let id = E::ident(&plan);
                 let outcome = runner.run(plan);
                 explorer.outcome(id, outcome);
             }

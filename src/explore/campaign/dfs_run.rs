@@ -8,6 +8,7 @@
 
 use super::{hang_failure, Campaign, CampaignError};
 use crate::explore::dfs::{self, Committed, Ended, Next, Plan, RunRecord, RunShape, Search};
+use crate::explore::executor::MAX_HUNG;
 use crate::explore::explorer::{run_threads, Explorer, Halt, Runner, Stops};
 use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::Hung;
@@ -89,8 +90,8 @@ impl Explorer for DfsExplorer {
         self.search.next()
     }
 
-    fn ident(plan: &Plan) -> (u64, u64) {
-        (plan.id, 0)
+    fn ident(plan: &Plan) -> u64 {
+        plan.id
     }
 
     fn outcome(&mut self, id: u64, (record, failure): Self::Outcome) {
@@ -216,6 +217,7 @@ impl Campaign {
             // `--time` is a wall-clock budget of the campaign runner, outside every run.
             #[allow(clippy::disallowed_methods)]
             deadline: self.time_limit.map(|t| Instant::now() + t),
+            hangs_left: MAX_HUNG,
         };
         let (explorer, halt) = run_threads(explorer, runner, self.jobs, self.watchdog, stops);
         Ok(self.dfs_report(&spec, explorer, halt))

@@ -1,0 +1,241 @@
+//! The seed sweep (random, PCT, swarm — any per-run strategy) as an [`Explorer`]: plans
+//! are seed indices handed out in increasing order, outcomes go to the [`Ledger`], which
+//! saves failures in index order; the report is computed from the failures up to the
+//! bound only, so neither the report nor the seeds file depends on the thread count.
+//!
+//! The runner ([`SeedRunner`]) makes a seed's run on the executor's thread, or in a child
+//! process with `--isolate` (then the child is what the watchdog limits, and the
+//! executor's threads are not watched).
+
+// `--time` is a wall-clock budget of the campaign, checked between runs.
+#![allow(clippy::disallowed_methods)]
+
+use super::ledger::{Ledger, Saver};
+use super::shard::Plan;
+use super::{hang_failure, run_one, Campaign, CampaignError, Progress};
+use crate::explore::executor::MAX_HUNG;
+use crate::explore::explorer::{run_threads, Explorer, Halt, Next, Runner, Stops};
+use crate::explore::inflight::{Claim, InFlight};
+use crate::explore::isolate::{run_isolated, Isolate};
+use crate::explore::report::{CampaignReport, StopReason};
+use crate::explore::watchdog::{run_guarded, Hung};
+use crate::explore::FoundFailure;
+use crate::explore::StrategySpec;
+use crate::{Config, Scenario, TraceMode};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One seed to run: its index in the plan, and the seed.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SeedPlan {
+    index: u64,
+    seed: u64,
+}
+
+/// Runs seeds: `(scenario, config, seed, strategy)` → the failure, if any.
+#[derive(Debug)]
+pub(super) struct SeedRunner {
+    scenario: Scenario,
+    config: Config,
+    strategy: StrategySpec,
+    isolate: Option<Isolate>,
+    /// The watchdog's limit per run (with `isolate`: after which a child is killed).
+    limit: Option<Duration>,
+}
+
+impl Runner for SeedRunner {
+    type Plan = SeedPlan;
+    type Outcome = Option<FoundFailure>;
+
+    fn run(&self, plan: SeedPlan) -> Option<FoundFailure> {
+        let (strategy, workers) = (&self.strategy, self.config.workers);
+        if let Some(iso) = &self.isolate {
+            return run_isolated(iso, plan.seed, strategy, workers, self.limit);
+        }
+        let config = self.config.clone().seed(plan.seed);
+        let outcome = run_one(&self.scenario, config, strategy);
+        outcome
+            .failure()
+            .map(|f| FoundFailure::new(plan.seed, strategy, workers, f, outcome.fingerprint))
+    }
+}
+
+impl SeedRunner {
+    /// Runs `seed` as `claim` says, under the watchdog (a resumed in-flight seed).
+    pub(super) fn run_claimed(&self, seed: u64, claim: &Claim) -> Option<FoundFailure> {
+        let (strategy, workers) = (claim.strategy, claim.workers);
+        if let Some(iso) = &self.isolate {
+            return run_isolated(iso, seed, &strategy, workers, self.limit);
+        }
+        let scenario = self.scenario.clone();
+        let config = self.config.clone().seed(seed).workers(workers);
+        let run = move || {
+            let out = run_one(&scenario, config, &strategy);
+            let failure = out.failure().cloned();
+            (failure, out.fingerprint)
+        };
+        match run_guarded(self.limit, run) {
+            Ok((failure, fp)) => {
+                failure.map(|f| FoundFailure::new(seed, &strategy, workers, &f, fp))
+            }
+            Err(hung) => Some(hang_failure(seed, &strategy, workers, hung)),
+        }
+    }
+}
+
+/// The seed sweep's search state: the ledger, and the live counters.
+#[derive(Debug)]
+pub(super) struct SeedSweep {
+    pub(super) ledger: Ledger,
+    plan: Plan,
+    strategy: StrategySpec,
+    workers: usize,
+    progress: Arc<Progress>,
+}
+
+impl Explorer for SeedSweep {
+    type Plan = SeedPlan;
+    type Outcome = Option<FoundFailure>;
+
+    fn next(&mut self) -> Next<SeedPlan> {
+        // Outcomes never add work: a thread with nothing to take can end.
+        match self.ledger.hand_out() {
+            Some(index) => Next::Run(SeedPlan {
+                index,
+                seed: self.plan.seed(index),
+            }),
+            None => Next::Done,
+        }
+    }
+
+    fn ident(plan: &SeedPlan) -> u64 {
+        plan.index
+    }
+
+    fn outcome(&mut self, index: u64, found: Option<FoundFailure>) {
+        self.progress.runs.fetch_add(1, Ordering::Relaxed);
+        if found.is_some() {
+            self.progress.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        self.ledger.returned(index, found);
+    }
+
+    fn hung(&mut self, index: u64, hung: Hung) {
+        let seed = self.plan.seed(index);
+        let found = hang_failure(seed, &self.strategy, self.workers, hung);
+        self.ledger.hangs += 1;
+        self.outcome(index, Some(found));
+    }
+}
+
+impl Campaign {
+    pub(super) fn run_seeds(
+        &self,
+        strategy: &StrategySpec,
+    ) -> Result<CampaignReport, CampaignError> {
+        let plan = Plan::new(self.start, self.seeds, self.shard);
+        self.progress.planned.store(plan.len, Ordering::Relaxed);
+        let (inflight, leftovers) = self.open_inflight(strategy, plan)?;
+        let saver = Saver::new(self.seeds_path(), *strategy, inflight);
+        let runner = SeedRunner {
+            scenario: self.scenario.clone(),
+            config: self.config.clone().trace(TraceMode::Off),
+            strategy: *strategy,
+            isolate: self.isolate.clone(),
+            limit: self.watchdog,
+        };
+        let mut sweep = SeedSweep {
+            ledger: Ledger::new(plan, self.config.workers, self.keep_going, saver),
+            plan,
+            strategy: *strategy,
+            workers: self.config.workers,
+            progress: self.progress.clone(),
+        };
+        let resumed = sweep.resume(&runner, &leftovers);
+        let (mut sweep, halt) = if sweep.ledger.hangs >= MAX_HUNG {
+            (sweep, Halt::GaveUp)
+        } else {
+            let stops = Stops {
+                interrupt: self.interrupt.clone(),
+                deadline: self.time_limit.map(|t| Instant::now() + t),
+                hangs_left: MAX_HUNG - sweep.ledger.hangs,
+            };
+            // With `isolate` the children are watched, not the threads.
+            let watch = self.watchdog.filter(|_| self.isolate.is_none());
+            run_threads(sweep, runner, self.jobs, watch, stops)
+        };
+        sweep.ledger.commit(true);
+        let mut report = self.sweep_report(&sweep, halt);
+        report.resumed_in_flight = leftovers.iter().flat_map(|c| c.seeds()).collect();
+        report.resumed_failures = resumed;
+        if let Some(log) = sweep.ledger.saver.inflight.take() {
+            log.finish();
+        }
+        Ok(report)
+    }
+
+    /// This campaign's in-flight log and the claims earlier campaigns left open.
+    fn open_inflight(
+        &self,
+        strategy: &StrategySpec,
+        plan: Plan,
+    ) -> Result<(Option<InFlight>, Vec<Claim>), CampaignError> {
+        let Some(dir) = &self.seeds_dir else {
+            return Ok((None, Vec::new()));
+        };
+        let defaults = Claim {
+            first: 0,
+            count: 0,
+            stride: plan.stride(),
+            strategy: *strategy,
+            workers: self.config.workers,
+        };
+        let (log, leftovers) =
+            InFlight::open(dir, self.scenario.name(), defaults).map_err(|source| {
+                CampaignError::InFlight {
+                    path: crate::explore::inflight::log_path(dir, self.scenario.name(), 1),
+                    source,
+                }
+            })?;
+        Ok((Some(log), leftovers))
+    }
+
+    fn sweep_report(&self, sweep: &SeedSweep, halt: Halt) -> CampaignReport {
+        let ledger = &sweep.ledger;
+        let bound = ledger.bound();
+        let stopped = match halt {
+            Halt::GaveUp => StopReason::Hung,
+            _ if bound != u64::MAX => StopReason::Failures,
+            Halt::Done if ledger.handed_out_all() => StopReason::Exhausted,
+            Halt::TimeLimit => StopReason::TimeLimit,
+            _ => StopReason::Interrupted,
+        };
+        let runs = match stopped {
+            StopReason::Failures => bound + 1,
+            StopReason::Exhausted => sweep.plan.len,
+            _ => self.progress.runs.load(Ordering::Relaxed),
+        };
+        let failing_seeds = ledger.failing_seeds();
+        let failing_runs = failing_seeds.len() as u64;
+        CampaignReport {
+            scenario: self.scenario.name().to_string(),
+            strategy: sweep.strategy,
+            workers: self.config.workers,
+            start: self.start,
+            seeds: self.seeds,
+            shard: self.shard,
+            keep_going: self.keep_going,
+            runs,
+            passes: runs.saturating_sub(failing_runs),
+            failures: ledger.distinct(),
+            failing_seeds,
+            regressions: Vec::new(),
+            stopped,
+            complete: None,
+            nondeterminism: None,
+            resumed_in_flight: Vec::new(),
+            resumed_failures: Vec::new(),
+        }
+    }
+}
