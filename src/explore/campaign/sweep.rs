@@ -239,3 +239,113 @@ impl Campaign {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::explorer::run_serial;
+    use crate::explore::{FailureKind, Shard};
+
+    /// A runner that fails seeds by a rule, with no scenario at all: the sweep's logic
+    /// alone, on one thread or many.
+    struct Rule {
+        fails: fn(u64) -> Option<&'static str>,
+        // Spin a seed-dependent while, so threads return out of order.
+        jitter: bool,
+    }
+
+    impl Runner for Rule {
+        type Plan = SeedPlan;
+        type Outcome = Option<FoundFailure>;
+
+        fn run(&self, plan: SeedPlan) -> Option<FoundFailure> {
+            if self.jitter {
+                let spins = plan.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54;
+                for _ in 0..spins {
+                    std::hint::spin_loop();
+                }
+            }
+            (self.fails)(plan.seed).map(|signature| FoundFailure {
+                seed: plan.seed,
+                strategy: StrategySpec::Random,
+                workers: 1,
+                kind: FailureKind::Panic,
+                message: format!("seed {} fails: {signature}", plan.seed),
+                signature: signature.to_string(),
+                fingerprint: None,
+                schedule: None,
+            })
+        }
+    }
+
+    fn sweep(seeds: u64, shard: Shard, keep_going: usize) -> SeedSweep {
+        let plan = Plan::new(1000, seeds, shard);
+        let saver = Saver::new(None, StrategySpec::Random, None);
+        SeedSweep {
+            ledger: Ledger::new(plan, 1, keep_going, saver),
+            plan,
+            strategy: StrategySpec::Random,
+            workers: 1,
+            progress: Arc::new(Progress::default()),
+        }
+    }
+
+    /// What a report is made of: bound, distinct failures, failing seeds.
+    fn answer(s: &SeedSweep) -> (u64, Vec<(u64, String)>, Vec<u64>) {
+        let distinct = s
+            .ledger
+            .distinct()
+            .into_iter()
+            .map(|f| (f.seed, f.signature))
+            .collect();
+        (s.ledger.bound(), distinct, s.ledger.failing_seeds())
+    }
+
+    #[test]
+    fn the_sweep_answers_the_same_on_one_thread_and_many() {
+        let rules: [fn(u64) -> Option<&'static str>; 3] = [
+            |s| (s % 97 == 13).then_some("a"),
+            |s| match s % 50 {
+                7 => Some("a"),
+                31 => Some("b"),
+                44 if s > 1300 => Some("c"),
+                _ => None,
+            },
+            |_| None,
+        ];
+        for fails in rules {
+            for keep_going in [1, 2, 3] {
+                for shard in [Shard::default(), Shard { index: 2, count: 3 }] {
+                    let mut one = sweep(2_000, shard, keep_going);
+                    run_serial(
+                        &mut one,
+                        &Rule {
+                            fails,
+                            jitter: false,
+                        },
+                    );
+                    let expected = answer(&one);
+                    for jobs in [2, 4] {
+                        let stops = Stops {
+                            interrupt: Arc::default(),
+                            deadline: None,
+                            hangs_left: MAX_HUNG,
+                        };
+                        let runner = Rule {
+                            fails,
+                            jitter: true,
+                        };
+                        let many = sweep(2_000, shard, keep_going);
+                        let (many, halt) = run_threads(many, runner, jobs, None, stops);
+                        assert_eq!(halt, Halt::Done);
+                        assert_eq!(
+                            answer(&many),
+                            expected,
+                            "keep_going {keep_going}, {jobs} jobs"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
