@@ -14,12 +14,12 @@
 use super::ledger::{Ledger, Saver};
 use super::shard::Plan;
 use super::{hang_failure, run_one, Campaign, CampaignError, Progress};
-use crate::explore::inflight::{Claim, InFlight};
 use crate::explore::isolate::{run_isolated, Isolate};
 use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::{Hung, Running, Slot, Threads};
 use crate::explore::FoundFailure;
 use crate::explore::StrategySpec;
+use crate::store::inflight::{Claim, InFlight};
 use crate::{Config, Scenario, TraceMode};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -39,7 +39,7 @@ impl Campaign {
         let plan = Plan::new(self.start, self.seeds, self.shard);
         self.progress.planned.store(plan.len, Ordering::Relaxed);
         let (inflight, leftovers) = self.open_inflight(strategy, plan)?;
-        let saver = Saver::new(self.seeds_path(), *strategy, inflight);
+        let saver = Saver::new(self.sink(), *strategy, inflight);
         let shared = Arc::new(Shared::new(self, *strategy, plan, saver));
         let resumed = shared.resume(&leftovers);
         let stopped = self.drive(&shared);
@@ -71,7 +71,7 @@ impl Campaign {
         let (log, leftovers) =
             InFlight::open(dir, self.scenario.name(), defaults).map_err(|source| {
                 CampaignError::InFlight {
-                    path: crate::explore::inflight::log_path(dir, self.scenario.name(), 1),
+                    path: crate::store::inflight::log_path(dir, self.scenario.name(), 1),
                     source,
                 }
             })?;

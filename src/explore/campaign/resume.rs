@@ -7,8 +7,8 @@
 //! crashed is re-run until a campaign that survives it (`--isolate`) saves it.
 
 use super::pool::{Shared, MAX_HUNG};
-use crate::explore::inflight::Claim;
 use crate::explore::{FailureKind, FoundFailure};
+use crate::store::inflight::Claim;
 
 impl Shared {
     /// Runs every seed of `claims`; the failures found, in seed order per claim.
