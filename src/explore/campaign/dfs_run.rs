@@ -13,10 +13,8 @@ use crate::explore::explorer::{run_threads, Explorer, Halt, Runner, Stops};
 use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::Hung;
 use crate::explore::{FoundFailure, StrategySpec};
-use crate::harness::schedule_file::{program_fingerprint, ScheduleFile, ScheduleHeader};
-use crate::harness::seeds::{self, SeedCase};
+use crate::store::{FailureSink, ScheduleFile, ScheduleHeader};
 use crate::{Config, Scenario, Schedule, TraceMode};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,8 +68,7 @@ struct Saving {
     scenario: String,
     spec: StrategySpec,
     config: Config,
-    seeds_dir: Option<PathBuf>,
-    seeds_path: Option<PathBuf>,
+    sink: Option<Box<dyn FailureSink>>,
 }
 
 /// The DFS search as an explorer: saves each failure as it commits.
@@ -123,47 +120,26 @@ impl DfsExplorer {
 
 impl Saving {
     /// DFS failures are not reproducible from the seed alone: save the schedule, and a
-    /// seeds-file line naming it.
-    fn save(&self, failure: DfsFailure) -> FoundFailure {
+    /// seeds-file line naming it, through the store's sink.
+    fn save(&mut self, failure: DfsFailure) -> FoundFailure {
         let DfsFailure {
             mut found,
             schedule,
             summary,
         } = failure;
-        let Some(dir) = &self.seeds_dir else {
+        let Some(sink) = &mut self.sink else {
             return found;
         };
-        let fingerprint = found.fingerprint.map_or(0, |f| f.0);
-        let path = dir.join(format!("{}-{fingerprint:016x}.schedule", self.scenario));
         let file = ScheduleFile {
-            header: ScheduleHeader {
-                scenario: self.scenario.clone(),
-                strategy: self.spec,
-                config: self.config.clone(),
-                program: program_fingerprint(),
-            },
+            header: ScheduleHeader::new(&self.scenario, self.spec, self.config.clone()),
             schedule,
         };
-        if let Err(e) = file.save(&path) {
-            eprintln!(
-                "detsim: could not save the failing schedule {}: {e}",
-                path.display()
-            );
-            return found;
+        let fingerprint = found.fingerprint.map_or(0, |f| f.0);
+        match sink.failing_schedule(&file, summary, fingerprint) {
+            Ok(path) => found.schedule = Some(path.display().to_string()),
+            // The error names the file.
+            Err(e) => eprintln!("detsim: could not save a failing dfs schedule: {e}"),
         }
-        let case = SeedCase {
-            seed: found.seed,
-            strategy: self.spec,
-            workers: found.workers,
-            summary,
-            extra: vec![("schedule".to_string(), path.display().to_string())],
-        };
-        if let Some(seeds_path) = &self.seeds_path {
-            if let Err(e) = seeds::append_case(seeds_path, &case) {
-                eprintln!("detsim: could not record {}: {e}", path.display());
-            }
-        }
-        found.schedule = Some(path.display().to_string());
         found
     }
 
@@ -206,8 +182,7 @@ impl Campaign {
                 scenario: self.scenario.name().to_string(),
                 spec,
                 config,
-                seeds_dir: self.seeds_dir.clone(),
-                seeds_path: self.seeds_path(),
+                sink: self.sink(),
             },
             found: Vec::new(),
             progress: self.progress.clone(),

@@ -18,12 +18,11 @@
 //!    abandoned; the indices after it are handed out to the others as usual).
 
 use super::shard::Plan;
-use crate::explore::inflight::{Claim, InFlight};
 use crate::explore::FoundFailure;
 use crate::explore::StrategySpec;
-use crate::harness::seeds::{self, SeedCase};
+use crate::store::inflight::{Claim, InFlight};
+use crate::store::{FailureSink, SeedCase};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Seeds saved per failure signature and campaign: every failing seed is kept, up to
 /// this many of one kind (a bug that fails half the seeds must not flood the corpus).
@@ -40,10 +39,10 @@ struct Chunk {
     claim: Claim,
 }
 
-/// Where failures go: the seeds file, and the in-flight log they close.
+/// Where failures go: the store (through its sink), and the in-flight log they close.
 #[derive(Debug)]
 pub(super) struct Saver {
-    pub(super) seeds_path: Option<PathBuf>,
+    pub(super) sink: Option<Box<dyn FailureSink>>,
     pub(super) strategy: StrategySpec,
     pub(super) inflight: Option<InFlight>,
     /// Per signature, how many seeds were added to the seeds file (rule 4).
@@ -52,12 +51,12 @@ pub(super) struct Saver {
 
 impl Saver {
     pub(super) fn new(
-        seeds_path: Option<PathBuf>,
+        sink: Option<Box<dyn FailureSink>>,
         strategy: StrategySpec,
         inflight: Option<InFlight>,
     ) -> Self {
         Saver {
-            seeds_path,
+            sink,
             strategy,
             inflight,
             saved: Vec::new(),
@@ -66,7 +65,7 @@ impl Saver {
 
     /// Saves `found` unless its signature's cap is used up; false if writing failed.
     pub(super) fn save(&mut self, found: &FoundFailure) -> bool {
-        let Some(path) = &self.seeds_path else {
+        let Some(sink) = &mut self.sink else {
             return true;
         };
         let count = match self.saved.iter().position(|(s, _)| *s == found.signature) {
@@ -81,17 +80,14 @@ impl Saver {
         }
         let case = SeedCase::new(found.seed, found.strategy, found.workers)
             .with_summary(summary_of(&found.message));
-        match seeds::append_case(path, &case) {
+        match sink.failing_case(&case) {
             Ok(added) => {
                 self.saved[count].1 += usize::from(added);
                 true
             }
             Err(e) => {
-                eprintln!(
-                    "detsim: could not save failing seed {} to {}: {e}",
-                    found.seed,
-                    path.display()
-                );
+                // The error names the file.
+                eprintln!("detsim: could not save failing seed {}: {e}", found.seed);
                 false
             }
         }
@@ -289,5 +285,55 @@ impl Ledger {
             .collect();
         seeds.sort_unstable();
         seeds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::FailureKind;
+    use crate::store::{ScheduleFile, StoreError};
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+
+    /// A sink that keeps cases in memory, shared with the test.
+    #[derive(Debug, Default, Clone)]
+    struct Recorder(Arc<Mutex<Vec<SeedCase>>>);
+
+    impl FailureSink for Recorder {
+        fn failing_case(&mut self, case: &SeedCase) -> Result<bool, StoreError> {
+            let mut cases = self.0.lock().unwrap();
+            if cases.iter().any(|c| c.same_run(case)) {
+                return Ok(false);
+            }
+            cases.push(case.clone());
+            Ok(true)
+        }
+
+        fn failing_schedule(
+            &mut self,
+            _: &ScheduleFile,
+            _: Option<String>,
+            _: u64,
+        ) -> Result<PathBuf, StoreError> {
+            unreachable!("seed campaigns save no schedules")
+        }
+    }
+
+    #[test]
+    fn the_cap_per_signature_counts_only_lines_the_sink_added() {
+        let recorder = Recorder::default();
+        let spec = StrategySpec::Random;
+        let mut saver = Saver::new(Some(Box::new(recorder.clone())), spec, None);
+        let hang = |seed| FoundFailure::outside(seed, &spec, 4, FailureKind::Hang, "stuck".into());
+        // Seed 3 is already in the store: saving it again does not use up the cap.
+        recorder.0.lock().unwrap().push(SeedCase::new(3, spec, 4));
+        for seed in 0..20 {
+            assert!(saver.save(&hang(seed)));
+        }
+        let seeds: Vec<u64> = recorder.0.lock().unwrap().iter().map(|c| c.seed).collect();
+        assert_eq!(seeds, [3, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10], "ten added");
+        let summary = recorder.0.lock().unwrap()[1].summary.clone();
+        assert_eq!(summary.as_deref(), Some("stuck"));
     }
 }

@@ -40,7 +40,7 @@ use super::report::{CampaignReport, StopReason};
 use super::watchdog::{run_guarded, Hung};
 use super::StrategySpec;
 use super::{FailureKind, FoundFailure};
-use crate::harness::seeds;
+use crate::store::{self, FailureSink, SeedsDir};
 use crate::{Config, Outcome, Scenario, TraceMode};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -52,7 +52,7 @@ use std::time::Duration;
 pub enum CampaignError {
     /// The seeds file is unreadable or malformed.
     #[error(transparent)]
-    Seeds(#[from] seeds::SeedsError),
+    Seeds(#[from] store::SeedsError),
     /// The in-flight log could not be created.
     #[error("cannot write the in-flight log {path}: {source}")]
     InFlight {
@@ -309,10 +309,10 @@ impl Campaign {
     /// saved, is its first failure.
     fn calibration_hung(&self, hung: Hung) -> CampaignReport {
         let found = hang_failure(self.start, &self.strategy, self.config.workers, hung);
-        if let Some(path) = self.seeds_path() {
-            let case = seeds::SeedCase::new(self.start, self.strategy, self.config.workers)
+        if let Some(mut sink) = self.sink() {
+            let case = store::SeedCase::new(self.start, self.strategy, self.config.workers)
                 .with_summary(ledger::summary_of(&found.message));
-            if let Err(e) = seeds::append_case(&path, &case) {
+            if let Err(e) = sink.failing_case(&case) {
                 eprintln!("detsim: could not save hung seed {}: {e}", self.start);
             }
         }
@@ -337,10 +337,19 @@ impl Campaign {
         }
     }
 
+    /// The store failures go to: the seeds directory, if any.
+    fn store(&self) -> Option<SeedsDir> {
+        let dir = self.seeds_dir.as_ref()?;
+        Some(SeedsDir::new(dir, self.scenario.name()))
+    }
+
+    /// The sink failures are handed to ([`Campaign::store`]).
+    fn sink(&self) -> Option<Box<dyn FailureSink>> {
+        Some(Box::new(self.store()?))
+    }
+
     fn seeds_path(&self) -> Option<PathBuf> {
-        self.seeds_dir
-            .as_ref()
-            .map(|d| seeds::scenario_seeds_path(d, self.scenario.name()))
+        Some(self.store()?.seeds_path())
     }
 }
 

@@ -7,7 +7,7 @@ use super::{hang_failure, run_one, Campaign, CampaignError};
 use crate::explore::isolate::run_isolated;
 use crate::explore::watchdog::run_guarded;
 use crate::explore::{FailureKind, FoundFailure, Regression};
-use crate::harness::seeds::{SeedCase, SeedsFile};
+use crate::store::{ScheduleFile, ScheduleFileError, SeedCase, SeedsFile};
 use crate::{Outcome, TraceMode};
 
 impl Campaign {
@@ -81,11 +81,9 @@ impl Campaign {
 }
 
 /// The schedule file a seeds-file case names with `schedule=PATH`, if any.
-fn case_schedule(
-    case: &SeedCase,
-) -> Option<Result<crate::harness::ScheduleFile, crate::harness::ScheduleFileError>> {
+fn case_schedule(case: &SeedCase) -> Option<Result<ScheduleFile, ScheduleFileError>> {
     let (_, path) = case.extra.iter().find(|(k, _)| k == "schedule")?;
-    Some(crate::harness::ScheduleFile::load(path))
+    Some(ScheduleFile::load(path))
 }
 
 /// A case whose schedule file cannot be read: reported as still failing, with the reason,

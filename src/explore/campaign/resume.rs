@@ -8,8 +8,8 @@
 
 use super::sweep::{SeedRunner, SeedSweep};
 use crate::explore::executor::MAX_HUNG;
-use crate::explore::inflight::Claim;
 use crate::explore::{FailureKind, FoundFailure};
+use crate::store::inflight::Claim;
 
 impl SeedSweep {
     /// Runs every seed of `claims`; the failures found, in seed order per claim.

@@ -15,12 +15,12 @@ use super::shard::Plan;
 use super::{hang_failure, run_one, Campaign, CampaignError, Progress};
 use crate::explore::executor::MAX_HUNG;
 use crate::explore::explorer::{run_threads, Explorer, Halt, Next, Runner, Stops};
-use crate::explore::inflight::{Claim, InFlight};
 use crate::explore::isolate::{run_isolated, Isolate};
 use crate::explore::report::{CampaignReport, StopReason};
 use crate::explore::watchdog::{run_guarded, Hung};
 use crate::explore::FoundFailure;
 use crate::explore::StrategySpec;
+use crate::store::inflight::{Claim, InFlight};
 use crate::{Config, Scenario, TraceMode};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -137,7 +137,7 @@ impl Campaign {
         let plan = Plan::new(self.start, self.seeds, self.shard);
         self.progress.planned.store(plan.len, Ordering::Relaxed);
         let (inflight, leftovers) = self.open_inflight(strategy, plan)?;
-        let saver = Saver::new(self.seeds_path(), *strategy, inflight);
+        let saver = Saver::new(self.sink(), *strategy, inflight);
         let runner = SeedRunner {
             scenario: self.scenario.clone(),
             config: self.config.clone().trace(TraceMode::Off),
@@ -194,7 +194,7 @@ impl Campaign {
         let (log, leftovers) =
             InFlight::open(dir, self.scenario.name(), defaults).map_err(|source| {
                 CampaignError::InFlight {
-                    path: crate::explore::inflight::log_path(dir, self.scenario.name(), 1),
+                    path: crate::store::inflight::log_path(dir, self.scenario.name(), 1),
                     source,
                 }
             })?;
