@@ -54,7 +54,6 @@ const BELOW_RUNTIME: &[&str] = &[
 
 /// What `explore/` must not import (rule 4).
 const ABOVE_EXPLORE: &[&str] = &["harness", "cli"];
-
 /// Top-level modules that may use the runtime only through its interface (rule 3).
 const INTERFACE_USERS: &[&str] = &["time", "rand", "tracing_layer", "world"];
 
@@ -347,7 +346,6 @@ fn src_follows_the_layering_rules() {
             .replace('\\', "/");
         let source = std::fs::read_to_string(path).expect("readable source");
         checked_refs += references(&module_of(&rel), &strip(&source)).len();
-        let found = check_file(&rel, &source, &reexports);
         violations.extend(check_file(&rel, &source, &reexports));
     }
     assert!(checked_refs > 200, "the scan sees paths: {checked_refs}");

@@ -40,10 +40,10 @@
 //!    only; the others made it but do not count it ([`Dfs::counts_last_run`]). So every
 //!    schedule of the unsharded search is run and counted by exactly one shard.
 //! 10. Runs may be made in parallel ([`crate::explore::Campaign::jobs`]): `search.rs`
-//!    hands out the plans in depth-first order, takes their outcomes in any order, and
-//!    *commits* them in depth-first order only, deciding run numbers, counts, the run cap,
-//!    failures and nondeterminism at commit. So a search on J threads reports exactly what
-//!    the one-thread search reports.
+//!     hands out the plans in depth-first order, takes their outcomes in any order, and
+//!     *commits* them in depth-first order only, deciding run numbers, counts, the run cap,
+//!     failures and nondeterminism at commit. So a search on J threads reports exactly what
+//!     the one-thread search reports.
 //!
 //! Code map: `node.rs` (a pick, its options, the shard split, the order key),
 //! `replay.rs` (the strategy of one run), `search.rs` (plans, outcomes, commit), this
