@@ -47,6 +47,8 @@ pub mod scenarios;
 mod seed;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
+mod spec;
+mod store;
 mod strategy;
 pub mod sync;
 pub mod task;

@@ -9,12 +9,16 @@
 //! purpose (a macro building a path); it is there to catch the accidental import.
 //!
 //! Rules:
-//! 1. Nothing below `explore/` imports `explore`, `cli`, `harness` or scenarios.
+//! 1. Nothing below `explore/` imports `explore`, `cli`, `harness` or scenarios; this
+//!    includes the failure store (`store/`) and the strategy token (`spec.rs`), which
+//!    exploration saves through and the user API re-exports.
 //! 2. `trace/`, `choice.rs`, `strategy.rs`, `sync/` and the leaf modules import nothing
 //!    from `runtime` (`trace/` re-exports the tracing layer, which lives above the
 //!    runtime, only to keep its public path `detsim::trace::layer`).
 //! 3. `time/`, `rand.rs`, the tracing layer and `world/` reach the runtime only through
 //!    `runtime::context`, and never name `Core`.
+//! 4. `explore/` imports nothing from `harness` (the user API, which calls exploration)
+//!    or `cli`: it saves failures through `store::FailureSink`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,13 +43,17 @@ const BELOW_EXPLORE: &[&str] = &[
     "task",
     "world",
     "guards",
+    "store",
+    "spec",
 ];
 
 /// Top-level modules that must not import the runtime (rule 2).
 const BELOW_RUNTIME: &[&str] = &[
-    "trace", "choice", "strategy", "sync", "hash", "config", "task_id", "seed",
+    "trace", "choice", "strategy", "sync", "hash", "config", "task_id", "seed", "spec",
 ];
 
+/// What `explore/` must not import (rule 4).
+const ABOVE_EXPLORE: &[&str] = &["harness", "cli"];
 /// Top-level modules that may use the runtime only through its interface (rule 3).
 const INTERFACE_USERS: &[&str] = &["time", "rand", "tracing_layer", "world"];
 
@@ -290,6 +298,12 @@ fn check_file(rel: &str, source: &str, reexports: &BTreeMap<String, String>) -> 
                 format!("`{top}` is below the runtime but uses `{}`", r.path),
             );
         }
+        if top == "explore" && ABOVE_EXPLORE.contains(&target.as_str()) {
+            flag(
+                r.line,
+                format!("`explore` is below harness and cli but uses `{}`", r.path),
+            );
+        }
         let via_interface = r.path.starts_with("runtime::context");
         if INTERFACE_USERS.contains(&top.as_str()) && target == "runtime" && !via_interface {
             flag(
@@ -393,6 +407,31 @@ fn the_checker_catches_each_kind_of_violation() {
     );
     assert_eq!(bad("rand.rs", "use crate::runtime::core::Core;").len(), 2);
     assert_eq!(bad("world/net.rs", "fn f(c: &Core) {}").len(), 1);
+    // Rule 1 for the store and the strategy token; rule 4: explore saves through the
+    // store, never through harness or cli.
+    assert_eq!(
+        bad("store/seeds.rs", "use crate::explore::StrategySpec;").len(),
+        1
+    );
+    assert_eq!(bad("store/sink.rs", "fn f() { crate::check(); }").len(), 1);
+    assert_eq!(bad("spec.rs", "use crate::runtime::Sim;").len(), 1);
+    assert_eq!(
+        bad(
+            "explore/campaign/ledger.rs",
+            "use crate::harness::seeds::{self, SeedCase};"
+        )
+        .len(),
+        2
+    );
+    assert_eq!(bad("explore/found.rs", "use crate::cli::args;").len(), 1);
+    assert_eq!(bad("explore/pool.rs", "use crate::Check;").len(), 1);
+    assert_eq!(
+        bad(
+            "explore/campaign/ledger.rs",
+            "use crate::store::{FailureSink, SeedCase};\nuse crate::spec::StrategySpec;"
+        ),
+        Vec::<String>::new()
+    );
     // Comments, strings and `pub(crate)` are not paths; upper layers may use anything.
     let fine = "// use crate::explore::X;\n/// [`crate::explore::Pct`]\npub(crate) fn f() { let _ = \"crate::explore\"; }";
     assert_eq!(bad("runtime/core.rs", fine), Vec::<String>::new());

@@ -3,7 +3,8 @@
 //! - `strategy.rs` — re-exports the [`Strategy`] trait, the [`Candidates`] it picks from,
 //!   the [`StrategyRng`] it draws from and [`Random`] (uniform choice), which live below
 //!   the runtime (`src/strategy.rs`, `src/choice.rs`).
-//! - `spec.rs` — [`StrategySpec`], strategies as tokens (`random`, `pct:3`, `dfs:2`).
+//! - `spec.rs` — what a [`StrategySpec`] builds (`per_run`); the token itself (`random`,
+//!   `pct:3`, `dfs:2`) is the leaf `src/spec.rs`, carried by the saved formats.
 //! - `pct.rs` — [`Pct`], probabilistic concurrency testing.
 //! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
@@ -12,7 +13,6 @@
 //!   [`Regression`] (a seeds-file case replayed).
 //! - `report.rs` — [`CampaignReport`], what a campaign found, and its [`StopReason`].
 //! - `merge.rs` — [`merge_reports`]: the reports of N shards as the unsharded campaign's.
-//! - `inflight.rs` — the log of seeds in flight (found again after a crash).
 //! - `watchdog.rs` — [`Hung`]: the wall-clock limit on every run a campaign starts.
 //! - `isolate.rs` — [`Isolate`], each seed in a child process.
 //! - `shrink.rs` — [`shrink`], minimal failing schedules; `shrink_moves.rs` — its
@@ -22,8 +22,9 @@
 mod campaign;
 mod determinism;
 mod dfs;
+mod executor;
+mod explorer;
 mod found;
-mod inflight;
 mod isolate;
 mod merge;
 mod pct;

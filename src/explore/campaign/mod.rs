@@ -17,16 +17,21 @@
 //! - `shard.rs` — [`Shard`] (`k/n`) and the plan of the seeds one shard runs.
 //! - `regression.rs` — replaying the seeds file first, as regressions.
 //! - `resume.rs` — re-running seeds an earlier campaign left in flight.
-//! - `pool.rs` — the multi-threaded seed runner, its watchdog and hang handling.
-//! - `ledger.rs` — claims, failures, and the index-ordered commit to the seeds file.
-//! - `dfs_run.rs` — campaigns with the DFS strategy, saving failing schedules.
+//! - `sweep.rs` — the seed sweep as an explorer (seed indices out, failures in) and its
+//!   runner (a seed on a thread, or in a child with `isolate`).
+//! - `ledger.rs` — the sweep's claims, failures, and the index-ordered commit to the
+//!   seeds file.
+//! - `dfs_run.rs` — the DFS search as an explorer, saving failing schedules.
+//!
+//! Both explorers run on the same executor (`explore/executor.rs`: J threads, the
+//! watchdog, Ctrl-C and `--time`); see `explore/explorer.rs` for the model.
 
 mod dfs_run;
 mod ledger;
-mod pool;
 mod regression;
 mod resume;
 mod shard;
+mod sweep;
 
 pub use shard::Shard;
 
@@ -35,7 +40,7 @@ use super::report::{CampaignReport, StopReason};
 use super::watchdog::{run_guarded, Hung};
 use super::StrategySpec;
 use super::{FailureKind, FoundFailure};
-use crate::harness::seeds;
+use crate::store::{self, FailureSink, SeedsDir};
 use crate::{Config, Outcome, Scenario, TraceMode};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -47,7 +52,7 @@ use std::time::Duration;
 pub enum CampaignError {
     /// The seeds file is unreadable or malformed.
     #[error(transparent)]
-    Seeds(#[from] seeds::SeedsError),
+    Seeds(#[from] store::SeedsError),
     /// The in-flight log could not be created.
     #[error("cannot write the in-flight log {path}: {source}")]
     InFlight {
@@ -254,6 +259,14 @@ impl Campaign {
             return invalid("the seed range is empty (--seeds 0): nothing to run".into());
         }
         let dfs = matches!(self.strategy, StrategySpec::Dfs { .. });
+        if dfs && self.isolate.is_some() {
+            return invalid(
+                "--isolate runs each seed in a child process, but a dfs search replays its \
+                 schedules in this process: drop --isolate, or use a seed strategy \
+                 (random, pct:D, swarm)"
+                    .into(),
+            );
+        }
         if !dfs && self.start.checked_add(self.seeds - 1).is_none() {
             return invalid(format!(
                 "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
@@ -304,10 +317,10 @@ impl Campaign {
     /// saved, is its first failure.
     fn calibration_hung(&self, hung: Hung) -> CampaignReport {
         let found = hang_failure(self.start, &self.strategy, self.config.workers, hung);
-        if let Some(path) = self.seeds_path() {
-            let case = seeds::SeedCase::new(self.start, self.strategy, self.config.workers)
+        if let Some(mut sink) = self.sink() {
+            let case = store::SeedCase::new(self.start, self.strategy, self.config.workers)
                 .with_summary(ledger::summary_of(&found.message));
-            if let Err(e) = seeds::append_case(&path, &case) {
+            if let Err(e) = sink.failing_case(&case) {
                 eprintln!("detsim: could not save hung seed {}: {e}", self.start);
             }
         }
@@ -332,10 +345,19 @@ impl Campaign {
         }
     }
 
+    /// The store failures go to: the seeds directory, if any.
+    fn store(&self) -> Option<SeedsDir> {
+        let dir = self.seeds_dir.as_ref()?;
+        Some(SeedsDir::new(dir, self.scenario.name()))
+    }
+
+    /// The sink failures are handed to ([`Campaign::store`]).
+    fn sink(&self) -> Option<Box<dyn FailureSink>> {
+        Some(Box::new(self.store()?))
+    }
+
     fn seeds_path(&self) -> Option<PathBuf> {
-        self.seeds_dir
-            .as_ref()
-            .map(|d| seeds::scenario_seeds_path(d, self.scenario.name()))
+        Some(self.store()?.seeds_path())
     }
 }
 

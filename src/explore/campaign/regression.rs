@@ -7,7 +7,7 @@ use super::{hang_failure, run_one, Campaign, CampaignError};
 use crate::explore::isolate::run_isolated;
 use crate::explore::watchdog::run_guarded;
 use crate::explore::{FailureKind, FoundFailure, Regression};
-use crate::harness::seeds::{SeedCase, SeedsFile};
+use crate::store::{ScheduleFile, ScheduleFileError, SeedCase, SeedsFile};
 use crate::{Outcome, TraceMode};
 
 impl Campaign {
@@ -31,7 +31,8 @@ impl Campaign {
             failure,
         };
         // A seed case in isolate mode runs in a child too: it may be what aborts.
-        if let (Some(iso), None) = (&self.isolate, case_schedule(case)) {
+        let dir = self.seeds_dir.clone().unwrap_or_default();
+        if let (Some(iso), None) = (&self.isolate, case_schedule(case, &dir)) {
             let limit = self.watchdog;
             return regression(run_isolated(
                 iso,
@@ -49,7 +50,7 @@ impl Campaign {
             .trace(TraceMode::Off);
         let scenario = self.scenario.clone();
         let strategy = case.strategy;
-        let run: Box<dyn FnOnce() -> Outcome<()> + Send> = match case_schedule(case) {
+        let run: Box<dyn FnOnce() -> Outcome<()> + Send> = match case_schedule(case, &dir) {
             // DFS failures (and hand-added cases) carry a schedule file: replay it.
             Some(Ok(file)) => Box::new(move || {
                 scenario.replay(file.header.config.trace(TraceMode::Off), file.schedule)
@@ -83,9 +84,9 @@ impl Campaign {
 /// The schedule file a seeds-file case names with `schedule=PATH`, if any.
 fn case_schedule(
     case: &SeedCase,
-) -> Option<Result<crate::harness::ScheduleFile, crate::harness::ScheduleFileError>> {
-    let (_, path) = case.extra.iter().find(|(k, _)| k == "schedule")?;
-    Some(crate::harness::ScheduleFile::load(path))
+    dir: &std::path::Path,
+) -> Option<Result<ScheduleFile, ScheduleFileError>> {
+    Some(ScheduleFile::load(case.schedule_path(dir)?))
 }
 
 /// A case whose schedule file cannot be read: reported as still failing, with the reason,

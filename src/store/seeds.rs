@@ -31,15 +31,16 @@
 //! 5. Appends are serialised across threads and processes (a lock on the sidecar file
 //!    `.<name>.lock`): concurrent campaigns never lose each other's cases.
 
+use super::atomic::write_atomic;
 use super::file_lock::FileLock;
-use crate::explore::StrategySpec;
+use super::file_stem;
 use crate::quote::quoted;
+use crate::spec::StrategySpec;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// The format version, written into the header comment of a new file as `v1`.
@@ -71,6 +72,21 @@ pub struct SeedCase {
 }
 
 impl SeedCase {
+    /// The schedule file the case names with `schedule=` (DFS failures), resolved: a
+    /// relative name is looked up next to the seeds file first (`dir`, where campaigns
+    /// write it, so a committed seeds directory works from any working directory), then
+    /// as given (files written before names were relative to the seeds directory).
+    pub fn schedule_path(&self, dir: &std::path::Path) -> Option<PathBuf> {
+        let (_, value) = self.extra.iter().find(|(k, _)| k == "schedule")?;
+        let named = PathBuf::from(value);
+        let beside = dir.join(&named);
+        Some(if named.is_relative() && beside.exists() {
+            beside
+        } else {
+            named
+        })
+    }
+
     /// A case with no summary and no extra keys.
     pub fn new(seed: u64, strategy: StrategySpec, workers: usize) -> Self {
         SeedCase {
@@ -218,36 +234,6 @@ pub fn scenario_seeds_path(dir: &Path, scenario: &str) -> PathBuf {
         return legacy;
     }
     path
-}
-
-/// A scenario or test name as a file name valid on Linux, macOS and Windows: `::` (a
-/// test's module path) becomes `.`, each character Windows forbids (`<>:"/\|?*`,
-/// control characters) becomes `_`, as does a trailing dot or space (Windows drops
-/// them), and a Windows device name (`con`, `nul`, `com1`, ...) gets a leading `_`.
-/// Names made of letters, digits, `-`, `_` and inner dots are kept as they are.
-pub fn file_stem(name: &str) -> String {
-    let mut stem: String = name
-        .replace("::", ".")
-        .chars()
-        .map(|c| match c {
-            '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*' => '_',
-            c if c.is_control() => '_',
-            c => c,
-        })
-        .collect();
-    if stem.ends_with(['.', ' ']) {
-        stem.pop();
-        stem.push('_');
-    }
-    let device = stem.split('.').next().unwrap_or("").to_ascii_lowercase();
-    let reserved = ["con", "prn", "aux", "nul"].contains(&device.as_str())
-        || (device.len() == 4
-            && (device.starts_with("com") || device.starts_with("lpt"))
-            && device.as_bytes()[3].is_ascii_digit());
-    if reserved || stem.is_empty() {
-        stem.insert(0, '_');
-    }
-    stem
 }
 
 /// Appends `case` to the seeds file at `path`, atomically and idempotently.
@@ -575,70 +561,6 @@ fn lock_across_processes(path: &Path) -> io::Result<FileLock> {
     FileLock::acquire(&dir.join(format!(".{name}.lock")))
 }
 
-/// Replaces `path` with `bytes` so that a crash leaves either the old or the new contents:
-/// write a temp file in the same directory, fsync it, rename it over `path`, fsync the
-/// directory. Creates the directory if missing. Shared with schedule files.
-pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    let (tmp_path, tmp) = create_temp(dir, path)?;
-    let written = fill_and_rename(tmp, &tmp_path, path, bytes);
-    if written.is_err() {
-        // Best effort: a leftover dot-file is harmless, but do not litter.
-        let _ = fs::remove_file(&tmp_path);
-    }
-    written?;
-    // Durability of the rename itself. Best effort: some file systems refuse to fsync a
-    // directory, and the rename has already made the new contents visible atomically.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// Writes and fsyncs the temp file, keeps the original's permissions, renames it in place.
-fn fill_and_rename(
-    mut tmp: fs::File,
-    tmp_path: &Path,
-    path: &Path,
-    bytes: &[u8],
-) -> io::Result<()> {
-    tmp.write_all(bytes)?;
-    if let Ok(meta) = fs::metadata(path) {
-        tmp.set_permissions(meta.permissions())?;
-    }
-    tmp.sync_all()?;
-    drop(tmp); // closed before the rename: required on Windows
-    fs::rename(tmp_path, path)
-}
-
-/// A new, exclusively created temp file `.<name>.<pid>.<n>.tmp` next to `path`.
-fn create_temp(dir: &Path, path: &Path) -> io::Result<(PathBuf, fs::File)> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map_or("file".into(), |n| n.to_string_lossy());
-    let mut last_error = None;
-    for _ in 0..16 {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let tmp_path = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp_path)
-        {
-            Ok(file) => return Ok((tmp_path, file)),
-            // A leftover of a crashed process with a recycled pid: try the next name.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last_error.expect("the loop ran at least once"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,20 +668,6 @@ mod tests {
         assert_eq!(line_of(b"a\nb\nc", 0), 1);
         assert_eq!(line_of(b"a\nb\nc", 2), 2);
         assert_eq!(line_of(b"a\nb\nc", 99), 3);
-    }
-
-    #[test]
-    fn file_stems_are_valid_on_windows() {
-        assert_eq!(file_stem("bank"), "bank");
-        assert_eq!(file_stem("kv-replication"), "kv-replication");
-        assert_eq!(file_stem("failing::lost_update"), "failing.lost_update");
-        assert_eq!(file_stem("a::b::c_d"), "a.b.c_d");
-        assert_eq!(file_stem(r#"x<y>:"/\|?*"#), "x_y________");
-        assert_eq!(file_stem("tab\there."), "tab_here_"); // a tab, and a trailing dot
-        assert_eq!(file_stem("con"), "_con");
-        assert_eq!(file_stem("COM1::x"), "_COM1.x");
-        assert_eq!(file_stem("console"), "console");
-        assert_eq!(file_stem(""), "_");
     }
 
     #[test]

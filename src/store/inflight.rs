@@ -22,8 +22,8 @@
 //! `claim FIRST COUNT` and `done FIRST` lines are read with the current campaign's stride,
 //! strategy and workers.
 
-use crate::explore::StrategySpec;
-use crate::harness::file_lock::try_lock_unowned;
+use super::file_lock::try_lock_unowned;
+use crate::spec::StrategySpec;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -158,7 +158,7 @@ fn claim_line(c: &Claim) -> String {
 /// `<scenario>.inflight`, then `<scenario>.N.inflight` (the name made a valid file name
 /// on every OS, as for seeds files).
 pub(crate) fn log_path(dir: &Path, scenario: &str, n: usize) -> PathBuf {
-    let stem = crate::harness::file_stem(scenario);
+    let stem = super::file_stem(scenario);
     match n {
         1 => dir.join(format!("{stem}.inflight")),
         n => dir.join(format!("{stem}.{n}.inflight")),

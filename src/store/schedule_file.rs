@@ -37,11 +37,11 @@
 //!    [`ScheduleFileError::Checksum`] (the body is decoded only after the checksum matched).
 //! 4. [`ScheduleFile::save`] replaces the file atomically (temp file, fsync, rename).
 
-use super::seeds::write_atomic;
+use super::atomic::write_atomic;
 use crate::choice::{Choice, ChoiceKind, Schedule};
 use crate::config::Config;
-use crate::explore::StrategySpec;
 use crate::hash::fnv1a;
+use crate::spec::StrategySpec;
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
