@@ -256,8 +256,7 @@ impl Packed {
         &mut self,
         step: u64,
         time_ns: u64,
-        worker: Option<u16>,
-        task: Option<u32>,
+        who: u64,
         words: (u64, u64),
         kind: EventKind,
         side: &mut Side,
@@ -290,7 +289,7 @@ impl Packed {
         let ctx = Ctx {
             step,
             time: time_ns,
-            who: who(worker, task),
+            who,
         };
         self.push(ctx, tag, arg, extra);
     }
@@ -298,7 +297,8 @@ impl Packed {
     /// Stores an already built [`Event`].
     pub(super) fn push_event(&mut self, e: Event, side: &mut Side) {
         let words = e.kind.words();
-        self.push_kind(e.step, e.time_ns, e.worker, e.task, words, e.kind, side);
+        let who = who(e.worker, e.task);
+        self.push_kind(e.step, e.time_ns, who, words, e.kind, side);
     }
 
     /// [`Self::push`] with [`Self::push_words`]'s arguments.

@@ -222,9 +222,11 @@ impl Trace {
         kind: EventKind,
     ) {
         match self.stream.sink.as_deref_mut() {
-            None => self
-                .packed
-                .push_kind(step, time_ns, worker, task, words, kind, &mut self.side),
+            None => {
+                let who = compact::who(worker, task);
+                self.packed
+                    .push_kind(step, time_ns, who, words, kind, &mut self.side)
+            }
             Some(sink) => sink.event(&stream::event(step, time_ns, worker, task, kind)),
         }
     }

@@ -1,7 +1,7 @@
 //! Streaming a full trace to a file while the run goes: [`TraceStream`].
 //!
-//! A full trace in memory costs about 32 bytes per event, so a run of tens of millions of
-//! events needs gigabytes. Streamed, each event is rendered (text or JSON lines) and
+//! A full trace in memory costs 4–8 bytes per event plus the task table and the recorded
+//! choices, so a run of hundreds of millions of events needs gigabytes. Streamed, each event is rendered (text or JSON lines) and
 //! written through a buffer as it happens, and the run keeps only what rendering later
 //! events needs: each task's name, interned (4 bytes per task).
 //!
