@@ -78,8 +78,10 @@ const MAX_RECORD: usize = 10;
 /// memory back to the system on free unless a block as large was freed before (glibc's
 /// dynamic mmap and trim thresholds), so a run that frees one large chunk lets the next
 /// run reuse the memory, while one that frees many small ones does not (`perf stat`, 21
-/// runs of W1 with the full trace: 21,075 page faults with 256 KiB chunks, 4,510 with
-/// one growing `Vec`).
+/// runs of W1 with the full trace: 21,075 page faults with chunks of at most 256 KiB,
+/// 1,857 with these, 4,510 with the former growing `Vec`). The thresholds are process
+/// wide, so other large blocks count too: W2's recorded choices (a `Vec` growing by
+/// reallocation) still fault in on every run.
 const FIRST_CHUNK: usize = 1 << 16;
 const LARGEST_CHUNK: usize = 1 << 23;
 
@@ -140,8 +142,8 @@ struct Chunk {
 /// argument does not fit (a random value, a network address pair) three words. When the
 /// step, time, worker or task differ from the previous event's, a context record comes
 /// first (two words for a new poll: the step delta and worker in one, the task in the
-/// other). A poll that yields is thus 16 bytes (context, `poll`, `yield`) where a fixed
-/// layout takes 96. Chunks are never reallocated (no copy as the trace grows) and each
+/// other). A poll that yields is thus 16 bytes (context, `poll`, `yield`) where the
+/// former fixed layout took 64 (two events of 32 bytes). Chunks are never reallocated (no copy as the trace grows) and each
 /// knows its starting context and first event, so decoding can start at any chunk.
 ///
 /// The chunk being written (`cur`) is allocated at its full capacity, uninitialised, so
@@ -150,8 +152,9 @@ struct Chunk {
 pub(super) struct Packed {
     /// Finished chunks.
     chunks: Vec<Chunk>,
-    // invariant: `cur.len() + MAX_RECORD <= cur.capacity()`, or `cur` has no capacity
-    // (no event yet, or a streamed trace).
+    // invariant: never grows past its capacity (an event is written only when
+    // `MAX_RECORD` words are free, else into a new chunk); no capacity before the first
+    // event, and never any in a streamed trace.
     cur: Vec<u32>,
     cur_start: Ctx,
     cur_first: usize,
