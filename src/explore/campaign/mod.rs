@@ -34,7 +34,7 @@ use super::isolate::Isolate;
 use super::report::{CampaignReport, StopReason};
 use super::watchdog::{run_guarded, Hung};
 use super::StrategySpec;
-use super::{FailureKind, FoundFailure};
+use super::{CampaignOptions, FailureKind, FoundFailure};
 use crate::store::{self, FailureSink, SeedsDir};
 use crate::{Config, Outcome, Scenario, TraceMode};
 use std::path::PathBuf;
@@ -85,18 +85,21 @@ pub struct Progress {
 pub struct Campaign {
     scenario: Scenario,
     config: Config,
-    strategy: StrategySpec,
-    start: u64,
-    seeds: u64,
-    jobs: usize,
-    shard: Shard,
-    keep_going: usize,
-    time_limit: Option<Duration>,
-    seeds_dir: Option<PathBuf>,
-    watchdog: Option<Duration>,
+    options: CampaignOptions,
     interrupt: Arc<AtomicBool>,
     progress: Arc<Progress>,
     isolate: Option<Isolate>,
+}
+
+/// Transitional: the campaign's code reads its options as `self.seeds`, `self.start`, …
+/// (as when they were fields of `Campaign`) until the DFS rewrite of `dfs_run.rs` lands;
+/// new code writes `self.options.x`. Read-only: the setters are the way to change them.
+#[doc(hidden)]
+impl std::ops::Deref for Campaign {
+    type Target = CampaignOptions;
+    fn deref(&self) -> &CampaignOptions {
+        &self.options
+    }
 }
 
 impl Campaign {
@@ -108,24 +111,23 @@ impl Campaign {
     pub const WALL_MAX: Duration = Duration::from_secs(366 * 86_400);
 
     /// A campaign of 1,000 seeds from 0 of the default strategy (swarm) on all cores,
-    /// stopping at the first failure.
+    /// stopping at the first failure ([`CampaignOptions::default`]).
     pub fn new(scenario: Scenario, config: Config) -> Self {
         Campaign {
             scenario,
             config,
-            strategy: StrategySpec::EXPLORE_DEFAULT,
-            start: 0,
-            seeds: 1000,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            shard: Shard::default(),
-            keep_going: 1,
-            time_limit: None,
-            seeds_dir: None,
-            watchdog: None,
+            options: CampaignOptions::default(),
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(Progress::default()),
             isolate: None,
         }
+    }
+
+    /// All options at once (the setters below change one each).
+    pub fn options(mut self, options: CampaignOptions) -> Self {
+        self.options = options;
+        self.options.keep_going = self.options.keep_going.max(1);
+        self
     }
 
     /// Runs every seed in a child process (see [`Isolate`]); the watchdog then kills
@@ -137,59 +139,55 @@ impl Campaign {
 
     /// Scheduling strategy.
     pub fn strategy(mut self, s: StrategySpec) -> Self {
-        self.strategy = s;
+        self.options.strategy = s;
         self
     }
 
     /// First seed.
     pub fn start(mut self, start: u64) -> Self {
-        self.start = start;
+        self.options.start = start;
         self
     }
 
     /// Number of seeds in the range.
     pub fn seeds(mut self, n: u64) -> Self {
-        self.seeds = n;
+        self.options.seeds = n;
         self
     }
 
     /// Threads (0 = all cores).
     pub fn jobs(mut self, j: usize) -> Self {
-        self.jobs = if j == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            j
-        };
+        self.options.jobs = j;
         self
     }
 
     /// Shard of the seed range.
     pub fn shard(mut self, shard: Shard) -> Self {
-        self.shard = shard;
+        self.options.shard = shard;
         self
     }
 
     /// Stop after this many distinct failures (1 = at the first).
     pub fn keep_going(mut self, k: usize) -> Self {
-        self.keep_going = k.max(1);
+        self.options.keep_going = k.max(1);
         self
     }
 
     /// Wall-clock budget.
     pub fn time_limit(mut self, t: Option<Duration>) -> Self {
-        self.time_limit = t;
+        self.options.time_limit = t;
         self
     }
 
     /// Directory of seeds files: replay `<dir>/<scenario>.seeds` first, append new failures.
     pub fn seeds_dir(mut self, dir: Option<PathBuf>) -> Self {
-        self.seeds_dir = dir;
+        self.options.seeds_dir = dir;
         self
     }
 
     /// Real-time limit per run; a run past it is reported as hung.
     pub fn watchdog(mut self, limit: Option<Duration>) -> Self {
-        self.watchdog = limit;
+        self.options.watchdog = limit;
         self
     }
 

@@ -83,7 +83,7 @@ impl Campaign {
     fn drive(&self, shared: &Arc<Shared>) -> StopReason {
         // `--time` is a wall-clock budget of the campaign runner, outside every run.
         let deadline = self.time_limit.map(|t| Instant::now() + t);
-        for _ in 0..self.jobs.max(1) {
+        for _ in 0..self.options.threads() {
             spawn_worker(shared, deadline);
         }
         shared.threads.watch(shared.thread_limit, |hung| {
