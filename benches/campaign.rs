@@ -6,6 +6,10 @@
 //! J = 2 to reach ≥ 1.8× the J = 1 rate on a 2-core machine; criterion's output gives
 //! both rates, and their ratio is the number to read (the machine is shared and noisy).
 //!
+//! `dfs_10_tasks`: the same scenario under `dfs:1`, 5,000 runs (the run cap) of one
+//! search, J = 1 and J = 2: DFS plans run on J threads and commit in depth-first order,
+//! and the issue asks J = 2 ≥ 1.8× J = 1 for DFS too.
+//!
 //! `check_one_seed`: `detsim::check` on a one-seed campaign of a trivial program (its
 //! default 10 s watchdog on): the fixed cost every `#[test]` using `check` pays. A campaign
 //! must end as soon as its work ends, so this is microseconds, not a watchdog tick.
@@ -59,6 +63,29 @@ fn campaign(c: &mut Criterion) {
     group.finish();
 }
 
+const DFS_RUNS: u64 = 5_000;
+
+fn dfs_campaign(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dfs_10_tasks");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(DFS_RUNS));
+    for jobs in [1usize, 2] {
+        group.bench_function(format!("jobs_{jobs}"), |b| {
+            b.iter(|| {
+                let report = Campaign::new(ten_tasks(), Config::default())
+                    .strategy("dfs:1".parse().expect("a strategy"))
+                    .seeds(DFS_RUNS)
+                    .jobs(jobs)
+                    .run()
+                    .expect("campaign runs");
+                assert_eq!(report.runs, DFS_RUNS);
+            })
+        });
+    }
+    group.finish();
+}
+
 fn check_one_seed(c: &mut Criterion) {
     c.bench_function("check_one_seed", |b| {
         b.iter(|| {
@@ -69,5 +96,5 @@ fn check_one_seed(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, campaign, check_one_seed);
+criterion_group!(benches, campaign, dfs_campaign, check_one_seed);
 criterion_main!(benches);

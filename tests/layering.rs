@@ -18,8 +18,7 @@
 //! 3. `time/`, `rand.rs`, the tracing layer and `world/` reach the runtime only through
 //!    `runtime::context`, and never name `Core`.
 //! 4. `explore/` imports nothing from `harness` (the user API, which calls exploration)
-//!    or `cli`: it saves failures through `store::FailureSink`. The files in
-//!    [`EXPLORE_PENDING`] are the transitional exceptions; each must still need it.
+//!    or `cli`: it saves failures through `store::FailureSink`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,12 +54,6 @@ const BELOW_RUNTIME: &[&str] = &[
 
 /// What `explore/` must not import (rule 4).
 const ABOVE_EXPLORE: &[&str] = &["harness", "cli"];
-
-/// Files of `explore/` still allowed to import `harness` (rule 4): DFS campaigns save
-/// their schedules by hand until their rewrite as an explorer saves through the sink.
-/// The test fails once such a file no longer imports `harness`: remove it here then.
-const EXPLORE_PENDING: &[&str] = &["explore/campaign/dfs_run.rs"];
-
 /// Top-level modules that may use the runtime only through its interface (rule 3).
 const INTERFACE_USERS: &[&str] = &["time", "rand", "tracing_layer", "world"];
 
@@ -353,19 +346,7 @@ fn src_follows_the_layering_rules() {
             .replace('\\', "/");
         let source = std::fs::read_to_string(path).expect("readable source");
         checked_refs += references(&module_of(&rel), &strip(&source)).len();
-        let found = check_file(&rel, &source, &reexports);
-        if EXPLORE_PENDING.contains(&rel.as_str()) {
-            let (pending, other): (Vec<_>, Vec<_>) = found
-                .into_iter()
-                .partition(|v| v.what.starts_with("`explore` is below harness"));
-            assert!(
-                !pending.is_empty(),
-                "src/{rel} no longer imports harness: remove it from EXPLORE_PENDING"
-            );
-            violations.extend(other);
-        } else {
-            violations.extend(found);
-        }
+        violations.extend(check_file(&rel, &source, &reexports));
     }
     assert!(checked_refs > 200, "the scan sees paths: {checked_refs}");
     let report: Vec<String> = violations

@@ -24,6 +24,8 @@
 mod campaign;
 mod determinism;
 mod dfs;
+mod executor;
+mod explorer;
 mod found;
 mod isolate;
 mod merge;

@@ -147,6 +147,14 @@ impl CampaignOptions {
             j => j,
         }
     }
+
+    /// The options as a campaign runs them: `jobs` resolved ([`Self::threads`]),
+    /// `keep_going` at least 1.
+    pub(crate) fn resolved(mut self) -> Self {
+        self.jobs = self.threads();
+        self.keep_going = self.keep_going.max(1);
+        self
+    }
 }
 
 /// A seed: decimal, or hexadecimal with `0x` ([`crate::Seed`], as seeds files and
@@ -205,10 +213,28 @@ pub(crate) fn parse_wall_time(s: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-#[cfg(all(test, feature = "cli"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_campaign_runs_zero_jobs_on_every_core_and_keeps_going_at_least_once() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let zero = CampaignOptions {
+            jobs: 0,
+            keep_going: 0,
+            ..CampaignOptions::default()
+        };
+        let scenario = crate::Scenario::new("s", "", || async {});
+        let campaign = super::super::Campaign::new(scenario, crate::Config::default());
+        let set = campaign.clone().options(zero.clone());
+        assert_eq!((set.jobs, set.keep_going), (cores, 1));
+        assert_eq!(campaign.clone().jobs(0).jobs, cores);
+        assert_eq!(campaign.jobs, cores, "the default");
+        assert_eq!(zero.jobs, 0, "the options themselves keep 0: one per core");
+    }
+
+    #[cfg(feature = "cli")]
     #[test]
     fn wall_times_take_what_they_took_and_humantime_forms() {
         for (text, secs) in [

@@ -84,10 +84,8 @@ where
 /// The run a campaign thread is in.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Running {
-    /// Index of the seed in the campaign's plan.
+    /// The run's plan number (a seed's index in the campaign's plan, a DFS plan's id).
     pub(crate) index: u64,
-    /// The seed.
-    pub(crate) seed: u64,
     started: Instant,
 }
 
@@ -105,10 +103,9 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    pub(crate) fn start(&self, index: u64, seed: u64) {
+    pub(crate) fn start(&self, index: u64) {
         lock(&self.state).running = Some(Running {
             index,
-            seed,
             started: Instant::now(),
         });
     }
@@ -260,7 +257,7 @@ mod tests {
         let slot = threads.add();
         let t = threads.clone();
         let handle = std::thread::spawn(move || {
-            slot.start(0, 0);
+            slot.start(0);
             assert!(slot.finish());
             t.exit(&slot);
         });
@@ -281,7 +278,7 @@ mod tests {
             let t = threads.clone();
             handles.push(std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(delay));
-                slot.start(index, index);
+                slot.start(index);
                 while !RELEASE.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(1));
                 }

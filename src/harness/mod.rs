@@ -13,16 +13,3 @@ pub use crate::store::{
     ScheduleFileError, ScheduleHeader, SeedCase, SeedsError, SeedsFile,
 };
 pub use check::{check, Check};
-
-/// Transitional: the old paths of the store's modules, for `explore/campaign/dfs_run.rs`
-/// only, until its rewrite saves through [`crate::store::FailureSink`]
-/// (`tests/layering.rs` lists that file as the one exception to "explore imports nothing
-/// from harness", and fails once it no longer needs it).
-pub(crate) mod seeds {
-    pub(crate) use crate::store::{append_case, SeedCase};
-}
-
-/// Transitional, as [`seeds`].
-pub(crate) mod schedule_file {
-    pub(crate) use crate::store::{program_fingerprint, ScheduleFile, ScheduleHeader};
-}

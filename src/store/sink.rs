@@ -31,9 +31,6 @@ pub(crate) trait FailureSink: fmt::Debug + Send {
     /// case (seed, strategy and workers from its header, `summary` as its comment) that
     /// names it. `fingerprint` (the run's) names the file. Returns the schedule's path as
     /// the case names it.
-    // Not called yet: DFS campaigns (`explore/campaign/dfs_run.rs`) still write their
-    // schedules themselves until their rewrite as an explorer saves through here.
-    #[allow(dead_code)]
     fn failing_schedule(
         &mut self,
         file: &ScheduleFile,

@@ -1,167 +1,216 @@
 //! Campaigns with the DFS strategy: one systematic search from the first seed instead
 //! of many seeds, so failures are saved with their schedule (the seed alone does not
-//! reproduce them). The search runs on its own thread under the watchdog. With
-//! `--shard K/N` it searches the K-th part of the tree ([`Dfs::with_shard`]): the shards
-//! together run every schedule of the unsharded search once.
+//! reproduce them). The search is an [`Explorer`] ([`DfsExplorer`]) over the plans of
+//! `dfs/search.rs`, run on the campaign's J threads under the watchdog; its report is the
+//! one-thread search's whatever J (plans commit in depth-first order). With
+//! `--shard K/N` it searches the K-th part of the tree ([`crate::explore::Dfs::with_shard`]):
+//! the shards together run every schedule of the unsharded search once.
 
 use super::{hang_failure, Campaign, CampaignError};
+use crate::explore::dfs::{self, Committed, Ended, Next, Plan, RunRecord, RunShape, Search};
+use crate::explore::executor::MAX_HUNG;
+use crate::explore::explorer::{run_threads, Explorer, Halt, Runner, Stops};
 use crate::explore::report::{CampaignReport, StopReason};
-use crate::explore::watchdog::{Hung, Running, Slot, Threads};
-use crate::explore::FoundFailure;
-use crate::explore::{Dfs, StrategySpec};
-use crate::harness::schedule_file::{program_fingerprint, ScheduleFile, ScheduleHeader};
-use crate::harness::seeds::{self, SeedCase};
-use crate::{Failure, Outcome, TraceMode};
+use crate::explore::watchdog::Hung;
+use crate::explore::{FoundFailure, StrategySpec};
+use crate::store::{FailureSink, ScheduleFile, ScheduleHeader};
+use crate::{Config, Scenario, Schedule, TraceMode};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::Instant;
 
-/// What a DFS search that returned found.
-struct Search {
-    runs: u64,
-    failures: Vec<FoundFailure>,
-    stopped: StopReason,
-    complete: bool,
-    nondeterminism: Option<String>,
+/// A failing DFS run: the failure, and the schedule that reproduces it.
+#[derive(Debug)]
+pub(crate) struct DfsFailure {
+    found: FoundFailure,
+    schedule: Schedule,
+    summary: Option<String>,
+}
+
+/// Makes DFS runs: replays a plan from the campaign's first seed, schedule recorded.
+struct DfsRunner {
+    scenario: Scenario,
+    config: Config,
+    spec: StrategySpec,
+    shape: RunShape,
+}
+
+impl Runner for DfsRunner {
+    type Plan = Plan;
+    type Outcome = (RunRecord, Option<(DfsFailure, String)>);
+
+    fn run(&self, plan: Plan) -> Self::Outcome {
+        let (record, outcome) = dfs::make_run(self.shape, plan, |strategy| {
+            self.scenario.run_with(self.config.clone(), strategy)
+        });
+        let failure = outcome.failure().map(|f| {
+            let found = FoundFailure::new(
+                self.config.seed,
+                &self.spec,
+                self.config.workers,
+                f,
+                outcome.fingerprint,
+            );
+            let failure = DfsFailure {
+                found,
+                schedule: outcome.schedule.clone(),
+                summary: Some(f.to_string()),
+            };
+            (failure, f.signature())
+        });
+        (record, failure)
+    }
+}
+
+/// Where failing schedules go, and how a hang is named.
+#[derive(Debug)]
+struct Saving {
+    scenario: String,
+    spec: StrategySpec,
+    config: Config,
+    sink: Option<Box<dyn FailureSink>>,
+}
+
+/// The DFS search as an explorer: saves each failure as it commits.
+struct DfsExplorer {
+    search: Search<DfsFailure>,
+    saving: Saving,
+    found: Vec<FoundFailure>,
+    progress: Arc<super::Progress>,
+}
+
+impl Explorer for DfsExplorer {
+    type Plan = Plan;
+    type Outcome = (RunRecord, Option<(DfsFailure, String)>);
+
+    fn next(&mut self) -> Next<Plan> {
+        self.search.next()
+    }
+
+    fn ident(plan: &Plan) -> u64 {
+        plan.id
+    }
+
+    fn outcome(&mut self, id: u64, (record, failure): Self::Outcome) {
+        self.search.outcome(id, record, failure);
+        self.collect();
+    }
+
+    fn hung(&mut self, id: u64, hung: Hung) {
+        self.search.hung(id, hung);
+        self.collect();
+    }
+}
+
+impl DfsExplorer {
+    /// Saves and keeps the failures committed since the last look.
+    fn collect(&mut self) {
+        let runs = self.search.counted_runs();
+        self.progress.runs.store(runs, Ordering::Relaxed);
+        for committed in self.search.take_failures() {
+            let found = match committed {
+                Committed::Failed { failure, .. } => self.saving.save(failure),
+                Committed::Hung { run, hung } => self.saving.hang(run, hung),
+            };
+            self.progress.failures.fetch_add(1, Ordering::Relaxed);
+            self.found.push(found);
+        }
+    }
+}
+
+impl Saving {
+    /// DFS failures are not reproducible from the seed alone: save the schedule, and a
+    /// seeds-file line naming it, through the store's sink.
+    fn save(&mut self, failure: DfsFailure) -> FoundFailure {
+        let DfsFailure {
+            mut found,
+            schedule,
+            summary,
+        } = failure;
+        let Some(sink) = &mut self.sink else {
+            return found;
+        };
+        let file = ScheduleFile {
+            header: ScheduleHeader::new(&self.scenario, self.spec, self.config.clone()),
+            schedule,
+        };
+        let fingerprint = found.fingerprint.map_or(0, |f| f.0);
+        match sink.failing_schedule(&file, summary, fingerprint) {
+            Ok(path) => found.schedule = Some(path.display().to_string()),
+            // The error names the file.
+            Err(e) => eprintln!("detsim: could not save a failing dfs schedule: {e}"),
+        }
+        found
+    }
+
+    /// A DFS run that hung, as run `run` of the search. Not saved to the seeds file: a
+    /// dfs case replays from a schedule, and a hung run has none; the message says how
+    /// to reach it again.
+    fn hang(&self, run: u64, hung: Hung) -> FoundFailure {
+        let (seed, spec) = (self.config.seed, self.spec);
+        let mut found = hang_failure(seed, &spec, self.config.workers, hung);
+        found.message = format!(
+            "dfs run {run} of seed {seed}: {}; `fuzz --strategy {spec} --start {seed} --seeds {run}` reaches it again",
+            found.message
+        );
+        found
+    }
 }
 
 impl Campaign {
-    /// The search runs on its own thread, watched like a pool thread (its strategy
-    /// state is not `Send`, so the whole search moves, not each run): a run past the
-    /// watchdog ends the search with a `hang` failure naming the run.
+    /// The search on the campaign's threads, each run watched like a seed's.
     pub(super) fn run_dfs(&self, bound: u32) -> Result<CampaignReport, CampaignError> {
         let spec = StrategySpec::Dfs {
             preemption_bound: bound,
         };
-        let threads = Arc::new(Threads::default());
-        let slot = threads.add();
-        let result = Arc::new(Mutex::new(None));
-        let (this, t, r) = (self.clone(), threads.clone(), result.clone());
-        std::thread::Builder::new()
-            .name("detsim-dfs".into())
-            .spawn(move || {
-                let search = this.dfs_search(bound, &slot);
-                *r.lock().unwrap_or_else(PoisonError::into_inner) = Some(search);
-                t.exit(&slot);
-            })
-            .map_err(|e| CampaignError::Invalid(format!("cannot start the dfs thread: {e}")))?;
-        let mut hung = None;
-        threads.watch(self.watchdog, |h| hung = h.into_iter().next());
-        let search = result.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let search = match (search, hung) {
-            (Some(search), _) => search,
-            (None, Some((run, elapsed))) => self.dfs_hung(&spec, run, elapsed),
-            (None, None) => return Err(CampaignError::Invalid("the dfs search panicked".into())),
-        };
-        Ok(self.dfs_report(&spec, search))
-    }
-
-    /// The search itself, on the thread `run_dfs` watches through `slot`.
-    fn dfs_search(&self, bound: u32, slot: &Slot) -> Search {
-        let spec = StrategySpec::Dfs {
-            preemption_bound: bound,
-        };
-        let mut dfs = Dfs::new(bound)
-            .with_max_runs(self.seeds)
-            .with_shard(self.shard.index, self.shard.count);
+        let shard = (self.shard.index - 1, self.shard.count);
+        let search = Search::new(bound, self.seeds, shard, self.keep_going);
         let config = self
             .config
             .clone()
             .seed(self.start)
             .trace(TraceMode::Schedule);
-        let mut failures = Vec::new();
-        let mut made = 0;
-        while let Some(strategy) = dfs.next_run() {
-            slot.start(made, self.start);
-            let outcome = self.scenario.run_with(config.clone(), strategy);
-            if !slot.finish() {
-                break; // reported as hung by the watcher
-            }
-            made += 1;
-            dfs.finish_run();
-            if !dfs.counts_last_run() {
-                continue; // another shard's run (or one the search disowned)
-            }
-            self.progress.runs.fetch_add(1, Ordering::Relaxed);
-            if let Some(f) = outcome.failure() {
-                let mut found = FoundFailure::new(
-                    self.start,
-                    &spec,
-                    self.config.workers,
-                    f,
-                    outcome.fingerprint,
-                );
-                found.schedule = self.save_dfs_schedule(&outcome, &spec);
-                failures.push(found);
-                break;
-            }
-            if self.interrupt.load(Ordering::Relaxed) {
-                break;
-            }
-        }
-        let stopped = self.dfs_stop_reason(!failures.is_empty(), &dfs);
-        Search {
-            runs: dfs.counted_runs(),
-            failures,
-            stopped,
-            complete: dfs.is_complete(),
-            nondeterminism: dfs.nondeterminism(),
-        }
-    }
-
-    /// A DFS run that hung: the search cannot go on (its state is on the stuck thread).
-    /// Not saved to the seeds file: a dfs case replays from a schedule, and a hung run
-    /// has none; the message says how to reach it again.
-    fn dfs_hung(&self, spec: &StrategySpec, run: Running, elapsed: Duration) -> Search {
-        let limit = self.watchdog.unwrap_or(elapsed);
-        let mut found = hang_failure(
-            self.start,
+        let runner = DfsRunner {
+            scenario: self.scenario.clone(),
+            config: config.clone(),
             spec,
-            self.config.workers,
-            Hung { limit, elapsed },
-        );
-        found.message = format!(
-            "dfs run {} of seed {}: {}; `fuzz --strategy {spec} --start {} --seeds {}` reaches it again",
-            run.index + 1,
-            self.start,
-            found.message,
-            self.start,
-            run.index + 1
-        );
-        Search {
-            runs: run.index + 1,
-            failures: vec![found],
-            stopped: StopReason::Failures,
-            complete: false,
-            nondeterminism: None,
-        }
-    }
-
-    /// Why the search ended: a failure, the whole space covered, the program behaving
-    /// differently under the same picks, Ctrl-C, or the run cap.
-    fn dfs_stop_reason(&self, failed: bool, dfs: &Dfs) -> StopReason {
-        if failed {
-            StopReason::Failures
-        } else if dfs.nondeterminism().is_some() {
-            StopReason::Nondeterministic
-        } else if dfs.is_complete() {
-            StopReason::Exhausted
-        } else if self.interrupt.load(Ordering::Relaxed) {
-            StopReason::Interrupted
-        } else {
-            StopReason::RunCap
-        }
+            shape: search.run_shape(),
+        };
+        let explorer = DfsExplorer {
+            search,
+            saving: Saving {
+                scenario: self.scenario.name().to_string(),
+                spec,
+                config,
+                sink: self.sink(),
+            },
+            found: Vec::new(),
+            progress: self.progress.clone(),
+        };
+        let stops = Stops {
+            interrupt: self.interrupt.clone(),
+            // `--time` is a wall-clock budget of the campaign runner, outside every run.
+            #[allow(clippy::disallowed_methods)]
+            deadline: self.time_limit.map(|t| Instant::now() + t),
+            hangs_left: MAX_HUNG,
+        };
+        let (explorer, halt) = run_threads(explorer, runner, self.jobs, self.watchdog, stops);
+        Ok(self.dfs_report(&spec, explorer, halt))
     }
 
     /// The report of a DFS search.
-    fn dfs_report(&self, spec: &StrategySpec, search: Search) -> CampaignReport {
-        let Search {
-            runs,
-            failures,
-            stopped,
-            complete,
-            nondeterminism,
-        } = search;
+    fn dfs_report(&self, spec: &StrategySpec, explorer: DfsExplorer, halt: Halt) -> CampaignReport {
+        let DfsExplorer { search, found, .. } = explorer;
+        let stopped = match (search.ended(), halt) {
+            (Some(Ended::Failures), _) => StopReason::Failures,
+            (Some(Ended::Nondeterministic), _) => StopReason::Nondeterministic,
+            (Some(Ended::Complete), _) => StopReason::Exhausted,
+            (Some(Ended::RunCap), _) | (None, Halt::Done) => StopReason::RunCap,
+            (None, Halt::Interrupted) => StopReason::Interrupted,
+            (None, Halt::TimeLimit) => StopReason::TimeLimit,
+            (None, Halt::GaveUp) => StopReason::Hung,
+        };
+        let runs = search.counted_runs();
         CampaignReport {
             scenario: self.scenario.name().to_string(),
             strategy: *spec,
@@ -171,44 +220,15 @@ impl Campaign {
             shard: self.shard,
             keep_going: self.keep_going,
             runs,
-            passes: runs - failures.len() as u64,
-            failing_seeds: failures.iter().map(|f| f.seed).collect(),
-            failures,
+            passes: runs.saturating_sub(found.len() as u64),
+            failing_seeds: found.iter().map(|f| f.seed).collect(),
+            failures: found,
             regressions: Vec::new(),
             stopped,
-            complete: Some(complete),
-            nondeterminism,
+            complete: Some(search.is_complete()),
+            nondeterminism: search.nondeterminism().map(str::to_string),
             resumed_in_flight: Vec::new(),
             resumed_failures: Vec::new(),
         }
-    }
-
-    /// DFS failures are not reproducible from the seed alone: save the schedule.
-    fn save_dfs_schedule(&self, outcome: &Outcome<()>, spec: &StrategySpec) -> Option<String> {
-        let dir = self.seeds_dir.as_ref()?;
-        let path = dir.join(format!(
-            "{}-{:016x}.schedule",
-            self.scenario.name(),
-            outcome.fingerprint
-        ));
-        let file = ScheduleFile {
-            header: ScheduleHeader {
-                scenario: self.scenario.name().to_string(),
-                strategy: *spec,
-                config: self.config.clone().seed(self.start),
-                program: program_fingerprint(),
-            },
-            schedule: outcome.schedule.clone(),
-        };
-        file.save(&path).ok()?;
-        let case = SeedCase {
-            seed: self.start,
-            strategy: *spec,
-            workers: self.config.workers,
-            summary: outcome.failure().map(Failure::to_string),
-            extra: vec![("schedule".to_string(), path.display().to_string())],
-        };
-        let _ = seeds::append_case(&self.seeds_path()?, &case);
-        Some(path.display().to_string())
     }
 }

@@ -1,17 +1,21 @@
-//! The ledger of a pool campaign: which chunks of seed indices are claimed and run,
-//! the failures found, and the commit that saves them and closes in-flight claims.
+//! The ledger of a seed sweep: which chunks of seed indices are claimed (one in-flight
+//! line per chunk), which indices returned, the failures found, and the commit that
+//! saves them and closes in-flight claims.
 //!
 //! Rules (they make the seeds file as thread-count-independent as the report):
-//! 1. Failures are saved in index order, as the *commit frontier* advances: a chunk is
-//!    committed once every chunk below it is, and it has run to its end or to past the
-//!    bound. Committing saves its failures at indices ≤ the bound — exactly the ones the
-//!    report lists — and only then writes its in-flight `done`.
-//! 2. A failure past the final bound is never saved: a one-thread campaign would never
+//! 1. Indices are handed out one at a time in increasing order; a chunk is claimed in the
+//!    in-flight log when its first index is handed out.
+//! 2. Failures are saved in index order, as the *commit frontier* advances: a chunk is
+//!    committed once every chunk below it is, every index of it handed out has returned,
+//!    and no more will be (it was handed out to its end, or past the bound). Committing
+//!    saves its failures at indices ≤ the bound — exactly the ones the report lists — and
+//!    only then writes its in-flight `done`.
+//! 3. A failure past the final bound is never saved: a one-thread campaign would never
 //!    have run it. It is not lost either: the report's bound is the J-independent answer.
-//! 3. The per-signature save cap counts lines actually added, in index order, so a seed
+//! 4. The per-signature save cap counts lines actually added, in index order, so a seed
 //!    already in the file (a resumed or re-found one) does not use it up.
-//! 4. A hang is a failure at its index. The rest of its chunk is claimed again at once
-//!    (a new in-flight line) and requeued, so other threads run it.
+//! 5. A hang is a failure at its index, returned like any outcome (its thread is
+//!    abandoned; the indices after it are handed out to the others as usual).
 
 use super::shard::Plan;
 use crate::explore::FoundFailure;
@@ -24,11 +28,14 @@ use std::collections::BTreeMap;
 /// this many of one kind (a bug that fails half the seeds must not flood the corpus).
 const SAVED_PER_SIGNATURE: usize = 10;
 
+/// Indices handed out together under one in-flight claim.
+const CHUNK: u64 = 32;
+
 #[derive(Debug)]
 struct Chunk {
     end: u64,
-    // invariant: `Some(i)` once the indices `[first, i)` have run and nothing more will.
-    ran_to: Option<u64>,
+    // Indices of it handed out and not returned yet.
+    out: u64,
     claim: Claim,
 }
 
@@ -38,7 +45,7 @@ pub(super) struct Saver {
     pub(super) sink: Option<Box<dyn FailureSink>>,
     pub(super) strategy: StrategySpec,
     pub(super) inflight: Option<InFlight>,
-    /// Per signature, how many seeds were added to the seeds file (rule 3).
+    /// Per signature, how many seeds were added to the seeds file (rule 4).
     saved: Vec<(String, usize)>,
 }
 
@@ -108,23 +115,26 @@ pub(super) fn summary_of(message: &str) -> String {
     }
 }
 
-/// Claims, failures and the commit frontier of one pool campaign.
+/// Hand-out, returns, failures and the commit frontier of one seed sweep.
 #[derive(Debug)]
 pub(super) struct Ledger {
     plan: Plan,
     workers: usize,
     keep_going: usize,
     pub(super) saver: Saver,
+    /// The next index to hand out.
+    next: u64,
+    // invariant: indices above it need not run (the first `keep_going` distinct
+    // failures are at or below it); `u64::MAX` until then.
+    bound: u64,
     /// Failures by index.
     failures: BTreeMap<u64, FoundFailure>,
     /// Per signature, the lowest index failing with it.
     first_of: BTreeMap<String, u64>,
     /// Uncommitted chunks by first index.
     chunks: BTreeMap<u64, Chunk>,
-    // invariant: every index below it is committed (rule 1).
+    // invariant: every index below it is committed (rule 2).
     frontier: u64,
-    /// First indices of requeued chunk rests (rule 4).
-    requeue: Vec<u64>,
     /// Runs given up on as hung (resumed ones included).
     pub(super) hangs: usize,
 }
@@ -136,11 +146,12 @@ impl Ledger {
             workers,
             keep_going,
             saver,
+            next: 0,
+            bound: u64::MAX,
             failures: BTreeMap::new(),
             first_of: BTreeMap::new(),
             chunks: BTreeMap::new(),
             frontier: 0,
-            requeue: Vec::new(),
             hangs: 0,
         }
     }
@@ -156,28 +167,41 @@ impl Ledger {
         }
     }
 
-    /// Registers (and logs) a chunk about to run.
-    pub(super) fn register(&mut self, first: u64, end: u64) {
-        let claim = self.claim_of(first, end);
+    /// The next index to run, claiming its chunk first if it starts one (rule 1); none
+    /// once the plan is handed out or the bound reached.
+    pub(super) fn hand_out(&mut self) -> Option<u64> {
+        let index = self.next;
+        if index >= self.plan.len || index > self.bound {
+            return None;
+        }
+        self.next += 1;
+        if let Some((_, chunk)) = self.chunks.range_mut(..=index).next_back() {
+            if index < chunk.end {
+                chunk.out += 1;
+                return Some(index);
+            }
+        }
+        let end = index.saturating_add(CHUNK).min(self.plan.len);
+        let claim = self.claim_of(index, end);
         self.saver.claim(claim);
-        let chunk = Chunk {
-            end,
-            ran_to: None,
-            claim,
-        };
-        self.chunks.insert(first, chunk);
+        self.chunks.insert(index, Chunk { end, out: 1, claim });
+        Some(index)
     }
 
-    /// The lowest requeued chunk not past `bound`, as `(first, end)`.
-    pub(super) fn take_requeued(&mut self, bound: u64) -> Option<(u64, u64)> {
-        self.requeue.sort_unstable_by(|a, b| b.cmp(a));
-        let first = self.requeue.pop().filter(|&f| f <= bound)?;
-        Some((first, self.chunks.get(&first)?.end))
+    /// The run at `index` returned, failing with `found` or not.
+    pub(super) fn returned(&mut self, index: u64, found: Option<FoundFailure>) {
+        if let Some(found) = found {
+            self.failure(index, found);
+        }
+        if let Some((_, chunk)) = self.chunks.range_mut(..=index).next_back() {
+            chunk.out = chunk.out.saturating_sub(1);
+        }
+        self.commit(false);
     }
 
-    /// Records a failure at `index`; the new bound if it completes `keep_going`
-    /// distinct signatures.
-    pub(super) fn failure(&mut self, index: u64, found: FoundFailure) -> Option<u64> {
+    /// Records a failure at `index` and tightens the bound when it completes
+    /// `keep_going` distinct signatures.
+    fn failure(&mut self, index: u64, found: FoundFailure) {
         let first = self
             .first_of
             .entry(found.signature.clone())
@@ -186,79 +210,63 @@ impl Ledger {
         self.failures.insert(index, found);
         let mut firsts: Vec<u64> = self.first_of.values().copied().collect();
         firsts.sort_unstable();
-        firsts.get(self.keep_going.saturating_sub(1)).copied()
+        if let Some(&b) = firsts.get(self.keep_going.saturating_sub(1)) {
+            self.bound = self.bound.min(b);
+        }
     }
 
-    /// The chunk at `first` ran up to (not including) `ran_to`.
-    pub(super) fn ran(&mut self, first: u64, ran_to: u64, bound: u64) {
-        if let Some(c) = self.chunks.get_mut(&first) {
-            c.ran_to = Some(ran_to);
-        }
-        self.commit(bound, false);
+    /// True if nothing more of the chunk at `first` will run or return.
+    fn settled(&self, first: u64, chunk: &Chunk) -> bool {
+        let handed_to = self.next.clamp(first, chunk.end);
+        chunk.out == 0 && (handed_to == chunk.end || handed_to > self.bound)
     }
 
-    /// Records the hang of the run at `index` (rule 4); the new bound, if any.
-    pub(super) fn hang(&mut self, index: u64, found: FoundFailure) -> Option<u64> {
-        self.hangs += 1;
-        let bound = self.failure(index, found);
-        let Some((&first, chunk)) = self.chunks.range_mut(..=index).next_back() else {
-            return bound;
-        };
-        if index >= chunk.end {
-            return bound;
-        }
-        let rest_end = chunk.end;
-        chunk.end = index + 1;
-        chunk.ran_to = Some(index + 1);
-        debug_assert!(first <= index);
-        if index + 1 < rest_end {
-            self.register(index + 1, rest_end);
-            self.requeue.push(index + 1);
-        }
-        bound
-    }
-
-    /// Commits chunks in index order (rule 1). With `all` (the campaign's threads are
-    /// done), also the ones past a gap or not run to the end (a stopped campaign): their
-    /// failures are saved all the same, and their claims closed once saved.
-    pub(super) fn commit(&mut self, bound: u64, all: bool) {
-        let firsts: Vec<u64> = self.chunks.keys().copied().collect();
-        for first in firsts {
-            let chunk = &self.chunks[&first];
-            // What did not run (from `ran_to`, or from `first` if nothing did) is past the
-            // bound: no thread runs it any more, and the report does not include it.
-            let complete = chunk
-                .ran_to
-                .map_or(first > bound, |r| r >= chunk.end || r > bound);
-            if !all && (first != self.frontier || !complete) {
+    /// Commits chunks in index order (rule 2). With `all` (the threads are done), also
+    /// the ones past a gap or cut short (a stopped campaign): their failures are saved all
+    /// the same, and their claims closed once saved.
+    pub(super) fn commit(&mut self, all: bool) {
+        while let Some((&first, chunk)) = self.chunks.first_key_value() {
+            let settled = self.settled(first, chunk);
+            if !all && (first != self.frontier || !settled) {
                 return;
             }
             let (end, claim) = (chunk.end, chunk.claim);
-            let mut saved = true;
+            let upto = end.min(self.bound.saturating_add(1)).max(first);
             let keep: Vec<FoundFailure> = self
                 .failures
-                .range(first..end.min(bound.saturating_add(1)).max(first))
+                .range(first..upto)
                 .map(|(_, f)| f.clone())
                 .collect();
+            let mut saved = true;
             for f in &keep {
                 saved &= self.saver.save(f);
             }
             // At the end (`all`) nothing runs any more: what did not run was never in
             // flight, so a chunk closes once its failures are saved.
-            if saved && (complete || all) {
+            if saved {
                 self.saver.done(claim);
             }
             self.chunks.remove(&first);
-            if first == self.frontier && complete {
+            if first == self.frontier && settled {
                 self.frontier = end;
             }
         }
     }
 
-    /// The first `keep_going` distinct failures at indices ≤ `bound`, in index order.
-    pub(super) fn distinct(&self, bound: u64) -> Vec<FoundFailure> {
+    /// The bound: `u64::MAX` until `keep_going` distinct failures are found.
+    pub(super) fn bound(&self) -> u64 {
+        self.bound
+    }
+
+    /// True once every index of the plan was handed out.
+    pub(super) fn handed_out_all(&self) -> bool {
+        self.next >= self.plan.len
+    }
+
+    /// The first `keep_going` distinct failures at indices ≤ the bound, in index order.
+    pub(super) fn distinct(&self) -> Vec<FoundFailure> {
         let mut distinct: Vec<FoundFailure> = Vec::new();
-        for f in self.failures.range(..=bound).map(|(_, f)| f) {
+        for f in self.failures.range(..=self.bound).map(|(_, f)| f) {
             if distinct.len() < self.keep_going
                 && !distinct.iter().any(|d| d.signature == f.signature)
             {
@@ -268,16 +276,15 @@ impl Ledger {
         distinct
     }
 
-    /// The seeds failing at indices ≤ `bound`, ascending.
-    pub(super) fn failing_seeds(&self, bound: u64) -> Vec<u64> {
-        let mut seeds: Vec<u64> = self.failures.range(..=bound).map(|(_, f)| f.seed).collect();
+    /// The seeds failing at indices ≤ the bound, ascending.
+    pub(super) fn failing_seeds(&self) -> Vec<u64> {
+        let mut seeds: Vec<u64> = self
+            .failures
+            .range(..=self.bound)
+            .map(|(_, f)| f.seed)
+            .collect();
         seeds.sort_unstable();
         seeds
-    }
-
-    /// True if a requeued chunk waits for a thread.
-    pub(super) fn has_requeued(&self) -> bool {
-        !self.requeue.is_empty()
     }
 }
 

@@ -17,16 +17,21 @@
 //! - `shard.rs` — [`Shard`] (`k/n`) and the plan of the seeds one shard runs.
 //! - `regression.rs` — replaying the seeds file first, as regressions.
 //! - `resume.rs` — re-running seeds an earlier campaign left in flight.
-//! - `pool.rs` — the multi-threaded seed runner, its watchdog and hang handling.
-//! - `ledger.rs` — claims, failures, and the index-ordered commit to the seeds file.
-//! - `dfs_run.rs` — campaigns with the DFS strategy, saving failing schedules.
+//! - `sweep.rs` — the seed sweep as an explorer (seed indices out, failures in) and its
+//!   runner (a seed on a thread, or in a child with `isolate`).
+//! - `ledger.rs` — the sweep's claims, failures, and the index-ordered commit to the
+//!   seeds file.
+//! - `dfs_run.rs` — the DFS search as an explorer, saving failing schedules.
+//!
+//! Both explorers run on the same executor (`explore/executor.rs`: J threads, the
+//! watchdog, Ctrl-C and `--time`); see `explore/explorer.rs` for the model.
 
 mod dfs_run;
 mod ledger;
-mod pool;
 mod regression;
 mod resume;
 mod shard;
+mod sweep;
 
 pub use shard::Shard;
 
@@ -116,7 +121,7 @@ impl Campaign {
         Campaign {
             scenario,
             config,
-            options: CampaignOptions::default(),
+            options: CampaignOptions::default().resolved(),
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(Progress::default()),
             isolate: None,
@@ -125,8 +130,7 @@ impl Campaign {
 
     /// All options at once (the setters below change one each).
     pub fn options(mut self, options: CampaignOptions) -> Self {
-        self.options = options;
-        self.options.keep_going = self.options.keep_going.max(1);
+        self.options = options.resolved();
         self
     }
 
@@ -158,6 +162,7 @@ impl Campaign {
     /// Threads (0 = all cores).
     pub fn jobs(mut self, j: usize) -> Self {
         self.options.jobs = j;
+        self.options.jobs = self.options.threads();
         self
     }
 

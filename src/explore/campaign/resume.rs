@@ -6,35 +6,32 @@
 //! while resuming therefore leaves the claim open for the next campaign: the seed that
 //! crashed is re-run until a campaign that survives it (`--isolate`) saves it.
 
-use super::pool::{Shared, MAX_HUNG};
+use super::sweep::{SeedRunner, SeedSweep};
+use crate::explore::executor::MAX_HUNG;
 use crate::explore::{FailureKind, FoundFailure};
 use crate::store::inflight::Claim;
 
-impl Shared {
+impl SeedSweep {
     /// Runs every seed of `claims`; the failures found, in seed order per claim.
-    pub(super) fn resume(&self, claims: &[Claim]) -> Vec<FoundFailure> {
+    pub(super) fn resume(&mut self, runner: &SeedRunner, claims: &[Claim]) -> Vec<FoundFailure> {
         let mut failures = Vec::new();
         for claim in claims {
             let mut saved = true;
             for seed in claim.seeds() {
-                if self.gave_up() {
+                if self.ledger.hangs >= MAX_HUNG {
                     return failures; // the claim stays open for the next campaign
                 }
-                let Some(found) = self.run_guarded_seed(seed, claim) else {
+                let Some(found) = runner.run_claimed(seed, claim) else {
                     continue;
                 };
-                let mut ledger = self.ledger();
-                saved &= ledger.saver.save(&found);
+                saved &= self.ledger.saver.save(&found);
                 if found.kind == FailureKind::Hang {
-                    ledger.hangs += 1;
-                    if ledger.hangs >= MAX_HUNG {
-                        self.give_up();
-                    }
+                    self.ledger.hangs += 1;
                 }
                 failures.push(found);
             }
             if saved {
-                self.ledger().saver.done(*claim);
+                self.ledger.saver.done(*claim);
             }
         }
         failures

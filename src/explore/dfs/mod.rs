@@ -18,9 +18,11 @@
 //! 4. Options are tried in this order: `last` first (no preemption), then the others by
 //!    index. Once the path has used `bound` preemptions, a node with `last` set allows
 //!    only `last`.
-//! 5. After a run, backtrack: drop trailing nodes without an untried allowed option and
-//!    advance the deepest node that has one; the path up to it is the next prefix. When
-//!    no node is left every schedule within the bound was run: the search is complete.
+//! 5. After a run, backtrack: the deepest node with an untried allowed option is advanced;
+//!    the path up to it is the next prefix. When no node is left every schedule within
+//!    the bound was run: the search is complete. (`search.rs` keeps the untried options
+//!    of all runs as *plans* ordered by their place in depth-first order, so several runs
+//!    can be in flight on several threads — rule 10.)
 //! 6. Only task picks branch. Every other choice (timers due at the same instant, worker
 //!    steals, user randomness) comes from the run's seed, so the caller must make every
 //!    run with the same [`crate::Config`]: then the same task picks give the same run.
@@ -37,220 +39,74 @@
 //!    nothing. A run that ends while still split (n > 1) belongs to the shard with k = 0
 //!    only; the others made it but do not count it ([`Dfs::counts_last_run`]). So every
 //!    schedule of the unsharded search is run and counted by exactly one shard.
+//! 10. Runs may be made in parallel ([`crate::explore::Campaign::jobs`]): `search.rs`
+//!     hands out the plans in depth-first order, takes their outcomes in any order, and
+//!     *commits* them in depth-first order only, deciding run numbers, counts, the run cap,
+//!     failures and nondeterminism at commit. So a search on J threads reports exactly what
+//!     the one-thread search reports.
 //!
-//! Invariant: at the start of a run `path.len() == prefix`; during it, `pos ≤ path.len()`.
+//! Code map: `node.rs` (a pick, its options, the shard split, the order key),
+//! `replay.rs` (the strategy of one run), `search.rs` (plans, outcomes, commit), this
+//! file ([`Dfs`], the one-run-at-a-time driver for direct use).
 
-use super::strategy::{Candidates, Strategy};
-use crate::choice::StrategyRng;
+mod node;
+mod replay;
+mod search;
+
+pub(crate) use replay::RunRecord;
+pub(crate) use search::{Committed, Ended, Next, Plan, Search};
+
+/// What every run of one search replays plans with: its bound and shard.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunShape {
+    bound: u32,
+    shard: Split,
+}
+
+impl<F> Search<F> {
+    /// The shape of this search's runs.
+    pub(crate) fn run_shape(&self) -> RunShape {
+        RunShape {
+            bound: self.bound(),
+            shard: self.shard(),
+        }
+    }
+}
+
+/// Makes the run of `plan`: `run` makes it with the strategy it is given; returns what
+/// the run did (for [`Search::outcome`]) and what `run` returned.
+pub(crate) fn make_run<T>(
+    shape: RunShape,
+    plan: Plan,
+    run: impl FnOnce(Box<dyn Strategy>) -> T,
+) -> (RunRecord, T) {
+    let state = Rc::new(RefCell::new(RunState::new(
+        shape.bound,
+        shape.shard,
+        plan.prefix,
+    )));
+    let out = run(Box::new(DfsRun {
+        state: state.clone(),
+    }));
+    let record = state.borrow_mut().take_record();
+    (record, out)
+}
+
+use super::strategy::Strategy;
+use node::Split;
+use replay::{DfsRun, RunState};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The default [`Dfs::with_max_runs`] limit.
 const DEFAULT_MAX_RUNS: u64 = 1_000_000;
 
-/// One task pick of the current path (rule 1).
-#[derive(Clone, Copy, Debug)]
-struct Node {
-    // The shards that reach this node (rule 9).
-    split: Split,
-    options: usize,
-    last: Option<usize>,
-    // Whether the path had preemptions left when this pick was made (rule 4).
-    may_preempt: bool,
-    // Position in the order of rule 4 of the option taken.
-    tried: usize,
-}
-
-/// Which of `count` shards (0-based `index`) a search or subtree belongs to (rule 9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Split {
-    index: u64,
-    count: u64,
-}
-
-impl Split {
-    const ALL: Split = Split { index: 0, count: 1 };
-
-    /// True if option `j` of `m` belongs to this split's shard.
-    fn owns(self, j: usize, m: usize) -> bool {
-        let (j, m) = (j as u64, m as u64);
-        if self.count >= m {
-            self.index % m == j
-        } else {
-            j % self.count == self.index
-        }
-    }
-
-    /// The split below option `j` of `m` (owned by this shard).
-    fn below(self, j: usize, m: usize) -> Split {
-        let (j, m) = (j as u64, m as u64);
-        if self.count >= m {
-            Split {
-                index: self.index / m,
-                count: (self.count - j).div_ceil(m),
-            }
-        } else {
-            Split::ALL
-        }
-    }
-}
-
-impl Node {
-    /// The first position at or after `from` of the rule-4 order this shard owns.
-    fn owned_from(&self, from: usize) -> Option<usize> {
-        (from..self.allowed()).find(|&j| self.split.owns(j, self.allowed()))
-    }
-
-    /// The split below the option taken.
-    fn split_below(&self) -> Split {
-        self.split.below(self.tried, self.allowed())
-    }
-
-    /// How many options rule 4 allows here.
-    fn allowed(&self) -> usize {
-        match self.last {
-            Some(_) if !self.may_preempt => 1,
-            _ => self.options,
-        }
-    }
-
-    /// The candidate index at position `tried` of the rule-4 order.
-    fn taken(&self) -> usize {
-        match self.last {
-            None => self.tried,
-            Some(l) if self.tried == 0 => l,
-            // Skip `l`, which came first.
-            Some(l) if self.tried <= l => self.tried - 1,
-            Some(_) => self.tried,
-        }
-    }
-
-    fn is_preemption(&self) -> bool {
-        self.last.is_some_and(|l| l != self.taken())
-    }
-}
-
-/// The search state shared by the explorer and the strategy of the current run.
-#[derive(Debug)]
-struct Tree {
-    bound: u32,
-    max_runs: u64,
-    path: Vec<Node>,
-    prefix: usize,
-    runs: u64,
-    complete: bool,
-    nondeterminism: Option<String>,
-    // The run in progress (its number), if any.
-    current: Option<u64>,
-    pos: usize,
-    preemptions: u32,
-    // The shard of the whole search (rule 9), and the split at `pos` in this run.
-    shard: Split,
-    split: Split,
-    // Runs this shard counts (rule 9); whether the last finished run was one.
-    counted: u64,
-    last_counted: bool,
-}
-
-impl Tree {
-    fn pick(&mut self, options: usize, last: Option<usize>) -> usize {
-        if self.nondeterminism.is_some() {
-            return last.unwrap_or(0); // any valid index: this run no longer counts
-        }
-        let node = if self.pos < self.prefix {
-            match self.replayed(options, last) {
-                Some(node) => node,
-                None => return last.unwrap_or(0),
-            }
-        } else {
-            self.fresh(options, last)
-        };
-        self.pos += 1;
-        self.split = node.split_below();
-        if node.is_preemption() {
-            self.preemptions += 1;
-        }
-        node.taken()
-    }
-
-    /// The recorded node at `pos`, if the run still matches it (rule 7).
-    fn replayed(&mut self, options: usize, last: Option<usize>) -> Option<Node> {
-        let node = self.path[self.pos];
-        if node.options == options && node.last == last {
-            return Some(node);
-        }
-        self.nondeterminism = Some(format!(
-            "run {}, task pick {}: the earlier run had {} candidates (previous task at {:?}) \
-             here, this one {} (previous task at {:?}); the program does not behave the same \
-             under the same seed and task picks",
-            self.runs, self.pos, node.options, node.last, options, last
-        ));
-        None
-    }
-
-    /// A new node taking the first allowed option (rules 2 and 4).
-    fn fresh(&mut self, options: usize, last: Option<usize>) -> Node {
-        debug_assert_eq!(self.pos, self.path.len(), "new nodes are appended");
-        let mut node = Node {
-            split: self.split,
-            options,
-            last,
-            may_preempt: self.preemptions < self.bound,
-            tried: 0,
-        };
-        // Every split owns an option of every node (rule 9).
-        node.tried = node.owned_from(0).unwrap_or(0);
-        self.path.push(node);
-        node
-    }
-
-    fn start(&mut self) {
-        self.runs += 1;
-        self.current = Some(self.runs);
-        self.pos = 0;
-        self.preemptions = 0;
-        self.split = self.shard;
-    }
-
-    fn finish(&mut self) {
-        if self.current.take().is_none() {
-            return;
-        }
-        if self.nondeterminism.is_none() && self.pos < self.prefix {
-            self.nondeterminism = Some(format!(
-                "run {}: ended after {} task picks, inside the {} replayed ones; the program \
-                 does not behave the same under the same seed and task picks",
-                self.runs, self.pos, self.prefix
-            ));
-        }
-        self.last_counted = self.nondeterminism.is_none() && self.split.index == 0;
-        if self.last_counted {
-            self.counted += 1;
-        }
-        if self.nondeterminism.is_none() {
-            self.backtrack();
-        }
-    }
-
-    /// Rule 5.
-    fn backtrack(&mut self) {
-        while let Some(node) = self.path.last_mut() {
-            if let Some(next) = node.owned_from(node.tried + 1) {
-                node.tried = next;
-                break;
-            }
-            self.path.pop();
-        }
-        self.prefix = self.path.len();
-        self.complete = self.path.is_empty();
-    }
-}
-
 /// Systematic depth-first search over task interleavings with at most
 /// `preemption_bound` preemptions (CHESS's iterative context bounding, one bound).
 ///
 /// Drive it across runs: [`Dfs::next_run`] gives the strategy for the next run, which must
 /// use the same [`crate::Config`] (seed included) every time; [`Dfs::finish_run`] after it.
+/// (Campaigns run the same search on many threads: `fuzz --strategy dfs:N --jobs J`.)
 ///
 /// ```
 /// use detsim::explore::Dfs;
@@ -272,34 +128,22 @@ impl Tree {
 /// ```
 #[derive(Debug)]
 pub struct Dfs {
-    tree: Rc<RefCell<Tree>>,
+    search: Search<()>,
+    // The run in progress: its plan number and state.
+    current: Option<(u64, Rc<RefCell<RunState>>)>,
 }
 
 impl Dfs {
     /// A search allowing at most `preemption_bound` preemptions per run.
     pub fn new(preemption_bound: u32) -> Self {
-        let tree = Tree {
-            bound: preemption_bound,
-            max_runs: DEFAULT_MAX_RUNS,
-            path: Vec::new(),
-            prefix: 0,
-            runs: 0,
-            complete: false,
-            nondeterminism: None,
-            current: None,
-            pos: 0,
-            preemptions: 0,
-            shard: Split::ALL,
-            split: Split::ALL,
-            counted: 0,
-            last_counted: false,
-        };
         Dfs {
-            tree: Rc::new(RefCell::new(tree)),
+            search: Search::new(preemption_bound, DEFAULT_MAX_RUNS, (0, 1), usize::MAX),
+            current: None,
         }
     }
 
     /// Stops after `max_runs` runs (default 1,000,000) even if the space is not exhausted.
+    /// Set it before the first run.
     ///
     /// ```
     /// let mut dfs = detsim::explore::Dfs::new(2).with_max_runs(0);
@@ -307,8 +151,11 @@ impl Dfs {
     /// assert!(!dfs.is_complete());
     /// ```
     pub fn with_max_runs(self, max_runs: u64) -> Self {
-        self.tree.borrow_mut().max_runs = max_runs;
-        self
+        let Split { index, count } = self.search.shard();
+        Dfs {
+            search: Search::new(self.search.bound(), max_runs, (index, count), usize::MAX),
+            current: None,
+        }
     }
 
     /// Explores only shard `index` (1-based) of `count`: the shards' searches split the
@@ -324,19 +171,21 @@ impl Dfs {
             (1..=count).contains(&index),
             "shard {index}/{count}: expected 1 <= K <= N"
         );
-        let mut tree = self.tree.borrow_mut();
-        tree.shard = Split {
-            index: index - 1,
-            count,
-        };
-        tree.split = tree.shard;
-        drop(tree);
-        self
+        let search = &self.search;
+        Dfs {
+            search: Search::new(
+                search.bound(),
+                search.max_runs(),
+                (index - 1, count),
+                usize::MAX,
+            ),
+            current: None,
+        }
     }
 
     /// The shard `(index, count)` this search explores (1-based; `(1, 1)` unsharded).
     pub fn shard(&self) -> (u64, u64) {
-        let s = self.tree.borrow().shard;
+        let s = self.search.shard();
         (s.index + 1, s.count)
     }
 
@@ -344,77 +193,63 @@ impl Dfs {
     /// that ends above the split (rule 9) is counted by one shard only, and the others
     /// ignore its outcome.
     pub fn counts_last_run(&self) -> bool {
-        self.tree.borrow().last_counted
+        self.search.counts_last_run()
     }
 
     /// Runs this shard counts (all runs, unsharded; see [`Dfs::counts_last_run`]).
     pub fn counted_runs(&self) -> u64 {
-        self.tree.borrow().counted
+        self.search.counted_runs()
     }
 
     /// The strategy for the next run, or `None` when every schedule within the bound was
     /// run, the run limit was reached, or the program proved nondeterministic. A run
     /// still open is finished first, as if [`Dfs::finish_run`] had been called.
     pub fn next_run(&mut self) -> Option<Box<dyn Strategy>> {
-        let mut tree = self.tree.borrow_mut();
-        tree.finish();
-        if tree.complete || tree.nondeterminism.is_some() || tree.runs >= tree.max_runs {
+        self.finish_run();
+        let Next::Run(plan) = self.search.next() else {
             return None;
-        }
-        tree.start();
-        let run = tree.runs;
-        drop(tree);
-        Some(Box::new(DfsRun {
-            tree: Rc::clone(&self.tree),
-            run,
-        }))
+        };
+        let state = RunState::new(self.search.bound(), self.search.shard(), plan.prefix);
+        let state = Rc::new(RefCell::new(state));
+        self.current = Some((plan.id, state.clone()));
+        Some(Box::new(DfsRun { state }))
     }
 
     /// Ends the run made with the strategy from [`Dfs::next_run`] and plans the next one.
     /// Call it after each run; a second call is a no-op.
     pub fn finish_run(&mut self) {
-        self.tree.borrow_mut().finish();
+        if let Some((id, state)) = self.current.take() {
+            let record = state.borrow_mut().take_record();
+            self.search.outcome(id, record, None);
+        }
     }
 
     /// Runs started so far.
     pub fn runs(&self) -> u64 {
-        self.tree.borrow().runs
+        self.search.runs() + self.search.open_runs()
     }
 
     /// True once every schedule within the bound was run.
     pub fn is_complete(&self) -> bool {
-        self.tree.borrow().complete
+        self.search.is_complete()
     }
 
     /// The preemption bound.
     pub fn preemption_bound(&self) -> u32 {
-        self.tree.borrow().bound
+        self.search.bound()
     }
 
     /// Why the search stopped early, if the program behaved differently under the same
     /// task picks (rule 7).
     pub fn nondeterminism(&self) -> Option<String> {
-        self.tree.borrow().nondeterminism.clone()
+        self.search.nondeterminism().map(str::to_string)
     }
-}
 
-/// The strategy of one DFS run: follows and extends the explorer's path.
-#[derive(Debug)]
-struct DfsRun {
-    tree: Rc<RefCell<Tree>>,
-    run: u64,
-}
-
-impl Strategy for DfsRun {
-    fn pick(&mut self, candidates: &Candidates<'_>, _rng: &mut StrategyRng) -> usize {
-        let mut tree = self.tree.borrow_mut();
-        if tree.current != Some(self.run) {
-            // A stale strategy (its run was finished): pick validly, touch nothing.
-            return candidates.last().unwrap_or(0);
-        }
-        let i = tree.pick(candidates.len(), candidates.last());
-        debug_assert!(i < candidates.len());
-        i
+    /// Test hook: a pick of the run in progress, as the runtime would make it.
+    #[cfg(test)]
+    fn pick(&self, options: usize, last: Option<usize>) -> usize {
+        let (_, state) = self.current.as_ref().expect("a run in progress");
+        state.borrow_mut().pick(options, last)
     }
 }
 
@@ -427,12 +262,10 @@ mod tests {
     fn count_runs(bound: u32, options: usize, depth: usize) -> u64 {
         let mut dfs = Dfs::new(bound);
         while dfs.next_run().is_some() {
-            let mut tree = dfs.tree.borrow_mut();
             let mut last = None;
             for _ in 0..depth {
-                last = Some(tree.pick(options, last));
+                last = Some(dfs.pick(options, last));
             }
-            drop(tree);
             dfs.finish_run();
         }
         assert!(dfs.is_complete());
@@ -449,28 +282,6 @@ mod tests {
         assert_eq!(count_runs(9, 3, 4), 81);
     }
 
-    #[test]
-    fn option_order_puts_last_first_and_covers_all() {
-        for last in 0..4 {
-            let taken: Vec<_> = (0..4)
-                .map(|tried| {
-                    Node {
-                        split: Split::ALL,
-                        options: 4,
-                        last: Some(last),
-                        may_preempt: true,
-                        tried,
-                    }
-                    .taken()
-                })
-                .collect();
-            assert_eq!(taken[0], last);
-            let mut sorted = taken.clone();
-            sorted.sort_unstable();
-            assert_eq!(sorted, vec![0, 1, 2, 3]);
-        }
-    }
-
     /// The runs of each shard of `n` of the search of [`count_runs`], by shard, as the
     /// sequences of picks each shard counts.
     fn sharded_runs(bound: u32, options: usize, depth: usize, n: u64) -> Vec<Vec<Vec<usize>>> {
@@ -479,14 +290,12 @@ mod tests {
                 let mut dfs = Dfs::new(bound).with_shard(k, n);
                 let mut counted = Vec::new();
                 while dfs.next_run().is_some() {
-                    let mut tree = dfs.tree.borrow_mut();
                     let (mut last, mut picks) = (None, Vec::new());
                     for _ in 0..depth {
-                        let i = tree.pick(options, last);
+                        let i = dfs.pick(options, last);
                         picks.push(i);
                         last = Some(i);
                     }
-                    drop(tree);
                     dfs.finish_run();
                     if dfs.counts_last_run() {
                         counted.push(picks);
@@ -529,10 +338,10 @@ mod tests {
     fn a_changed_program_stops_cleanly() {
         let mut dfs = Dfs::new(2);
         dfs.next_run().unwrap();
-        dfs.tree.borrow_mut().pick(2, None);
+        dfs.pick(2, None);
         dfs.finish_run();
         dfs.next_run().unwrap();
-        assert_eq!(dfs.tree.borrow_mut().pick(3, None), 0);
+        assert_eq!(dfs.pick(3, None), 0);
         dfs.finish_run();
         assert!(dfs.nondeterminism().unwrap().contains("3 (previous task"));
         assert!(dfs.next_run().is_none());
