@@ -59,6 +59,10 @@ fn numeric_flags_at_their_extremes_are_rejected() {
         ),
         (vec!["fuzz", "bank", "--watchdog", max], vec!["--watchdog"]),
         (
+            vec!["fuzz", "bank", "--strategy", "dfs:2", "--isolate"],
+            vec!["--isolate", "dfs"],
+        ),
+        (
             vec!["fuzz", "bank", "--time", "99999999999h"],
             vec!["--time"],
         ),

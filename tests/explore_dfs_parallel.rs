@@ -101,3 +101,48 @@ fn a_hung_dfs_run_is_the_same_run_on_any_thread_count() {
     assert_eq!(three.failures[0].message, one.failures[0].message);
     assert_eq!(three.runs, one.runs);
 }
+
+/// A DFS failure is saved as it commits: a schedule file and a seeds-file line naming it
+/// relative to the seeds file (no absolute path in a file meant to be committed). The
+/// next campaign replays that line as a regression from its schedule, and the directory
+/// still works after it moved.
+#[test]
+fn dfs_failures_go_to_the_seeds_file_and_replay_as_regressions() {
+    let scenario = bugs::lost_update(false);
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds");
+    let campaign = |seeds: &std::path::Path| {
+        Campaign::new(scenario.clone(), Config::default())
+            .strategy("dfs:1".parse().unwrap())
+            .jobs(2)
+            .seeds_dir(Some(seeds.to_path_buf()))
+            .run()
+            .unwrap()
+    };
+    let first = campaign(&seeds);
+    assert!(first.failed(), "{first:?}");
+    let file = detsim::harness::SeedsFile::load(detsim::harness::scenario_seeds_path(
+        &seeds,
+        scenario.name(),
+    ))
+    .unwrap();
+    assert_eq!(file.cases.len(), 1);
+    let (_, named) = file.cases[0]
+        .extra
+        .iter()
+        .find(|(k, _)| k == "schedule")
+        .unwrap();
+    assert!(
+        !named.contains('/') && named.ends_with(".schedule"),
+        "{named}"
+    );
+    let moved = dir.path().join("moved");
+    std::fs::rename(&seeds, &moved).unwrap();
+    let again = campaign(&moved);
+    assert_eq!(again.regressions.len(), 1);
+    let regression = again.regressions[0]
+        .failure
+        .as_ref()
+        .expect("still failing");
+    assert_eq!(regression.signature, first.failures[0].signature);
+}

@@ -81,10 +81,8 @@ impl<'a> Context<'a> {
             .iter()
             .filter(|c| (c.seed, c.strategy, c.workers) == (f.seed, f.strategy, f.workers))
             .find_map(|c| {
-                c.extra
-                    .iter()
-                    .find(|(k, _)| k == "schedule")
-                    .map(|(_, v)| v.clone())
+                let dir = self.seeds_path.parent().unwrap_or(std::path::Path::new(""));
+                c.schedule_path(dir).map(|p| p.display().to_string())
             })
     }
 

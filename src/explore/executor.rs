@@ -5,13 +5,17 @@
 //! condvar until an outcome (or a hang) arrives. The watchdog ([`Threads`]) reports
 //! runs past the limit: the explorer records each as a hang, the stuck thread is
 //! abandoned and replaced — up to [`MAX_HUNG`] times, then the campaign gives up.
-//! Stop flags (Ctrl-C, `--time`) are checked between runs.
+//! Stop flags (Ctrl-C, `--time`) are checked between runs. A runner that panics (a
+//! harness bug: runs catch their tasks' panics) stops every thread, and the panic is
+//! resumed on the caller — never a campaign waiting forever for a plan that died.
 
 // `--time` is a wall-clock budget checked between runs, and waits have a timeout.
 #![allow(clippy::disallowed_methods)]
 
 use super::explorer::{Explorer, Next, Runner};
 use super::watchdog::{Hung, Slot, Threads};
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -66,6 +70,8 @@ struct Pool<E, R> {
     saw_done: AtomicBool,
     /// The first stop flag a thread saw when it asked for work.
     stopped_by: Mutex<Option<Halt>>,
+    /// The payload of a runner that panicked.
+    panicked: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 /// Drives `explorer` with `runner` on `jobs` threads, each run under `watchdog`; returns
@@ -92,6 +98,7 @@ where
         gave_up: AtomicBool::new(false),
         saw_done: AtomicBool::new(false),
         stopped_by: Mutex::new(None),
+        panicked: Mutex::new(None),
     });
     for _ in 0..jobs.max(1) {
         spawn_worker(&pool);
@@ -110,6 +117,9 @@ where
             }
         }
     });
+    if let Some(payload) = lock(&pool.panicked).take() {
+        std::panic::resume_unwind(payload);
+    }
     let halt = pool.halt();
     // Abandoned (hung) threads may still hold the pool, but never touch the explorer
     // again: their slots are abandoned, so they report nothing.
@@ -147,7 +157,19 @@ where
             if self.watched {
                 slot.start(id);
             }
-            let outcome = self.runner.run(plan);
+            let run = std::panic::catch_unwind(AssertUnwindSafe(|| self.runner.run(plan)));
+            let outcome = match run {
+                Ok(outcome) => outcome,
+                Err(payload) => {
+                    // A harness bug (runs catch their tasks' panics): stop every thread
+                    // and hand the panic to the caller.
+                    lock(&self.panicked).get_or_insert(payload);
+                    self.gave_up.store(true, Ordering::Relaxed);
+                    slot.finish();
+                    self.changed.notify_all();
+                    return;
+                }
+            };
             if self.watched && !slot.finish() {
                 return; // the watchdog recorded it as hung
             }
@@ -207,5 +229,112 @@ where
         } else {
             lock(&self.stopped_by).unwrap_or(Halt::Done)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::explorer::Explorer;
+
+    /// Hands out 0..n, and waits for all before saying done (like DFS).
+    #[derive(Debug)]
+    struct Count {
+        next: u64,
+        n: u64,
+        out: u64,
+        seen: Vec<u64>,
+    }
+
+    impl Explorer for Count {
+        type Plan = u64;
+        type Outcome = u64;
+        fn next(&mut self) -> Next<u64> {
+            if self.next < self.n {
+                self.next += 1;
+                self.out += 1;
+                Next::Run(self.next - 1)
+            } else if self.out > 0 {
+                Next::Wait
+            } else {
+                Next::Done
+            }
+        }
+        fn ident(plan: &u64) -> u64 {
+            *plan
+        }
+        fn outcome(&mut self, _: u64, v: u64) {
+            self.out -= 1;
+            self.seen.push(v);
+        }
+        fn hung(&mut self, _: u64, _: Hung) {
+            self.out -= 1;
+        }
+    }
+
+    struct Square(Option<u64>);
+
+    impl Runner for Square {
+        type Plan = u64;
+        type Outcome = u64;
+        fn run(&self, plan: u64) -> u64 {
+            assert_ne!(Some(plan), self.0, "runner bug at {plan}");
+            plan * plan
+        }
+    }
+
+    fn stops() -> Stops {
+        Stops {
+            interrupt: Arc::default(),
+            deadline: None,
+            hangs_left: MAX_HUNG,
+        }
+    }
+
+    fn count(n: u64) -> Count {
+        Count {
+            next: 0,
+            n,
+            out: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_plan_runs_once_on_any_thread_count() {
+        for jobs in [1, 2, 5] {
+            let (mut c, halt) = run_threads(count(500), Square(None), jobs, None, stops());
+            c.seen.sort_unstable();
+            assert_eq!(c.seen, (0..500).map(|i| i * i).collect::<Vec<_>>());
+            assert_eq!(halt, Halt::Done);
+        }
+    }
+
+    #[test]
+    fn a_runner_panic_reaches_the_caller_instead_of_a_hung_campaign() {
+        let caught = std::panic::catch_unwind(|| {
+            run_threads(
+                count(500),
+                Square(Some(77)),
+                3,
+                Some(Duration::from_secs(60)),
+                stops(),
+            )
+        });
+        let payload = caught.expect_err("the panic is resumed");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(message.contains("runner bug at 77"), "{message}");
+    }
+
+    #[test]
+    fn an_interrupt_stops_handing_out_plans() {
+        let s = stops();
+        s.interrupt.store(true, Ordering::Relaxed);
+        let (c, halt) = run_threads(count(500), Square(None), 2, None, s);
+        assert!(c.seen.is_empty());
+        assert_eq!(halt, Halt::Interrupted);
     }
 }

@@ -72,6 +72,21 @@ pub struct SeedCase {
 }
 
 impl SeedCase {
+    /// The schedule file the case names with `schedule=` (DFS failures), resolved: a
+    /// relative name is looked up next to the seeds file first (`dir`, where campaigns
+    /// write it, so a committed seeds directory works from any working directory), then
+    /// as given (files written before names were relative to the seeds directory).
+    pub fn schedule_path(&self, dir: &std::path::Path) -> Option<PathBuf> {
+        let (_, value) = self.extra.iter().find(|(k, _)| k == "schedule")?;
+        let named = PathBuf::from(value);
+        let beside = dir.join(&named);
+        Some(if named.is_relative() && beside.exists() {
+            beside
+        } else {
+            named
+        })
+    }
+
     /// A case with no summary and no extra keys.
     pub fn new(seed: u64, strategy: StrategySpec, workers: usize) -> Self {
         SeedCase {

@@ -71,7 +71,6 @@ impl SeedsDir {
     }
 
     /// `<dir>/<scenario>-<fingerprint>.schedule` (rule 2).
-    #[allow(dead_code)] // see `FailureSink::failing_schedule`
     pub(crate) fn schedule_path(&self, fingerprint: u64) -> PathBuf {
         let stem = file_stem(&self.scenario);
         self.dir.join(format!("{stem}-{fingerprint:016x}.schedule"))
@@ -94,7 +93,13 @@ impl FailureSink for SeedsDir {
         let header = &file.header;
         let mut case = SeedCase::new(header.config.seed, header.strategy, header.config.workers);
         case.summary = summary;
-        case.extra = vec![("schedule".to_string(), path.display().to_string())];
+        // Named relative to the seeds file, so the directory can move (and no absolute
+        // path is written into a committed file).
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        case.extra = vec![("schedule".to_string(), name)];
         append_case(self.seeds_path(), &case)?;
         Ok(path)
     }
@@ -127,7 +132,12 @@ mod tests {
         assert_eq!((case.seed, case.strategy, case.workers), (9, strategy, 2));
         assert_eq!(case.summary.as_deref(), Some("boom"));
         let named = case.extra.iter().find(|(k, _)| k == "schedule");
-        assert_eq!(named.map(|(_, v)| PathBuf::from(v)), Some(path));
+        assert_eq!(
+            named.map(|(_, v)| v.as_str()),
+            Some("m.t-00000000000000ab.schedule"),
+            "named relative to the seeds file"
+        );
+        assert_eq!(case.schedule_path(dir.path()), Some(path));
         // The same run again adds no line.
         let again = SeedCase::new(9, strategy, 2);
         assert!(!sink.failing_case(&again).unwrap());

@@ -22,7 +22,7 @@ use crate::explore::FoundFailure;
 use crate::explore::StrategySpec;
 use crate::store::inflight::{Claim, InFlight};
 use crate::store::{FailureSink, SeedCase};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Seeds saved per failure signature and campaign: every failing seed is kept, up to
 /// this many of one kind (a bug that fails half the seeds must not flood the corpus).
@@ -33,6 +33,7 @@ const CHUNK: u64 = 32;
 
 #[derive(Debug)]
 struct Chunk {
+    first: u64,
     end: u64,
     // Indices of it handed out and not returned yet.
     out: u64,
@@ -131,10 +132,10 @@ pub(super) struct Ledger {
     failures: BTreeMap<u64, FoundFailure>,
     /// Per signature, the lowest index failing with it.
     first_of: BTreeMap<String, u64>,
-    /// Uncommitted chunks by first index.
-    chunks: BTreeMap<u64, Chunk>,
-    // invariant: every index below it is committed (rule 2).
-    frontier: u64,
+    // invariant: the uncommitted chunks, in index order: chunk k covers
+    // `[k * CHUNK, (k + 1) * CHUNK)` of the plan, and the front one starts at the frontier
+    // (every index below it is committed, rule 2).
+    chunks: VecDeque<Chunk>,
     /// Runs given up on as hung (resumed ones included).
     pub(super) hangs: usize,
 }
@@ -150,8 +151,7 @@ impl Ledger {
             bound: u64::MAX,
             failures: BTreeMap::new(),
             first_of: BTreeMap::new(),
-            chunks: BTreeMap::new(),
-            frontier: 0,
+            chunks: VecDeque::new(),
             hangs: 0,
         }
     }
@@ -175,8 +175,8 @@ impl Ledger {
             return None;
         }
         self.next += 1;
-        if let Some((_, chunk)) = self.chunks.range_mut(..=index).next_back() {
-            if index < chunk.end {
+        if index % CHUNK != 0 {
+            if let Some(chunk) = self.chunks.back_mut() {
                 chunk.out += 1;
                 return Some(index);
             }
@@ -184,7 +184,12 @@ impl Ledger {
         let end = index.saturating_add(CHUNK).min(self.plan.len);
         let claim = self.claim_of(index, end);
         self.saver.claim(claim);
-        self.chunks.insert(index, Chunk { end, out: 1, claim });
+        self.chunks.push_back(Chunk {
+            first: index,
+            end,
+            out: 1,
+            claim,
+        });
         Some(index)
     }
 
@@ -193,8 +198,11 @@ impl Ledger {
         if let Some(found) = found {
             self.failure(index, found);
         }
-        if let Some((_, chunk)) = self.chunks.range_mut(..=index).next_back() {
-            chunk.out = chunk.out.saturating_sub(1);
+        if let Some(front) = self.chunks.front() {
+            let k = (index - front.first) / CHUNK;
+            if let Some(chunk) = usize::try_from(k).ok().and_then(|k| self.chunks.get_mut(k)) {
+                chunk.out = chunk.out.saturating_sub(1);
+            }
         }
         self.commit(false);
     }
@@ -215,9 +223,9 @@ impl Ledger {
         }
     }
 
-    /// True if nothing more of the chunk at `first` will run or return.
-    fn settled(&self, first: u64, chunk: &Chunk) -> bool {
-        let handed_to = self.next.clamp(first, chunk.end);
+    /// True if nothing more of `chunk` will run or return.
+    fn settled(&self, chunk: &Chunk) -> bool {
+        let handed_to = self.next.clamp(chunk.first, chunk.end);
         chunk.out == 0 && (handed_to == chunk.end || handed_to > self.bound)
     }
 
@@ -225,31 +233,29 @@ impl Ledger {
     /// the ones past a gap or cut short (a stopped campaign): their failures are saved all
     /// the same, and their claims closed once saved.
     pub(super) fn commit(&mut self, all: bool) {
-        while let Some((&first, chunk)) = self.chunks.first_key_value() {
-            let settled = self.settled(first, chunk);
-            if !all && (first != self.frontier || !settled) {
+        while let Some(chunk) = self.chunks.front() {
+            if !all && !self.settled(chunk) {
                 return;
             }
-            let (end, claim) = (chunk.end, chunk.claim);
+            let (first, end, claim) = (chunk.first, chunk.end, chunk.claim);
             let upto = end.min(self.bound.saturating_add(1)).max(first);
-            let keep: Vec<FoundFailure> = self
-                .failures
-                .range(first..upto)
-                .map(|(_, f)| f.clone())
-                .collect();
             let mut saved = true;
-            for f in &keep {
-                saved &= self.saver.save(f);
+            if self.failures.range(first..upto).next().is_some() {
+                let keep: Vec<FoundFailure> = self
+                    .failures
+                    .range(first..upto)
+                    .map(|(_, f)| f.clone())
+                    .collect();
+                for f in &keep {
+                    saved &= self.saver.save(f);
+                }
             }
             // At the end (`all`) nothing runs any more: what did not run was never in
             // flight, so a chunk closes once its failures are saved.
             if saved {
                 self.saver.done(claim);
             }
-            self.chunks.remove(&first);
-            if first == self.frontier && settled {
-                self.frontier = end;
-            }
+            self.chunks.pop_front();
         }
     }
 

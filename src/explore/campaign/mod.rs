@@ -257,6 +257,14 @@ impl Campaign {
             return invalid("the seed range is empty (--seeds 0): nothing to run".into());
         }
         let dfs = matches!(self.strategy, StrategySpec::Dfs { .. });
+        if dfs && self.isolate.is_some() {
+            return invalid(
+                "--isolate runs each seed in a child process, but a dfs search replays its \
+                 schedules in this process: drop --isolate, or use a seed strategy \
+                 (random, pct:D, swarm)"
+                    .into(),
+            );
+        }
         if !dfs && self.start.checked_add(self.seeds - 1).is_none() {
             return invalid(format!(
                 "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",

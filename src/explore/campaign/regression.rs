@@ -31,7 +31,8 @@ impl Campaign {
             failure,
         };
         // A seed case in isolate mode runs in a child too: it may be what aborts.
-        if let (Some(iso), None) = (&self.isolate, case_schedule(case)) {
+        let dir = self.seeds_dir.clone().unwrap_or_default();
+        if let (Some(iso), None) = (&self.isolate, case_schedule(case, &dir)) {
             let limit = self.watchdog;
             return regression(run_isolated(
                 iso,
@@ -49,7 +50,7 @@ impl Campaign {
             .trace(TraceMode::Off);
         let scenario = self.scenario.clone();
         let strategy = case.strategy;
-        let run: Box<dyn FnOnce() -> Outcome<()> + Send> = match case_schedule(case) {
+        let run: Box<dyn FnOnce() -> Outcome<()> + Send> = match case_schedule(case, &dir) {
             // DFS failures (and hand-added cases) carry a schedule file: replay it.
             Some(Ok(file)) => Box::new(move || {
                 scenario.replay(file.header.config.trace(TraceMode::Off), file.schedule)
@@ -81,9 +82,11 @@ impl Campaign {
 }
 
 /// The schedule file a seeds-file case names with `schedule=PATH`, if any.
-fn case_schedule(case: &SeedCase) -> Option<Result<ScheduleFile, ScheduleFileError>> {
-    let (_, path) = case.extra.iter().find(|(k, _)| k == "schedule")?;
-    Some(ScheduleFile::load(path))
+fn case_schedule(
+    case: &SeedCase,
+    dir: &std::path::Path,
+) -> Option<Result<ScheduleFile, ScheduleFileError>> {
+    Some(ScheduleFile::load(case.schedule_path(dir)?))
 }
 
 /// A case whose schedule file cannot be read: reported as still failing, with the reason,
