@@ -71,6 +71,17 @@ impl Check {
     /// All campaign options at once, e.g. to stop after several distinct failures
     /// (`keep_going`) or to set a time budget; the setters here change one each. The
     /// environment still overrides seeds, strategy and jobs.
+    ///
+    /// ```
+    /// use detsim::{explore::CampaignOptions, Check};
+    /// let mut options = CampaignOptions::default(); // swarm, 1,000 seeds, all cores
+    /// options.keep_going = 3;
+    /// options.seeds = 20;
+    /// options.watchdog = Some(std::time::Duration::from_secs(5));
+    /// detsim::check(Check::new().options(options), || async {
+    ///     detsim::task::yield_now().await;
+    /// });
+    /// ```
     pub fn options(mut self, options: CampaignOptions) -> Self {
         self.options = options;
         self
