@@ -228,9 +228,10 @@ mod tests {
         let scenario = crate::Scenario::new("s", "", || async {});
         let campaign = super::super::Campaign::new(scenario, crate::Config::default());
         let set = campaign.clone().options(zero.clone());
-        assert_eq!((set.jobs, set.keep_going), (cores, 1));
-        assert_eq!(campaign.clone().jobs(0).jobs, cores);
-        assert_eq!(campaign.jobs, cores, "the default");
+        let effect = set.options_in_effect();
+        assert_eq!((effect.jobs, effect.keep_going), (cores, 1));
+        assert_eq!(campaign.clone().jobs(0).options_in_effect().jobs, cores);
+        assert_eq!(campaign.options_in_effect().jobs, cores, "the default");
         assert_eq!(zero.jobs, 0, "the options themselves keep 0: one per core");
     }
 

@@ -96,17 +96,6 @@ pub struct Campaign {
     isolate: Option<Isolate>,
 }
 
-/// Transitional: the campaign's code reads its options as `self.seeds`, `self.start`, …
-/// (as when they were fields of `Campaign`) until the DFS rewrite of `dfs_run.rs` lands;
-/// new code writes `self.options.x`. Read-only: the setters are the way to change them.
-#[doc(hidden)]
-impl std::ops::Deref for Campaign {
-    type Target = CampaignOptions;
-    fn deref(&self) -> &CampaignOptions {
-        &self.options
-    }
-}
-
 impl Campaign {
     /// The most OS threads a campaign runs on ([`Campaign::jobs`]).
     pub const JOBS_MAX: usize = 1024;
@@ -126,6 +115,12 @@ impl Campaign {
             progress: Arc::new(Progress::default()),
             isolate: None,
         }
+    }
+
+    /// The options in effect (after the setters: `jobs 0` resolved to every core,
+    /// `keep_going` at least 1).
+    pub fn options_in_effect(&self) -> &CampaignOptions {
+        &self.options
     }
 
     /// All options at once (the setters below change one each).
@@ -232,7 +227,9 @@ impl Campaign {
             .workers(workers)
             .trace(TraceMode::Full);
         let (scenario, strategy) = (self.scenario.clone(), *strategy);
-        run_guarded(self.watchdog, move || run_one(&scenario, config, &strategy))
+        run_guarded(self.options.watchdog, move || {
+            run_one(&scenario, config, &strategy)
+        })
     }
 
     /// Runs the campaign.
@@ -253,10 +250,10 @@ impl Campaign {
     /// an unusable [`Config`].
     fn validate(&self) -> Result<(), CampaignError> {
         let invalid = |m: String| Err(CampaignError::Invalid(m));
-        if self.seeds == 0 {
+        if self.options.seeds == 0 {
             return invalid("the seed range is empty (--seeds 0): nothing to run".into());
         }
-        let dfs = matches!(self.strategy, StrategySpec::Dfs { .. });
+        let dfs = matches!(self.options.strategy, StrategySpec::Dfs { .. });
         if dfs && self.isolate.is_some() {
             return invalid(
                 "--isolate runs each seed in a child process, but a dfs search replays its \
@@ -265,22 +262,31 @@ impl Campaign {
                     .into(),
             );
         }
-        if !dfs && self.start.checked_add(self.seeds - 1).is_none() {
+        if !dfs
+            && self
+                .options
+                .start
+                .checked_add(self.options.seeds - 1)
+                .is_none()
+        {
             return invalid(format!(
                 "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
-                self.start,
-                self.seeds,
-                u128::from(u64::MAX - self.start) + 1
+                self.options.start,
+                self.options.seeds,
+                u128::from(u64::MAX - self.options.start) + 1
             ));
         }
-        if self.jobs > Self::JOBS_MAX {
+        if self.options.jobs > Self::JOBS_MAX {
             return invalid(format!(
                 "{} jobs: a campaign runs on at most {} threads",
-                self.jobs,
+                self.options.jobs,
                 Self::JOBS_MAX
             ));
         }
-        for (what, limit) in [("time limit", self.time_limit), ("watchdog", self.watchdog)] {
+        for (what, limit) in [
+            ("time limit", self.options.time_limit),
+            ("watchdog", self.options.watchdog),
+        ] {
             if limit.is_some_and(|l| l > Self::WALL_MAX) {
                 return invalid(format!(
                     "{what} {:?} is longer than {} days",
@@ -297,11 +303,17 @@ impl Campaign {
     /// PCT needs the length of a run; a calibration run of the first seed gives it
     /// (rule 1), under the watchdog (rule 4).
     fn calibrated_strategy(&self) -> Result<StrategySpec, Hung> {
-        match self.strategy {
+        match self.options.strategy {
             StrategySpec::Pct { depth, steps: None } => {
-                let config = self.config.clone().seed(self.start).trace(TraceMode::Off);
+                let config = self
+                    .config
+                    .clone()
+                    .seed(self.options.start)
+                    .trace(TraceMode::Off);
                 let scenario = self.scenario.clone();
-                let out = run_guarded(self.watchdog, move || scenario.run(config).stats.steps)?;
+                let out = run_guarded(self.options.watchdog, move || {
+                    scenario.run(config).stats.steps
+                })?;
                 Ok(StrategySpec::Pct {
                     depth,
                     steps: Some(out.max(1)),
@@ -314,25 +326,37 @@ impl Campaign {
     /// The report of a campaign whose first seed hung while calibrating PCT: that hang,
     /// saved, is its first failure.
     fn calibration_hung(&self, hung: Hung) -> CampaignReport {
-        let found = hang_failure(self.start, &self.strategy, self.config.workers, hung);
+        let found = hang_failure(
+            self.options.start,
+            &self.options.strategy,
+            self.config.workers,
+            hung,
+        );
         if let Some(mut sink) = self.sink() {
-            let case = store::SeedCase::new(self.start, self.strategy, self.config.workers)
-                .with_summary(ledger::summary_of(&found.message));
+            let case = store::SeedCase::new(
+                self.options.start,
+                self.options.strategy,
+                self.config.workers,
+            )
+            .with_summary(ledger::summary_of(&found.message));
             if let Err(e) = sink.failing_case(&case) {
-                eprintln!("detsim: could not save hung seed {}: {e}", self.start);
+                eprintln!(
+                    "detsim: could not save hung seed {}: {e}",
+                    self.options.start
+                );
             }
         }
         CampaignReport {
             scenario: self.scenario.name().to_string(),
-            strategy: self.strategy,
+            strategy: self.options.strategy,
             workers: self.config.workers,
-            start: self.start,
-            seeds: self.seeds,
-            shard: self.shard,
-            keep_going: self.keep_going,
+            start: self.options.start,
+            seeds: self.options.seeds,
+            shard: self.options.shard,
+            keep_going: self.options.keep_going,
             runs: 1,
             passes: 0,
-            failing_seeds: vec![self.start],
+            failing_seeds: vec![self.options.start],
             failures: vec![found],
             regressions: Vec::new(),
             stopped: StopReason::Failures,
@@ -345,7 +369,7 @@ impl Campaign {
 
     /// The store failures go to: the seeds directory, if any.
     fn store(&self) -> Option<SeedsDir> {
-        let dir = self.seeds_dir.as_ref()?;
+        let dir = self.options.seeds_dir.as_ref()?;
         Some(SeedsDir::new(dir, self.scenario.name()))
     }
 
