@@ -146,3 +146,26 @@ fn dfs_failures_go_to_the_seeds_file_and_replay_as_regressions() {
         .expect("still failing");
     assert_eq!(regression.signature, first.failures[0].signature);
 }
+
+/// `--time` stops a DFS search that would run for hours: the report says so, counts
+/// only the runs committed in depth-first order, and is not `complete`.
+#[test]
+fn a_dfs_search_stops_at_its_time_limit() {
+    #[allow(clippy::disallowed_methods)] // the test measures the wall clock it limits
+    let started = std::time::Instant::now();
+    let report = Campaign::new(bugs::reorder_50(true), Config::default())
+        .strategy("dfs:3".parse().unwrap())
+        .seeds(u64::MAX)
+        .jobs(2)
+        .time_limit(Some(Duration::from_millis(300)))
+        .run()
+        .unwrap();
+    assert_eq!(report.stopped, StopReason::TimeLimit, "{report:?}");
+    assert_eq!(report.complete, Some(false));
+    assert!(report.runs > 0 && !report.failed(), "{report:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

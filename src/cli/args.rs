@@ -1,6 +1,7 @@
 //! The command line, as clap derive types.
 
-use crate::explore::{Shard, StrategySpec};
+pub(crate) use crate::explore::options::{parse_jobs, parse_seed, parse_wall_time};
+use crate::explore::{CampaignOptions, Shard, StrategySpec};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -136,26 +137,18 @@ impl FuzzArgs {
     }
 }
 
+/// `detsim fuzz`: the campaign's options are [`CampaignOptions`]' fields (flattened:
+/// `--seeds`, `--start`, `--strategy`, `--jobs`, `--keep-going`, `--time`, `--seeds-dir`,
+/// `--watchdog`); what only the command has is here.
 #[derive(Debug, Args)]
 pub(crate) struct FuzzArgs {
     /// Scenario name (see `detsim list`).
     pub(crate) scenario: String,
-    /// Number of seeds in the range (with dfs: the maximum number of runs).
-    #[arg(long, default_value_t = 10_000)]
-    pub(crate) seeds: u64,
-    /// First seed of the range.
-    #[arg(long, default_value_t = 0, value_parser = parse_seed)]
-    pub(crate) start: u64,
-    /// Strategy: swarm (the default: a per-seed mix of random and PCT), random,
-    /// pct:DEPTH[:STEPS] or dfs:BOUND.
-    #[arg(long, default_value = "swarm")]
-    pub(crate) strategy: StrategySpec,
+    #[command(flatten)]
+    pub(crate) campaign: CampaignOptions,
     /// Simulated worker threads per run, 1 to 1024.
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     pub(crate) workers: usize,
-    /// OS threads running simulations, up to 1024; 0 = one per core.
-    #[arg(long, default_value_t = 0, hide_default_value = true, value_parser = parse_jobs)]
-    pub(crate) jobs: usize,
     /// Run only shard K of N (every N-th seed, 1-based K), or `auto`: the shard the
     /// batch engine assigned (DETSIM_SHARD=K/N; Kubernetes JOB_COMPLETION_INDEX with
     /// --shard-count or DETSIM_SHARD_COUNT; Slurm SLURM_ARRAY_TASK_ID/_COUNT).
@@ -165,22 +158,9 @@ pub(crate) struct FuzzArgs {
     /// completions).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) shard_count: Option<u64>,
-    /// Wall-clock budget, e.g. 60s, 5m, 1h30m (a bare number is seconds).
-    #[arg(long, value_parser = parse_wall_time)]
-    pub(crate) time: Option<std::time::Duration>,
-    /// Collect up to K distinct failures instead of stopping at the first.
-    #[arg(long, default_value_t = 1, value_parser = parse_at_least_one)]
-    pub(crate) keep_going: usize,
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]
     pub(crate) json: bool,
-    /// Directory of seeds files: <DIR>/<scenario>.seeds is replayed first, new failures
-    /// are appended to it.
-    #[arg(long, default_value = "seeds")]
-    pub(crate) seeds_dir: PathBuf,
-    /// Wall-clock limit per run before it is reported as hung.
-    #[arg(long, value_parser = parse_wall_time, default_value = "10s")]
-    pub(crate) watchdog: std::time::Duration,
     /// Run every seed in a child process: survives aborts, stack overflows and runaway
     /// loops (the child is killed at the watchdog limit), at the cost of a process per seed.
     #[arg(long)]
@@ -272,14 +252,6 @@ pub(crate) struct MergeArgs {
     pub(crate) json: bool,
 }
 
-/// A seed: decimal, or hexadecimal with `0x` ([`crate::Seed`], as seeds files and
-/// `DETSIM_SEED` take it).
-pub(crate) fn parse_seed(s: &str) -> Result<u64, String> {
-    s.parse::<crate::Seed>()
-        .map(u64::from)
-        .map_err(|e| e.to_string())
-}
-
 /// A worker count: 1 to [`crate::Config::WORKERS_MAX`].
 pub(crate) fn parse_workers(s: &str) -> Result<usize, String> {
     let max = crate::Config::WORKERS_MAX;
@@ -290,84 +262,59 @@ pub(crate) fn parse_workers(s: &str) -> Result<usize, String> {
     }
 }
 
-/// A thread count: 0 (one per core) to [`crate::explore::Campaign::JOBS_MAX`].
-pub(crate) fn parse_jobs(s: &str) -> Result<usize, String> {
-    let max = crate::explore::Campaign::JOBS_MAX;
-    match s.trim().parse::<usize>() {
-        Ok(n) if n <= max => Ok(n),
-        Ok(_) => Err(format!("must be at most {max} (0 = one per core)")),
-        Err(e) => Err(format!("{e} (a number from 0 to {max})")),
-    }
-}
-
-/// A count of at least 1.
-fn parse_at_least_one(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e}")),
-    }
-}
-
-/// Parses a wall-clock duration with `humantime` (`500ms`, `60s`, `5m`, `1h30m`,
-/// `2h 15m`, `1day`); a bare number is seconds. At most [`Campaign::WALL_MAX`].
-///
-/// [`Campaign::WALL_MAX`]: crate::explore::Campaign::WALL_MAX
-pub(crate) fn parse_wall_time(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let q = crate::quote::quoted(s);
-    let duration = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        s.parse::<u64>()
-            .map(std::time::Duration::from_secs)
-            .map_err(|_| format!("duration {q} is too long"))?
-    } else {
-        humantime::parse_duration(s)
-            .map_err(|e| format!("invalid duration {q}: {e} (e.g. 60s, 5m, 1h30m)"))?
-    };
-    let max = crate::explore::Campaign::WALL_MAX;
-    if duration > max {
-        return Err(format!(
-            "duration {q} is too long (at most {}h, {} days)",
-            max.as_secs() / 3600,
-            max.as_secs() / 86_400
-        ));
-    }
-    Ok(duration)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
     use std::time::Duration;
 
+    fn fuzz_args(line: &[&str]) -> FuzzArgs {
+        let args = ["detsim", "fuzz", "bank"].iter().chain(line);
+        match Cli::try_parse_from(args).unwrap().command {
+            Command::Fuzz(a) => a,
+            other => panic!("not fuzz: {other:?}"),
+        }
+    }
+
     #[test]
-    fn wall_times_take_what_they_took_and_humantime_forms() {
-        for (text, secs) in [
-            ("60", 60),
-            ("60s", 60),
-            ("5m", 300),
-            ("1h", 3600),
-            ("1h30m", 5400),
-            ("2h 15m", 8100),
-            ("1day", 86_400),
-        ] {
-            assert_eq!(
-                parse_wall_time(text),
-                Ok(Duration::from_secs(secs)),
-                "{text}"
-            );
-        }
-        assert_eq!(parse_wall_time("500ms"), Ok(Duration::from_millis(500)));
-        for bad in [
-            "",
-            "10x",
-            "-1s",
-            "1.5.2h",
-            "400days",
-            "99999999999999999999",
-        ] {
-            let e = parse_wall_time(bad).unwrap_err();
-            assert!(e.contains("duration"), "{bad}: {e}");
-        }
+    fn fuzz_flags_are_the_campaign_options() {
+        let a = fuzz_args(&[
+            "--seeds",
+            "7",
+            "--start",
+            "0x10",
+            "--strategy",
+            "pct:3",
+            "--jobs",
+            "2",
+            "--keep-going",
+            "3",
+            "--time",
+            "5m",
+            "--seeds-dir",
+            "d",
+            "--watchdog",
+            "1s",
+        ]);
+        let want = CampaignOptions {
+            seeds: 7,
+            start: 16,
+            strategy: "pct:3".parse().unwrap(),
+            jobs: 2,
+            keep_going: 3,
+            time_limit: Some(Duration::from_secs(300)),
+            seeds_dir: Some("d".into()),
+            watchdog: Some(Duration::from_secs(1)),
+            ..CampaignOptions::default()
+        };
+        assert_eq!(a.campaign, want);
+        // The command's defaults: files and a watchdog on, 10,000 seeds.
+        let defaults = CampaignOptions {
+            seeds: 10_000,
+            seeds_dir: Some("seeds".into()),
+            watchdog: Some(Duration::from_secs(10)),
+            ..CampaignOptions::default()
+        };
+        assert_eq!(fuzz_args(&[]).campaign, defaults);
     }
 }

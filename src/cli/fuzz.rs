@@ -95,8 +95,9 @@ pub(crate) fn fuzz(
     check_fuzz_args(&a)?;
     let campaign = build_campaign(&a, scenario, faults, ctrl_c_flag())?;
     let report = run_with_progress(&campaign, a.json)?;
-    let seeds_path = scenario_seeds_path(&a.seeds_dir, scenario.name());
-    let cx = Context::new(scenario.name(), seeds_path, Some(a.watchdog));
+    let seeds_dir = a.campaign.seeds_dir.clone().unwrap_or_default();
+    let seeds_path = scenario_seeds_path(&seeds_dir, scenario.name());
+    let cx = Context::new(scenario.name(), seeds_path, a.campaign.watchdog);
     print_report(&cx, &report, a.json)?;
     if !a.isolate {
         // In isolate mode a re-run belongs in a child too; skip the check there.
@@ -114,7 +115,7 @@ pub(crate) fn fuzz(
 
 /// Rejects an empty seed range and a shard `auto` cannot resolve.
 fn check_fuzz_args(a: &FuzzArgs) -> Result<()> {
-    if a.seeds == 0 {
+    if a.campaign.seeds == 0 {
         return Err(
             InputError("--seeds must be at least 1 (the seed range is empty)".into()).into(),
         );
@@ -132,15 +133,8 @@ fn build_campaign(
 ) -> Result<Campaign> {
     Ok(
         Campaign::new(scenario.clone(), Config::default().workers(a.workers))
-            .seeds(a.seeds)
-            .start(a.start)
-            .strategy(a.strategy)
-            .jobs(a.jobs)
+            .options(a.campaign.clone())
             .shard(a.resolved_shard()?)
-            .keep_going(a.keep_going)
-            .time_limit(a.time)
-            .seeds_dir(Some(a.seeds_dir.clone()))
-            .watchdog(Some(a.watchdog))
             .isolate(
                 a.isolate
                     .then(|| isolate_command(scenario.name(), faults))

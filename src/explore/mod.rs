@@ -9,6 +9,8 @@
 //! - `swarm.rs` — [`Swarm`], the default: a per-seed portfolio of Random and PCT depths.
 //! - `dfs.rs` — [`Dfs`], systematic preemption-bounded depth-first search (CHESS).
 //! - `campaign/` — [`Campaign`], many seeds on many threads (shards, pool, regressions, DFS runs).
+//! - `options.rs` — [`CampaignOptions`], what a campaign runs: held by `Campaign`, built
+//!   by `Check`, parsed by `detsim fuzz` (one definition).
 //! - `found.rs` — [`FoundFailure`] (one failing run: [`FailureKind`], [`Fingerprint`]) and
 //!   [`Regression`] (a seeds-file case replayed).
 //! - `report.rs` — [`CampaignReport`], what a campaign found, and its [`StopReason`].
@@ -27,6 +29,7 @@ mod explorer;
 mod found;
 mod isolate;
 mod merge;
+pub(crate) mod options;
 mod pct;
 mod report;
 mod shrink;
@@ -46,6 +49,7 @@ pub use dfs::Dfs;
 pub use found::{FailureKind, Fingerprint, FoundFailure, Regression};
 pub use isolate::{Isolate, RunFailure, RunSummary};
 pub use merge::{merge_reports, MergeError};
+pub use options::CampaignOptions;
 pub use pct::Pct;
 pub use report::{CampaignReport, StopReason};
 pub use shrink::{measure, shrink, shrink_with_watchdog, Measure, NotFailing, ShrinkError, Shrunk};

@@ -2,35 +2,31 @@
 
 use crate::env;
 use crate::explore::watchdog::run_guarded;
-use crate::explore::{Campaign, FailureKind, StrategySpec};
+use crate::explore::{Campaign, CampaignOptions, FailureKind, StrategySpec};
 use crate::{Config, Scenario, TraceMode};
 use std::future::Future;
 use std::path::PathBuf;
 
-/// Settings of [`check`]; environment variables override them (see [`crate::env`]).
+/// Settings of [`check`]: the campaign's [`CampaignOptions`], the per-run [`Config`] and
+/// the test's name; environment variables override them (see [`crate::env`]).
 #[derive(Clone, Debug)]
 pub struct Check {
     config: Config,
-    seeds: u64,
-    start: u64,
-    strategy: StrategySpec,
-    jobs: usize,
-    seeds_dir: Option<PathBuf>,
-    watchdog: std::time::Duration,
+    options: CampaignOptions,
     /// The test's name (default: the thread's, which `cargo test` sets to it).
     name: Option<String>,
 }
 
 impl Default for Check {
+    /// [`CampaignOptions::default`] but for the strategy, `random`, and a 10 s watchdog.
     fn default() -> Self {
         Check {
             config: Config::default(),
-            seeds: 1000,
-            start: 0,
-            strategy: StrategySpec::Random,
-            jobs: 0,
-            seeds_dir: None,
-            watchdog: std::time::Duration::from_secs(10),
+            options: CampaignOptions {
+                strategy: StrategySpec::Random,
+                watchdog: Some(std::time::Duration::from_secs(10)),
+                ..CampaignOptions::default()
+            },
             name: None,
         }
     }
@@ -44,25 +40,25 @@ impl Check {
 
     /// Number of seeds (`DETSIM_SEEDS` overrides).
     pub fn seeds(mut self, n: u64) -> Self {
-        self.seeds = n;
+        self.options.seeds = n;
         self
     }
 
     /// First seed.
     pub fn start(mut self, s: u64) -> Self {
-        self.start = s;
+        self.options.start = s;
         self
     }
 
     /// Strategy (`DETSIM_STRATEGY` overrides).
     pub fn strategy(mut self, s: StrategySpec) -> Self {
-        self.strategy = s;
+        self.options.strategy = s;
         self
     }
 
     /// Threads (0 = all cores; `DETSIM_JOBS` overrides).
     pub fn jobs(mut self, j: usize) -> Self {
-        self.jobs = j;
+        self.options.jobs = j;
         self
     }
 
@@ -72,16 +68,35 @@ impl Check {
         self
     }
 
+    /// All campaign options at once, e.g. to stop after several distinct failures
+    /// (`keep_going`) or to set a time budget; the setters here change one each. The
+    /// environment still overrides seeds, strategy and jobs.
+    ///
+    /// ```
+    /// use detsim::{explore::CampaignOptions, Check};
+    /// let mut options = CampaignOptions::default(); // swarm, 1,000 seeds, all cores
+    /// options.keep_going = 3;
+    /// options.seeds = 20;
+    /// options.watchdog = Some(std::time::Duration::from_secs(5));
+    /// detsim::check(Check::new().options(options), || async {
+    ///     detsim::task::yield_now().await;
+    /// });
+    /// ```
+    pub fn options(mut self, options: CampaignOptions) -> Self {
+        self.options = options;
+        self
+    }
+
     /// Real-time limit per run (default 10 s): a run stuck in a synchronous loop fails
     /// the check with its seed instead of hanging the test.
     pub fn watchdog(mut self, limit: std::time::Duration) -> Self {
-        self.watchdog = limit;
+        self.options.watchdog = Some(limit);
         self
     }
 
     /// Keep a seeds file per test in `dir` (replayed first, new failures appended).
     pub fn seeds_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.seeds_dir = Some(dir.into());
+        self.options.seeds_dir = Some(dir.into());
         self
     }
 
@@ -123,11 +138,12 @@ impl Check {
         let (settings, seed) = self
             .with_env()
             .unwrap_or_else(|e| panic!("detsim: bad environment: {e}"));
-        let (start, seeds) = seed.map_or((settings.start, settings.seeds), |s| (s, 1));
+        let o = &settings.options;
+        let (start, seeds) = seed.map_or((o.start, o.seeds), |s| (s, 1));
         let last = start
             .checked_add(seeds.saturating_sub(1))
             .unwrap_or_else(|| panic!("detsim: seeds {start}.. ({seeds} seeds) run past 2^64-1"));
-        let strategy = match settings.strategy {
+        let strategy = match settings.options.strategy {
             StrategySpec::Dfs { .. } => StrategySpec::Random,
             s => s,
         };
@@ -146,13 +162,13 @@ impl Check {
 
     fn with_env(mut self) -> Result<(Self, Option<u64>), String> {
         if let Some(n) = env::parse(env::SEEDS)? {
-            self.seeds = n;
+            self.options.seeds = n;
         }
         if let Some(s) = env::parse(env::STRATEGY)? {
-            self.strategy = s;
+            self.options.strategy = s;
         }
         if let Some(j) = env::parse(env::JOBS)? {
-            self.jobs = j;
+            self.options.jobs = j;
         }
         if let Some(w) = env::parse::<usize>(env::WORKERS)? {
             self.config = self.config.workers(w);
@@ -160,10 +176,10 @@ impl Check {
         self.config
             .validate()
             .map_err(|e| format!("invalid config: {e}"))?;
-        if self.jobs > Campaign::JOBS_MAX {
+        if self.options.jobs > Campaign::JOBS_MAX {
             return Err(format!(
                 "{} jobs: at most {}",
-                self.jobs,
+                self.options.jobs,
                 Campaign::JOBS_MAX
             ));
         }
@@ -219,15 +235,11 @@ where
 
 /// The campaign of `check`; the report of its first failure, if any.
 fn run_campaign(scenario: Scenario, settings: &Check, name: &str) -> Option<String> {
-    let campaign = Campaign::new(scenario, settings.config.clone())
-        .seeds(settings.seeds)
-        .start(settings.start)
-        .strategy(settings.strategy)
-        .jobs(settings.jobs)
-        .seeds_dir(settings.seeds_dir.clone())
-        // A run stuck in a synchronous loop fails the test with its seed instead of
-        // hanging it (the stuck thread is abandoned; the test process exits anyway).
-        .watchdog(Some(settings.watchdog));
+    // With the watchdog (on by default), a run stuck in a synchronous loop fails the test
+    // with its seed instead of hanging it (the stuck thread is abandoned; the test
+    // process exits anyway).
+    let campaign =
+        Campaign::new(scenario, settings.config.clone()).options(settings.options.clone());
     let report = match campaign.run() {
         Ok(report) => report,
         Err(e) => return Some(format!("detsim: {e}")),
@@ -259,8 +271,8 @@ fn test_name() -> String {
 /// `DETSIM_SEED`: one run with the full trace, under the watchdog.
 fn replay_one(scenario: &Scenario, settings: &Check, seed: u64, name: &str) -> Option<String> {
     let config = settings.config.clone().seed(seed).trace(TraceMode::Full);
-    let (s, strategy) = (scenario.clone(), settings.strategy);
-    match run_guarded(Some(settings.watchdog), move || {
+    let (s, strategy) = (scenario.clone(), settings.options.strategy);
+    match run_guarded(settings.options.watchdog, move || {
         crate::explore::run_one(&s, config, &strategy)
     }) {
         Ok(out) if out.failure().is_none() => None,

@@ -12,8 +12,8 @@
 //!    [`append_case`]: atomic, idempotent, serialised across processes.
 //! 2. A failing run that only its schedule reproduces (a DFS run) goes to
 //!    `<dir>/<scenario>-<fingerprint as 16 hex digits>.schedule` ([`file_stem`] of the
-//!    scenario), written before the seeds line that names it with `schedule=<path>`, so
-//!    a line never names a schedule that is not there.
+//!    scenario), written before the seeds line that names it with `schedule=<file name>`
+//!    (relative to the seeds file), so a line never names a schedule that is not there.
 
 use super::file_stem;
 use super::schedule_file::{ScheduleFile, ScheduleFileError};

@@ -163,12 +163,12 @@ impl Campaign {
         let spec = StrategySpec::Dfs {
             preemption_bound: bound,
         };
-        let shard = (self.shard.index - 1, self.shard.count);
-        let search = Search::new(bound, self.seeds, shard, self.keep_going);
+        let shard = (self.options.shard.index - 1, self.options.shard.count);
+        let search = Search::new(bound, self.options.seeds, shard, self.options.keep_going);
         let config = self
             .config
             .clone()
-            .seed(self.start)
+            .seed(self.options.start)
             .trace(TraceMode::Schedule);
         let runner = DfsRunner {
             scenario: self.scenario.clone(),
@@ -191,10 +191,16 @@ impl Campaign {
             interrupt: self.interrupt.clone(),
             // `--time` is a wall-clock budget of the campaign runner, outside every run.
             #[allow(clippy::disallowed_methods)]
-            deadline: self.time_limit.map(|t| Instant::now() + t),
+            deadline: self.options.time_limit.map(|t| Instant::now() + t),
             hangs_left: MAX_HUNG,
         };
-        let (explorer, halt) = run_threads(explorer, runner, self.jobs, self.watchdog, stops);
+        let (explorer, halt) = run_threads(
+            explorer,
+            runner,
+            self.options.jobs,
+            self.options.watchdog,
+            stops,
+        );
         Ok(self.dfs_report(&spec, explorer, halt))
     }
 
@@ -215,10 +221,10 @@ impl Campaign {
             scenario: self.scenario.name().to_string(),
             strategy: *spec,
             workers: self.config.workers,
-            start: self.start,
-            seeds: self.seeds,
-            shard: self.shard,
-            keep_going: self.keep_going,
+            start: self.options.start,
+            seeds: self.options.seeds,
+            shard: self.options.shard,
+            keep_going: self.options.keep_going,
             runs,
             passes: runs.saturating_sub(found.len() as u64),
             failing_seeds: found.iter().map(|f| f.seed).collect(),

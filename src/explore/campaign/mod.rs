@@ -39,7 +39,7 @@ use super::isolate::Isolate;
 use super::report::{CampaignReport, StopReason};
 use super::watchdog::{run_guarded, Hung};
 use super::StrategySpec;
-use super::{FailureKind, FoundFailure};
+use super::{CampaignOptions, FailureKind, FoundFailure};
 use crate::store::{self, FailureSink, SeedsDir};
 use crate::{Config, Outcome, Scenario, TraceMode};
 use std::path::PathBuf;
@@ -90,15 +90,7 @@ pub struct Progress {
 pub struct Campaign {
     scenario: Scenario,
     config: Config,
-    strategy: StrategySpec,
-    start: u64,
-    seeds: u64,
-    jobs: usize,
-    shard: Shard,
-    keep_going: usize,
-    time_limit: Option<Duration>,
-    seeds_dir: Option<PathBuf>,
-    watchdog: Option<Duration>,
+    options: CampaignOptions,
     interrupt: Arc<AtomicBool>,
     progress: Arc<Progress>,
     isolate: Option<Isolate>,
@@ -113,24 +105,28 @@ impl Campaign {
     pub const WALL_MAX: Duration = Duration::from_secs(366 * 86_400);
 
     /// A campaign of 1,000 seeds from 0 of the default strategy (swarm) on all cores,
-    /// stopping at the first failure.
+    /// stopping at the first failure ([`CampaignOptions::default`]).
     pub fn new(scenario: Scenario, config: Config) -> Self {
         Campaign {
             scenario,
             config,
-            strategy: StrategySpec::EXPLORE_DEFAULT,
-            start: 0,
-            seeds: 1000,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            shard: Shard::default(),
-            keep_going: 1,
-            time_limit: None,
-            seeds_dir: None,
-            watchdog: None,
+            options: CampaignOptions::default().resolved(),
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(Progress::default()),
             isolate: None,
         }
+    }
+
+    /// The options in effect (after the setters: `jobs 0` resolved to every core,
+    /// `keep_going` at least 1).
+    pub fn options_in_effect(&self) -> &CampaignOptions {
+        &self.options
+    }
+
+    /// All options at once (the setters below change one each).
+    pub fn options(mut self, options: CampaignOptions) -> Self {
+        self.options = options.resolved();
+        self
     }
 
     /// Runs every seed in a child process (see [`Isolate`]); the watchdog then kills
@@ -142,59 +138,56 @@ impl Campaign {
 
     /// Scheduling strategy.
     pub fn strategy(mut self, s: StrategySpec) -> Self {
-        self.strategy = s;
+        self.options.strategy = s;
         self
     }
 
     /// First seed.
     pub fn start(mut self, start: u64) -> Self {
-        self.start = start;
+        self.options.start = start;
         self
     }
 
     /// Number of seeds in the range.
     pub fn seeds(mut self, n: u64) -> Self {
-        self.seeds = n;
+        self.options.seeds = n;
         self
     }
 
     /// Threads (0 = all cores).
     pub fn jobs(mut self, j: usize) -> Self {
-        self.jobs = if j == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            j
-        };
+        self.options.jobs = j;
+        self.options.jobs = self.options.threads();
         self
     }
 
     /// Shard of the seed range.
     pub fn shard(mut self, shard: Shard) -> Self {
-        self.shard = shard;
+        self.options.shard = shard;
         self
     }
 
     /// Stop after this many distinct failures (1 = at the first).
     pub fn keep_going(mut self, k: usize) -> Self {
-        self.keep_going = k.max(1);
+        self.options.keep_going = k.max(1);
         self
     }
 
     /// Wall-clock budget.
     pub fn time_limit(mut self, t: Option<Duration>) -> Self {
-        self.time_limit = t;
+        self.options.time_limit = t;
         self
     }
 
     /// Directory of seeds files: replay `<dir>/<scenario>.seeds` first, append new failures.
     pub fn seeds_dir(mut self, dir: Option<PathBuf>) -> Self {
-        self.seeds_dir = dir;
+        self.options.seeds_dir = dir;
         self
     }
 
     /// Real-time limit per run; a run past it is reported as hung.
     pub fn watchdog(mut self, limit: Option<Duration>) -> Self {
-        self.watchdog = limit;
+        self.options.watchdog = limit;
         self
     }
 
@@ -234,7 +227,9 @@ impl Campaign {
             .workers(workers)
             .trace(TraceMode::Full);
         let (scenario, strategy) = (self.scenario.clone(), *strategy);
-        run_guarded(self.watchdog, move || run_one(&scenario, config, &strategy))
+        run_guarded(self.options.watchdog, move || {
+            run_one(&scenario, config, &strategy)
+        })
     }
 
     /// Runs the campaign.
@@ -255,10 +250,10 @@ impl Campaign {
     /// an unusable [`Config`].
     fn validate(&self) -> Result<(), CampaignError> {
         let invalid = |m: String| Err(CampaignError::Invalid(m));
-        if self.seeds == 0 {
+        if self.options.seeds == 0 {
             return invalid("the seed range is empty (--seeds 0): nothing to run".into());
         }
-        let dfs = matches!(self.strategy, StrategySpec::Dfs { .. });
+        let dfs = matches!(self.options.strategy, StrategySpec::Dfs { .. });
         if dfs && self.isolate.is_some() {
             return invalid(
                 "--isolate runs each seed in a child process, but a dfs search replays its \
@@ -267,22 +262,31 @@ impl Campaign {
                     .into(),
             );
         }
-        if !dfs && self.start.checked_add(self.seeds - 1).is_none() {
+        if !dfs
+            && self
+                .options
+                .start
+                .checked_add(self.options.seeds - 1)
+                .is_none()
+        {
             return invalid(format!(
                 "--start {} --seeds {} runs past the largest seed, 2^64-1 (from that start, --seeds is at most {})",
-                self.start,
-                self.seeds,
-                u128::from(u64::MAX - self.start) + 1
+                self.options.start,
+                self.options.seeds,
+                u128::from(u64::MAX - self.options.start) + 1
             ));
         }
-        if self.jobs > Self::JOBS_MAX {
+        if self.options.jobs > Self::JOBS_MAX {
             return invalid(format!(
                 "{} jobs: a campaign runs on at most {} threads",
-                self.jobs,
+                self.options.jobs,
                 Self::JOBS_MAX
             ));
         }
-        for (what, limit) in [("time limit", self.time_limit), ("watchdog", self.watchdog)] {
+        for (what, limit) in [
+            ("time limit", self.options.time_limit),
+            ("watchdog", self.options.watchdog),
+        ] {
             if limit.is_some_and(|l| l > Self::WALL_MAX) {
                 return invalid(format!(
                     "{what} {:?} is longer than {} days",
@@ -299,11 +303,17 @@ impl Campaign {
     /// PCT needs the length of a run; a calibration run of the first seed gives it
     /// (rule 1), under the watchdog (rule 4).
     fn calibrated_strategy(&self) -> Result<StrategySpec, Hung> {
-        match self.strategy {
+        match self.options.strategy {
             StrategySpec::Pct { depth, steps: None } => {
-                let config = self.config.clone().seed(self.start).trace(TraceMode::Off);
+                let config = self
+                    .config
+                    .clone()
+                    .seed(self.options.start)
+                    .trace(TraceMode::Off);
                 let scenario = self.scenario.clone();
-                let out = run_guarded(self.watchdog, move || scenario.run(config).stats.steps)?;
+                let out = run_guarded(self.options.watchdog, move || {
+                    scenario.run(config).stats.steps
+                })?;
                 Ok(StrategySpec::Pct {
                     depth,
                     steps: Some(out.max(1)),
@@ -316,25 +326,37 @@ impl Campaign {
     /// The report of a campaign whose first seed hung while calibrating PCT: that hang,
     /// saved, is its first failure.
     fn calibration_hung(&self, hung: Hung) -> CampaignReport {
-        let found = hang_failure(self.start, &self.strategy, self.config.workers, hung);
+        let found = hang_failure(
+            self.options.start,
+            &self.options.strategy,
+            self.config.workers,
+            hung,
+        );
         if let Some(mut sink) = self.sink() {
-            let case = store::SeedCase::new(self.start, self.strategy, self.config.workers)
-                .with_summary(ledger::summary_of(&found.message));
+            let case = store::SeedCase::new(
+                self.options.start,
+                self.options.strategy,
+                self.config.workers,
+            )
+            .with_summary(ledger::summary_of(&found.message));
             if let Err(e) = sink.failing_case(&case) {
-                eprintln!("detsim: could not save hung seed {}: {e}", self.start);
+                eprintln!(
+                    "detsim: could not save hung seed {}: {e}",
+                    self.options.start
+                );
             }
         }
         CampaignReport {
             scenario: self.scenario.name().to_string(),
-            strategy: self.strategy,
+            strategy: self.options.strategy,
             workers: self.config.workers,
-            start: self.start,
-            seeds: self.seeds,
-            shard: self.shard,
-            keep_going: self.keep_going,
+            start: self.options.start,
+            seeds: self.options.seeds,
+            shard: self.options.shard,
+            keep_going: self.options.keep_going,
             runs: 1,
             passes: 0,
-            failing_seeds: vec![self.start],
+            failing_seeds: vec![self.options.start],
             failures: vec![found],
             regressions: Vec::new(),
             stopped: StopReason::Failures,
@@ -347,7 +369,7 @@ impl Campaign {
 
     /// The store failures go to: the seeds directory, if any.
     fn store(&self) -> Option<SeedsDir> {
-        let dir = self.seeds_dir.as_ref()?;
+        let dir = self.options.seeds_dir.as_ref()?;
         Some(SeedsDir::new(dir, self.scenario.name()))
     }
 

@@ -31,9 +31,9 @@ impl Campaign {
             failure,
         };
         // A seed case in isolate mode runs in a child too: it may be what aborts.
-        let dir = self.seeds_dir.clone().unwrap_or_default();
+        let dir = self.options.seeds_dir.clone().unwrap_or_default();
         if let (Some(iso), None) = (&self.isolate, case_schedule(case, &dir)) {
-            let limit = self.watchdog;
+            let limit = self.options.watchdog;
             return regression(run_isolated(
                 iso,
                 case.seed,
@@ -58,7 +58,7 @@ impl Campaign {
             Some(Err(e)) => return unreadable_case(case, e.to_string()),
             None => Box::new(move || run_one(&scenario, config, &strategy)),
         };
-        let outcome = match run_guarded(self.watchdog, run) {
+        let outcome = match run_guarded(self.options.watchdog, run) {
             Ok(outcome) => outcome,
             Err(hung) => {
                 return regression(Some(hang_failure(

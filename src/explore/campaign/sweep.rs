@@ -134,7 +134,7 @@ impl Campaign {
         &self,
         strategy: &StrategySpec,
     ) -> Result<CampaignReport, CampaignError> {
-        let plan = Plan::new(self.start, self.seeds, self.shard);
+        let plan = Plan::new(self.options.start, self.options.seeds, self.options.shard);
         self.progress.planned.store(plan.len, Ordering::Relaxed);
         let (inflight, leftovers) = self.open_inflight(strategy, plan)?;
         let saver = Saver::new(self.sink(), *strategy, inflight);
@@ -143,10 +143,10 @@ impl Campaign {
             config: self.config.clone().trace(TraceMode::Off),
             strategy: *strategy,
             isolate: self.isolate.clone(),
-            limit: self.watchdog,
+            limit: self.options.watchdog,
         };
         let mut sweep = SeedSweep {
-            ledger: Ledger::new(plan, self.config.workers, self.keep_going, saver),
+            ledger: Ledger::new(plan, self.config.workers, self.options.keep_going, saver),
             plan,
             strategy: *strategy,
             workers: self.config.workers,
@@ -158,12 +158,12 @@ impl Campaign {
         } else {
             let stops = Stops {
                 interrupt: self.interrupt.clone(),
-                deadline: self.time_limit.map(|t| Instant::now() + t),
+                deadline: self.options.time_limit.map(|t| Instant::now() + t),
                 hangs_left: MAX_HUNG - sweep.ledger.hangs,
             };
             // With `isolate` the children are watched, not the threads.
-            let watch = self.watchdog.filter(|_| self.isolate.is_none());
-            run_threads(sweep, runner, self.jobs, watch, stops)
+            let watch = self.options.watchdog.filter(|_| self.isolate.is_none());
+            run_threads(sweep, runner, self.options.jobs, watch, stops)
         };
         sweep.ledger.commit(true);
         let mut report = self.sweep_report(&sweep, halt);
@@ -181,7 +181,7 @@ impl Campaign {
         strategy: &StrategySpec,
         plan: Plan,
     ) -> Result<(Option<InFlight>, Vec<Claim>), CampaignError> {
-        let Some(dir) = &self.seeds_dir else {
+        let Some(dir) = &self.options.seeds_dir else {
             return Ok((None, Vec::new()));
         };
         let defaults = Claim {
@@ -222,10 +222,10 @@ impl Campaign {
             scenario: self.scenario.name().to_string(),
             strategy: sweep.strategy,
             workers: self.config.workers,
-            start: self.start,
-            seeds: self.seeds,
-            shard: self.shard,
-            keep_going: self.keep_going,
+            start: self.options.start,
+            seeds: self.options.seeds,
+            shard: self.options.shard,
+            keep_going: self.options.keep_going,
             runs,
             passes: runs.saturating_sub(failing_runs),
             failures: ledger.distinct(),

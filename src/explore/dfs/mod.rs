@@ -83,7 +83,7 @@ pub(crate) fn make_run<T>(
     let state = Rc::new(RefCell::new(RunState::new(
         shape.bound,
         shape.shard,
-        plan.prefix,
+        plan.prefix(),
     )));
     let out = run(Box::new(DfsRun {
         state: state.clone(),
@@ -209,7 +209,7 @@ impl Dfs {
         let Next::Run(plan) = self.search.next() else {
             return None;
         };
-        let state = RunState::new(self.search.bound(), self.search.shard(), plan.prefix);
+        let state = RunState::new(self.search.bound(), self.search.shard(), plan.prefix());
         let state = Rc::new(RefCell::new(state));
         self.current = Some((plan.id, state.clone()));
         Some(Box::new(DfsRun { state }))

@@ -2,18 +2,18 @@
 //! offers the same picks there (rule 7), then extend the path with the first option each
 //! new pick allows (rules 2 and 4), recording every pick.
 
-use super::node::{Node, Split};
+use super::node::{Key, Node, Split};
+use super::search::{branches, Branch};
 use crate::choice::StrategyRng;
 use crate::strategy::{Candidates, Strategy};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// What one run did: its whole path, and whether it still matched its plan.
+/// What one run did: the plans it branches into, and whether it still matched its plan.
 #[derive(Debug)]
 pub(crate) struct RunRecord {
-    /// Every pick of the run; the first `replayed` are the plan's prefix.
-    pub(super) path: Vec<Node>,
-    pub(super) replayed: usize,
+    /// The untried options of the run's new picks (none if it left its plan).
+    pub(super) branches: Vec<(Key, Branch)>,
     pub(super) mismatch: Option<Mismatch>,
     /// False if the run ended still split among shards and belongs to another (rule 9).
     pub(super) counted: bool,
@@ -133,9 +133,12 @@ impl RunState {
                 replayed: self.replayed,
             });
         }
+        let branches = match self.mismatch {
+            None => branches(std::mem::take(&mut self.path), self.replayed),
+            Some(_) => Vec::new(),
+        };
         RunRecord {
-            path: std::mem::take(&mut self.path),
-            replayed: self.replayed,
+            branches,
             mismatch: self.mismatch,
             counted: self.mismatch.is_none() && self.split.index == 0,
         }

@@ -27,17 +27,60 @@ use crate::explore::watchdog::Hung;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// One run to make: replay `prefix`, then extend it.
+/// One run to make: replay a prefix ([`Plan::prefix`]), then extend it.
 #[derive(Debug)]
 pub(crate) struct Plan {
     /// Handed-out number (for the watchdog), not the run's place in the order.
     pub(crate) id: u64,
-    pub(super) prefix: Vec<Node>,
+    // The path the prefix is cut from, the pick it branches at and the option it takes
+    // there (none: the root plan, an empty prefix). Copied out by the runner, outside
+    // the search's lock.
+    from: Option<(Arc<[Node]>, usize, usize)>,
+}
+
+impl Plan {
+    /// The picks to replay: the path up to the branching pick, which takes its option.
+    pub(super) fn prefix(&self) -> Vec<Node> {
+        let Some((path, pick, option)) = &self.from else {
+            return Vec::new();
+        };
+        let mut prefix = path[..*pick].to_vec();
+        let mut node = path[*pick];
+        node.tried = *option;
+        prefix.push(node);
+        prefix
+    }
+}
+
+/// The plans a run branches into: the untried options of its new picks (all after the
+/// run in depth-first order), keyed. Made by the runner, outside the search's lock.
+pub(super) fn branches(path: Vec<Node>, replayed: usize) -> Vec<(Key, Branch)> {
+    let path: Arc<[Node]> = path.into();
+    let mut key: Key = path[..replayed]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| key_entry(i, n.tried))
+        .collect();
+    let mut out = Vec::new();
+    for (pick, node) in path.iter().enumerate().skip(replayed) {
+        if let Some(option) = node.owned_from(node.tried + 1) {
+            let mut plan_key = key.clone();
+            plan_key.extend(key_entry(pick, option));
+            let branch = Branch::At {
+                path: path.clone(),
+                pick,
+                option,
+            };
+            out.push((plan_key, branch));
+        }
+        key.extend(key_entry(pick, node.tried));
+    }
+    out
 }
 
 /// A pick with untried options: the path it is on, its position, the option to try.
 #[derive(Debug)]
-enum Branch {
+pub(super) enum Branch {
     Root,
     At {
         path: Arc<[Node]>,
@@ -172,12 +215,12 @@ impl<F> Search<F> {
         let Some((key, branch)) = self.pending.pop_first() else {
             return idle();
         };
-        let prefix = self.take(&key, branch);
+        let from = self.take(&key, branch);
         self.handed_out += 1;
         let id = self.handed_out;
         self.in_flight.insert(key.clone(), id);
         self.ids.insert(id, key);
-        Next::Run(Plan { id, prefix })
+        Next::Run(Plan { id, from })
     }
 
     /// True if the run-cap would be reached by runs that come before `key`.
@@ -187,10 +230,10 @@ impl<F> Search<F> {
         self.runs + before as u64 >= self.max_runs
     }
 
-    /// The prefix of `branch`, re-queueing its next option.
-    fn take(&mut self, key: &Key, branch: Branch) -> Vec<Node> {
+    /// Where `branch`'s plan is cut from, re-queueing its next option.
+    fn take(&mut self, key: &Key, branch: Branch) -> Option<(Arc<[Node]>, usize, usize)> {
         let Branch::At { path, pick, option } = branch else {
-            return Vec::new();
+            return None;
         };
         let mut node = path[pick];
         node.tried = option;
@@ -205,9 +248,7 @@ impl<F> Search<F> {
             };
             self.pending.insert(next_key, next_branch);
         }
-        let mut prefix = path[..pick].to_vec();
-        prefix.push(node);
-        prefix
+        Some((path, pick, option))
     }
 
     /// The outcome of the plan numbered `id`: its record, and its failure with its
@@ -215,7 +256,7 @@ impl<F> Search<F> {
     pub(crate) fn outcome(&mut self, id: u64, record: RunRecord, failure: Option<(F, String)>) {
         let Some(key) = self.returned(id) else { return };
         if record.mismatch.is_none() {
-            self.branch_off(&record);
+            self.pending.extend(record.branches);
         }
         if failure.is_some() && record.counted {
             self.prune_after(&key);
@@ -247,29 +288,6 @@ impl<F> Search<F> {
     fn prune_after(&mut self, key: &Key) {
         if self.keep_going == 1 && self.prune.as_ref().is_none_or(|p| key < p) {
             self.prune = Some(key.clone());
-        }
-    }
-
-    /// Queues the untried options of the run's new picks.
-    fn branch_off(&mut self, record: &RunRecord) {
-        let path: Arc<[Node]> = record.path.as_slice().into();
-        let mut key: Key = path[..record.replayed]
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| key_entry(i, n.tried))
-            .collect();
-        for (pick, node) in path.iter().enumerate().skip(record.replayed) {
-            if let Some(option) = node.owned_from(node.tried + 1) {
-                let mut plan_key = key.clone();
-                plan_key.extend(key_entry(pick, option));
-                let branch = Branch::At {
-                    path: path.clone(),
-                    pick,
-                    option,
-                };
-                self.pending.insert(plan_key, branch);
-            }
-            key.extend(key_entry(pick, node.tried));
         }
     }
 
@@ -397,7 +415,7 @@ mod tests {
         options: usize,
         depth: usize,
     ) -> (RunRecord, Vec<usize>) {
-        let mut state = RunState::new(search.bound(), search.shard(), plan.prefix);
+        let mut state = RunState::new(search.bound(), search.shard(), plan.prefix());
         let (mut last, mut picks) = (None, Vec::new());
         for _ in 0..depth {
             let i = state.pick(options, last);
@@ -519,7 +537,7 @@ mod tests {
         let mut s: Search<()> = Search::new(0, 100, (0, 1), 1);
         let Next::Run(root) = s.next() else { panic!() };
         let (record, _) = {
-            let mut st = RunState::new(0, Split::ALL, root.prefix);
+            let mut st = RunState::new(0, Split::ALL, root.prefix());
             st.pick(2, None);
             (st.take_record(), ())
         };
