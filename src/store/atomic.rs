@@ -12,10 +12,12 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Replaces `path` with `bytes` atomically and durably: write a temp file in the same
-/// directory, fsync it, rename it over `path`, fsync the directory. Creates the directory
-/// if missing.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// `path`'s directory (`.` for a bare name), created if missing, and its file name
+/// (`default` if it has none): where its temp and lock sidecars go, and their stem.
+pub(crate) fn created_dir_and_name<'a>(
+    path: &'a Path,
+    default: &'a str,
+) -> io::Result<(&'a Path, std::borrow::Cow<'a, str>)> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -23,7 +25,15 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let name = path
         .file_name()
-        .map_or("file".into(), |n| n.to_string_lossy());
+        .map_or(default.into(), |n| n.to_string_lossy());
+    Ok((dir, name))
+}
+
+/// Replaces `path` with `bytes` atomically and durably: write a temp file in the same
+/// directory, fsync it, rename it over `path`, fsync the directory. Creates the directory
+/// if missing.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (dir, name) = created_dir_and_name(path, "file")?;
     let mut tmp = temp_builder(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)?;

@@ -31,14 +31,13 @@
 //! 5. Appends are serialised across threads and processes (a lock on the sidecar file
 //!    `.<name>.lock`): concurrent campaigns never lose each other's cases.
 
-use super::atomic::write_atomic;
+use super::atomic::{created_dir_and_name, write_atomic};
 use super::file_lock::FileLock;
 use super::file_stem;
 use crate::quote::quoted;
 use crate::spec::StrategySpec;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -550,14 +549,7 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
 /// Holds the exclusive lock on `path`'s sidecar lock file while the value lives (the OS
 /// releases it when the process dies; the sidecar is removed when the lock is released).
 fn lock_across_processes(path: &Path) -> io::Result<FileLock> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map_or("seeds".into(), |n| n.to_string_lossy());
+    let (dir, name) = created_dir_and_name(path, "seeds")?;
     FileLock::acquire(&dir.join(format!(".{name}.lock")))
 }
 
