@@ -158,3 +158,68 @@ fn builder_names_ids_and_spawn_blocking_show_in_the_trace() {
     assert_eq!(names, ["main", "indexer", "blocking", "root-level"]);
     assert_eq!(task::try_id(), None, "outside a run");
 }
+
+/// The task table of a full trace: names given as `&'static str` are borrowed and a
+/// spawn site is shared by every task spawned there (no allocation per task), while
+/// the table still prints, serialises and compares as the strings it holds.
+#[test]
+fn the_task_table_shares_names_and_sites_and_prints_them_unchanged() {
+    let out = Sim::new(Config::default().seed(5).trace(detsim::TraceMode::Full)).run(async {
+        let mut handles = Vec::new();
+        for i in 0..6u32 {
+            handles.push(detsim::spawn(async move { i }));
+            let name = format!("owned-{i}");
+            handles.push(detsim::spawn_named(name, async move { i }));
+        }
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(out.result.unwrap(), 30);
+    let tasks = &out.trace.tasks;
+    assert_eq!(tasks.len(), 13);
+    let plain: Vec<_> = tasks.iter().filter(|t| t.name == "task").collect();
+    let owned: Vec<_> = tasks
+        .iter()
+        .filter(|t| t.name.starts_with("owned-"))
+        .collect();
+    assert_eq!((plain.len(), owned.len()), (6, 6));
+    // One spawn site, one string: every task spawned there points at the same bytes.
+    for group in [&plain, &owned] {
+        let first = group[0].spawned_at.as_str();
+        assert!(first.starts_with("tests/task_api.rs:"), "{first}");
+        for t in group.iter() {
+            assert_eq!(t.spawned_at, first);
+            assert!(
+                std::ptr::eq(t.spawned_at.as_str(), first),
+                "t{} copies its site",
+                t.id
+            );
+        }
+    }
+    assert_ne!(plain[0].spawned_at, owned[0].spawned_at);
+    // A `&'static str` name is borrowed, not copied.
+    assert!(std::ptr::eq(plain[0].name.as_str(), plain[5].name.as_str()));
+    for (i, t) in owned.iter().enumerate() {
+        assert_eq!(t.name.to_string(), format!("owned-{i}"));
+    }
+    // The table prints and serialises as strings, as it did when the fields were `String`s.
+    let t = owned[2];
+    let json = serde_json::to_string(t).unwrap();
+    assert_eq!(
+        json,
+        format!(
+            r#"{{"id":{},"name":"owned-2","spawned_at":"{}","parent":0}}"#,
+            t.id, t.spawned_at
+        )
+    );
+    let text = out.trace.to_string();
+    let line = format!("# task t{} owned-2 parent=t0 at {}\n", t.id, t.spawned_at);
+    assert!(text.contains(&line), "{text}");
+    assert!(format!("{t:?}").contains(&format!(
+        "name: \"owned-2\", spawned_at: {:?}",
+        t.spawned_at.as_str()
+    )));
+}

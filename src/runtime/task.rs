@@ -316,7 +316,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
         if trace.is_full() {
             let sched = core.sched.borrow();
             let meta = &sched.meta[id as usize];
-            trace.add_spawned(id, &meta.name, meta.location, parent, meta.node);
+            trace.add_spawned(id, meta.name.clone(), meta.location, parent, meta.node);
         }
     }
     core.emit(EventKind::Spawn { child: id });

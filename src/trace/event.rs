@@ -1,22 +1,180 @@
 //! Trace events: one per scheduling decision or observable effect.
 
 use serde::{Serialize, Serializer};
+use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
 /// A task as the trace knows it.
+///
+/// A full trace keeps one per task, so a run of a million tasks keeps a million: the
+/// name is borrowed when it was given as a `&'static str` (every unnamed task is
+/// `"task"`), and the spawn site is shared by every task spawned there (rendered once
+/// per site), so an entry costs no allocation of its own (see [`SharedStr`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TaskInfo {
     /// Task id (`t0` is the main task).
     pub id: u32,
     /// The name given at spawn (or `"task"`).
-    pub name: String,
-    /// `file:line` of the spawn call.
-    pub spawned_at: String,
+    pub name: SharedStr,
+    /// `file:line:column` of the spawn call (shared by the tasks spawned there).
+    pub spawned_at: SharedStr,
     /// The task that spawned it (`None` for main).
     pub parent: Option<u32>,
     /// The node it runs on (`0`: the main node; omitted from JSON when 0).
     #[serde(skip_serializing_if = "is_zero")]
     pub node: u32,
+}
+
+/// An immutable string that is borrowed for the program's life or shared, so that
+/// copies cost no allocation: [`TaskInfo`]'s name and spawn site. Reads as a `str`
+/// (`Deref`, `as_str`, `Display`, comparisons with `&str` and `String`), prints and
+/// serialises as one.
+///
+/// ```
+/// use detsim::trace::SharedStr;
+/// let name = SharedStr::from("worker");
+/// assert_eq!(name, "worker");
+/// assert_eq!(name.as_str().len(), 6);
+/// assert_eq!(format!("{name} {name:?}"), r#"worker "worker""#);
+/// ```
+#[derive(Clone)]
+pub struct SharedStr(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl SharedStr {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Static(s) => s,
+            Repr::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for SharedStr {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for SharedStr {}
+
+impl PartialOrd for SharedStr {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SharedStr {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for SharedStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl Deref for SharedStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for SharedStr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<&'static str> for SharedStr {
+    fn from(s: &'static str) -> Self {
+        SharedStr(Repr::Static(s))
+    }
+}
+
+impl From<Arc<str>> for SharedStr {
+    fn from(s: Arc<str>) -> Self {
+        SharedStr(Repr::Shared(s))
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(s: String) -> Self {
+        SharedStr(Repr::Shared(s.into()))
+    }
+}
+
+impl From<std::borrow::Cow<'static, str>> for SharedStr {
+    fn from(s: std::borrow::Cow<'static, str>) -> Self {
+        match s {
+            std::borrow::Cow::Borrowed(s) => s.into(),
+            std::borrow::Cow::Owned(s) => s.into(),
+        }
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for SharedStr {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<SharedStr> for &str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<SharedStr> for String {
+    fn eq(&self, other: &SharedStr) -> bool {
+        self.as_str() == other.as_str()
+    }
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -30,7 +30,7 @@ mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
-pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, TaskInfo};
+pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, SharedStr, TaskInfo};
 pub use html::to_html;
 pub(crate) use site::fmt_location;
 pub use site::source_path;
@@ -149,7 +149,7 @@ impl Trace {
     pub(crate) fn add_spawned(
         &mut self,
         id: u32,
-        name: &str,
+        name: std::borrow::Cow<'static, str>,
         site: &'static std::panic::Location<'static>,
         parent: Option<u32>,
         node: u32,
@@ -157,8 +157,8 @@ impl Trace {
         let spawned_at = self.sites.render(site);
         self.add_task(TaskInfo {
             id,
-            name: name.to_string(),
-            spawned_at,
+            name: name.into(),
+            spawned_at: spawned_at.into(),
             parent,
             node,
         });
@@ -274,7 +274,7 @@ impl Trace {
 
     /// The name of a task, or `"?"`.
     pub fn task_name(&self, id: u32) -> &str {
-        self.tasks.get(id as usize).map_or("?", |t| t.name.as_str())
+        self.tasks.get(id as usize).map_or("?", |t| &*t.name)
     }
 
     /// The last `n` events rendered as text (for failure reports).

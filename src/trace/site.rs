@@ -23,6 +23,7 @@
 
 use std::borrow::Cow;
 use std::panic::Location;
+use std::sync::Arc;
 
 /// Directories that start a crate's own layout.
 const CRATE_DIRS: [&str; 4] = ["src", "tests", "examples", "benches"];
@@ -58,7 +59,7 @@ pub(crate) fn fmt_location(l: &Location<'_>) -> String {
 /// for a call site; a miss only costs the rendering, so the cache never changes a result.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SiteCache {
-    entries: Vec<(&'static Location<'static>, String)>,
+    entries: Vec<(&'static Location<'static>, Arc<str>)>,
     /// The entry to replace next once full.
     next: usize,
 }
@@ -66,12 +67,12 @@ pub(crate) struct SiteCache {
 impl SiteCache {
     const SIZE: usize = 16;
 
-    /// `fmt_location(site)`.
-    pub(crate) fn render(&mut self, site: &'static Location<'static>) -> String {
+    /// `fmt_location(site)`, shared with every task spawned at `site` while it is cached.
+    pub(crate) fn render(&mut self, site: &'static Location<'static>) -> Arc<str> {
         if let Some((_, s)) = self.entries.iter().find(|(l, _)| std::ptr::eq(*l, site)) {
             return s.clone();
         }
-        let s = fmt_location(site);
+        let s: Arc<str> = fmt_location(site).into();
         if self.entries.len() < Self::SIZE {
             self.entries.push((site, s.clone()));
         } else {
@@ -183,7 +184,7 @@ mod tests {
                 .chain(&sites)
                 .chain(sites.iter().rev())
             {
-                assert_eq!(cache.render(site), fmt_location(site), "round {round}");
+                assert_eq!(*cache.render(site), *fmt_location(site), "round {round}");
             }
         }
         assert_eq!(cache.entries.len(), SiteCache::SIZE);

@@ -90,7 +90,7 @@ pub(super) struct Sink {
     distinct: Vec<String>,
     index: BTreeMap<String, u32>,
     /// The last spawned task and its spawn site (a `Spawn` event names it).
-    last_spawn: Option<(u32, String)>,
+    last_spawn: Option<(u32, super::SharedStr)>,
     line: String,
     events: u64,
 }
@@ -165,10 +165,14 @@ impl Sink {
 
     pub(super) fn add_task(&mut self, info: TaskInfo) {
         let next = self.distinct.len() as u32;
-        let name = *self.index.entry(info.name.clone()).or_insert(next);
-        if name == next {
-            self.distinct.push(info.name.clone());
-        }
+        let name = match self.index.get(&*info.name) {
+            Some(&name) => name,
+            None => {
+                self.index.insert(info.name.to_string(), next);
+                self.distinct.push(info.name.to_string());
+                next
+            }
+        };
         debug_assert_eq!(
             self.names.len(),
             info.id as usize,

@@ -31,9 +31,7 @@ impl TaskNames for Trace {
     }
 
     fn spawned_at(&self, id: u32) -> &str {
-        self.tasks
-            .get(id as usize)
-            .map_or("?", |t| t.spawned_at.as_str())
+        self.tasks.get(id as usize).map_or("?", |t| &*t.spawned_at)
     }
 
     fn has_nodes(&self) -> bool {
