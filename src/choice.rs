@@ -21,11 +21,15 @@
 //!    `pick` returns) is recorded here by the runtime, which is why a schedule replays
 //!    without knowing the strategy that produced it.
 
+mod log;
+
+use log::ChoiceLog;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::sync::Arc;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, OnceLock};
 
 /// What a choice decided; part of every recorded choice so replay can detect divergence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -118,6 +122,110 @@ impl Schedule {
             .iter()
             .filter(|c| c.kind == ChoiceKind::Task && c.value != 0)
             .count()
+    }
+}
+
+impl From<RecordedSchedule> for Schedule {
+    fn from(recorded: RecordedSchedule) -> Self {
+        recorded.into_schedule()
+    }
+}
+
+/// The schedule a run recorded ([`crate::Outcome::schedule`]): its choices packed as the
+/// run wrote them (4 bytes for most choices), turned into a [`Schedule`] on first use.
+///
+/// It reads and edits as a `Schedule` (`Deref`/`DerefMut`), converts into one
+/// (`From`/[`RecordedSchedule::into_schedule`]), and everything that takes a schedule
+/// (`Sim::replay`, `Scenario::replay`, `shrink`, …) takes it as it is.
+///
+/// Why not a plain `Schedule`: a full-trace run records every choice (hundreds of
+/// thousands in a busy run) and most runs never read them, so building the 16-byte
+/// `Choice`s eagerly cost more memory and page faults than the trace's events.
+///
+/// ```
+/// use detsim::{ChoiceKind, Config, Schedule, Sim};
+/// let program = || async {
+///     let a = detsim::spawn(async { 1 });
+///     let b = detsim::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// };
+/// let out = Sim::new(Config::default().seed(3)).run(program());
+/// assert!(out.schedule.choices.iter().all(|c| c.kind == ChoiceKind::Task));
+/// let schedule: Schedule = out.schedule.clone().into();
+/// assert_eq!(out.schedule, schedule);
+/// let again = Sim::new(Config::default()).replay(schedule).run(program());
+/// assert_eq!(again.fingerprint, out.fingerprint);
+/// ```
+#[derive(Clone, Default)]
+pub struct RecordedSchedule {
+    // invariant: once `schedule` is set it is the truth (an edit through `DerefMut`
+    // empties `log`); before, `log` is.
+    log: ChoiceLog,
+    schedule: OnceLock<Schedule>,
+}
+
+impl RecordedSchedule {
+    fn new(log: ChoiceLog) -> Self {
+        RecordedSchedule {
+            log,
+            schedule: OnceLock::new(),
+        }
+    }
+
+    /// The recorded choices as a [`Schedule`] (built now unless it was used before).
+    pub fn into_schedule(self) -> Schedule {
+        match self.schedule.into_inner() {
+            Some(schedule) => schedule,
+            None => Schedule {
+                choices: self.log.to_vec(),
+            },
+        }
+    }
+}
+
+impl Deref for RecordedSchedule {
+    type Target = Schedule;
+
+    fn deref(&self) -> &Schedule {
+        self.schedule.get_or_init(|| Schedule {
+            choices: self.log.to_vec(),
+        })
+    }
+}
+
+impl DerefMut for RecordedSchedule {
+    fn deref_mut(&mut self) -> &mut Schedule {
+        let _ = <Self as Deref>::deref(self);
+        self.log = ChoiceLog::default();
+        self.schedule
+            .get_mut()
+            .expect("deref() has built the schedule")
+    }
+}
+
+impl fmt::Debug for RecordedSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for RecordedSchedule {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for RecordedSchedule {}
+
+impl PartialEq<Schedule> for RecordedSchedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<RecordedSchedule> for Schedule {
+    fn eq(&self, other: &RecordedSchedule) -> bool {
+        *self == **other
     }
 }
 
@@ -257,7 +365,7 @@ pub struct Chooser {
     draws: StrategyRng,
     replay: Option<Replay>,
     // invariant: holds exactly the choices handed out with n != 1, in order.
-    recorded: Vec<Choice>,
+    recorded: ChoiceLog,
     // invariant: if false, `recorded` stays empty (campaign runs keep only fingerprints).
     record: bool,
     count: usize,
@@ -278,7 +386,7 @@ impl Chooser {
         Chooser {
             draws: StrategyRng::new(seed),
             replay: None,
-            recorded: Vec::with_capacity(64),
+            recorded: ChoiceLog::default(),
             record: true,
             count: 0,
             divergence: None,
@@ -407,7 +515,7 @@ impl Chooser {
     fn push(&mut self, kind: ChoiceKind, n: u32, value: u64) {
         self.count += 1;
         if self.record {
-            self.recorded.push(Choice { kind, n, value });
+            self.recorded.push(kind, n, value);
         }
     }
 
@@ -429,10 +537,9 @@ impl Chooser {
         }
     }
 
-    pub(crate) fn take_schedule(&mut self) -> Schedule {
-        Schedule {
-            choices: std::mem::take(&mut self.recorded),
-        }
+    /// The recorded choices (packed: a `Schedule` is built only if they are read).
+    pub(crate) fn take_schedule(&mut self) -> RecordedSchedule {
+        RecordedSchedule::new(std::mem::take(&mut self.recorded))
     }
 
     /// Number of choices made so far (recorded or not).
@@ -569,14 +676,14 @@ mod tests {
         c.choose(ChoiceKind::Task, 3);
         let s = c.take_schedule();
         let mut r = Chooser::new(99);
-        r.set_replay(s.clone(), ReplayMode::Strict);
+        r.set_replay(s.clone().into(), ReplayMode::Strict);
         r.choose(ChoiceKind::Task, 2);
         assert!(matches!(
             r.divergence(),
             Some(Divergence::Mismatch { index: 0, .. })
         ));
         let mut r = Chooser::new(99);
-        r.set_replay(s, ReplayMode::Strict);
+        r.set_replay(s.into(), ReplayMode::Strict);
         r.choose(ChoiceKind::Task, 3);
         assert!(r.divergence().is_none());
         r.choose(ChoiceKind::Timer, 3);

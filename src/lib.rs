@@ -62,7 +62,9 @@ pub use world::{fault, fs, net, node};
 
 pub use detsim_macros::{main, test};
 
-pub use choice::{Choice, ChoiceKind, Chooser, Divergence, Schedule, StrategyRng};
+pub use choice::{
+    Choice, ChoiceKind, Chooser, Divergence, RecordedSchedule, Schedule, StrategyRng,
+};
 pub use config::{Config, ConfigError, TraceMode};
 pub use harness::{check, Check};
 pub use runtime::{

@@ -117,7 +117,7 @@ impl Scenario {
     }
 
     /// One strict replay of `schedule`.
-    pub fn replay(&self, config: Config, schedule: Schedule) -> Outcome<()> {
+    pub fn replay(&self, config: Config, schedule: impl Into<Schedule>) -> Outcome<()> {
         self.start(Sim::new(config).replay(schedule))
     }
 }

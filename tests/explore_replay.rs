@@ -57,7 +57,7 @@ fn a_schedule_from_a_modified_program_reports_where_it_diverged() {
 #[test]
 fn a_truncated_schedule_is_a_divergence_not_a_different_run() {
     let s = workers(5, false);
-    let mut schedule = s.run(Config::default().seed(8)).schedule;
+    let mut schedule = s.run(Config::default().seed(8)).schedule.into_schedule();
     schedule.choices.truncate(schedule.len() / 2);
     let out = s.replay(Config::default().seed(8), schedule);
     let text = out.failure().expect("diverges").to_string();
@@ -137,4 +137,66 @@ fn a_strategy_with_its_own_randomness_replays_without_it() {
         differs_from_random,
         "the strategy changes the runs it makes"
     );
+}
+
+/// A run's recorded schedule holds every choice as it was made, whatever its width
+/// (picks among more than 16,384 tasks, raw 64-bit draws, timer and worker choices):
+/// it has one entry per counted choice, a strict replay on another seed follows it to
+/// the same run and records the same schedule, and edits through it stick.
+#[test]
+fn recorded_schedules_hold_choices_of_every_width_and_replay_exactly() {
+    let s = Scenario::new("wide", "choices of every width", || async {
+        let hs: Vec<_> = (0..20_000u64)
+            .map(|i| {
+                detsim::spawn(async move {
+                    let mut x = i;
+                    if i % 97 == 0 {
+                        x ^= detsim::rand::random::<u64>();
+                    }
+                    detsim::time::sleep(std::time::Duration::from_millis(i % 3)).await;
+                    detsim::task::yield_now().await;
+                    x
+                })
+            })
+            .collect();
+        let mut sum = 0u64;
+        for h in hs {
+            sum = sum.wrapping_add(h.await.unwrap());
+        }
+        assert_ne!(sum, 0);
+    });
+    for seed in [1, 2] {
+        let config = Config::default()
+            .seed(seed)
+            .workers(3)
+            .trace(detsim::TraceMode::Schedule);
+        let out = s.run(config.clone());
+        assert!(out.is_ok(), "{:?}", out.failure());
+        let choices = &out.schedule.choices;
+        assert_eq!(choices.len() as u64, out.stats.choices);
+        use detsim::ChoiceKind::*;
+        let wide_pick = |c: &&detsim::Choice| c.kind == Task && c.n > 1 << 14;
+        assert!(
+            choices.iter().any(|c| wide_pick(&c)),
+            "picks among > 16,384 tasks"
+        );
+        assert!(choices
+            .iter()
+            .any(|c| c.kind == Rand && c.n == 0 && c.value > u32::MAX as u64));
+        assert!(choices.iter().any(|c| c.kind == Timer));
+        assert!(choices.iter().any(|c| c.kind == Worker));
+        assert!(choices.iter().all(|c| c.n == 0 || c.value < c.n as u64));
+        let again = s.replay(config.clone().seed(seed + 100), out.schedule.clone());
+        assert!(again.is_ok(), "seed {seed}: {:?}", again.failure());
+        assert_eq!(again.fingerprint, out.fingerprint, "seed {seed}");
+        assert_eq!(again.schedule, out.schedule, "seed {seed}");
+        // An edit through the recorded schedule is what it converts into.
+        let mut edited = again.schedule;
+        let half = edited.len() / 2;
+        edited.choices.truncate(half);
+        edited.choices[0].value = 0;
+        let edited = detsim::Schedule::from(edited);
+        assert_eq!(edited.len(), half);
+        assert_eq!(edited.choices[1..], out.schedule.choices[1..half]);
+    }
 }

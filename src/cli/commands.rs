@@ -95,7 +95,7 @@ fn run(a: RunArgs, scenarios: &[Scenario]) -> Result<Verdict> {
         let header = ScheduleHeader::new(scenario.name(), a.opts.strategy, config);
         ScheduleFile {
             header,
-            schedule: out.schedule.clone(),
+            schedule: out.schedule.clone().into(),
         }
         .save(path)?;
         errln!("schedule written to {}", path.display());
@@ -349,7 +349,7 @@ fn failing_schedule(scenario: &Scenario, a: &ShrinkArgs) -> Result<ToShrink> {
             }
             Ok(ToShrink {
                 config,
-                schedule: out.schedule,
+                schedule: out.schedule.into(),
                 strategy: *strategy,
                 what: format!("seed {seed} ({strategy}, {workers} workers)"),
             })

@@ -133,7 +133,7 @@ impl Shrinker<'_> {
         // that needs more recorded choices (timers, workers) is not a smaller schedule
         // to a reader.
         if same && k < self.best_key && k.choices <= self.original_choices {
-            self.best = out.schedule;
+            self.best = out.schedule.into();
             self.best_key = k;
             return true;
         }
@@ -302,7 +302,7 @@ impl Shrinker<'_> {
 pub fn shrink(
     scenario: &Scenario,
     config: &Config,
-    schedule: Schedule,
+    schedule: impl Into<Schedule>,
     budget: usize,
 ) -> Result<Shrunk, NotFailing> {
     shrink_with_watchdog(scenario, config, schedule, budget, None).map_err(|e| match e {
@@ -316,13 +316,13 @@ pub fn shrink(
 pub fn shrink_with_watchdog(
     scenario: &Scenario,
     config: &Config,
-    schedule: Schedule,
+    schedule: impl Into<Schedule>,
     budget: usize,
     watchdog: Option<Duration>,
 ) -> Result<Shrunk, ShrinkError> {
     let config = config.clone().trace(TraceMode::Schedule);
     let first =
-        replay_guarded(scenario, &config, schedule, watchdog).map_err(ShrinkError::Hangs)?;
+        replay_guarded(scenario, &config, schedule.into(), watchdog).map_err(ShrinkError::Hangs)?;
     let failure = first.failure().cloned().ok_or(NotFailing)?;
     let before = measure(&first);
     let mut s = Shrinker {
@@ -333,7 +333,7 @@ pub fn shrink_with_watchdog(
         signature: failure.signature(),
         best_key: key(&first),
         original_choices: first.schedule.len(),
-        best: first.schedule,
+        best: first.schedule.into(),
         attempts: 0,
         budget,
     };

@@ -135,6 +135,7 @@ pub(super) fn schedule_for(
         scenario
             .run_with(config, Box::new(FollowOrder { order }))
             .schedule
+            .into_schedule()
     })
 }
 

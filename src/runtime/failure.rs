@@ -1,6 +1,6 @@
 //! How a run ends: [`Outcome`], [`Failure`], [`Stats`].
 
-use crate::choice::{Divergence, Schedule};
+use crate::choice::{Divergence, RecordedSchedule};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -192,7 +192,7 @@ pub struct Outcome<T> {
     /// Counters.
     pub stats: Stats,
     /// Every choice made; replaying it reproduces the run.
-    pub schedule: Schedule,
+    pub schedule: RecordedSchedule,
 }
 
 impl<T> Outcome<T> {

@@ -29,7 +29,7 @@ pub use failure::{Failure, Outcome, Stats, TaskRef};
 pub use join_error::JoinError;
 pub use task::{current_id, spawn, spawn_named, AbortHandle, JoinHandle, TaskId};
 
-use crate::choice::{Chooser, ReplayMode, Schedule};
+use crate::choice::{Chooser, RecordedSchedule, ReplayMode, Schedule};
 use crate::config::Config;
 use crate::strategy::{Random, Strategy};
 use crate::trace::TraceStream;
@@ -128,15 +128,15 @@ impl Sim {
     }
 
     /// Follows `schedule` exactly; a mismatch ends the run with [`Failure::Divergence`].
-    pub fn replay(mut self, schedule: Schedule) -> Self {
-        self.replay = Some((schedule, ReplayMode::Strict));
+    pub fn replay(mut self, schedule: impl Into<Schedule>) -> Self {
+        self.replay = Some((schedule.into(), ReplayMode::Strict));
         self
     }
 
     /// Follows `schedule` where it fits, clamping out-of-range choices and padding with
     /// zeros (used by the shrinker).
-    pub fn replay_lenient(mut self, schedule: Schedule) -> Self {
-        self.replay = Some((schedule, ReplayMode::Lenient));
+    pub fn replay_lenient(mut self, schedule: impl Into<Schedule>) -> Self {
+        self.replay = Some((schedule.into(), ReplayMode::Lenient));
         self
     }
 
@@ -242,7 +242,7 @@ fn rejected<T>(config: &Config, e: crate::config::ConfigError) -> Outcome<T> {
         }),
         trace,
         stats: Stats::default(),
-        schedule: Schedule::default(),
+        schedule: RecordedSchedule::default(),
     }
 }
 

@@ -53,7 +53,7 @@ impl Runner for DfsRunner {
             );
             let failure = DfsFailure {
                 found,
-                schedule: outcome.schedule.clone(),
+                schedule: outcome.schedule.clone().into(),
                 summary: Some(f.to_string()),
             };
             (failure, f.signature())
