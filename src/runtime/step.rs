@@ -389,8 +389,7 @@ fn panicked(
         core.fail(failure);
         core.closed.set(true); // the run is over: its last event is the failure
     } else {
-        task.join
-            .fail(JoinError::panic(TaskId(id), message, payload));
+        task.fail(JoinError::panic(TaskId(id), message, payload));
     }
     drop_task(core, id, task);
 }
