@@ -119,7 +119,10 @@ impl Drop for DropProbe {
     }
 }
 
-fn probe() -> (DropProbe, std::sync::Arc<std::sync::Mutex<Option<std::thread::ThreadId>>>) {
+fn probe() -> (
+    DropProbe,
+    std::sync::Arc<std::sync::Mutex<Option<std::thread::ThreadId>>>,
+) {
     let dropped = std::sync::Arc::new(std::sync::Mutex::new(None));
     (
         DropProbe {
