@@ -400,7 +400,7 @@ pub(crate) fn abort(core: &Core, id: u32) {
     let status = core.sched.borrow().status[id as usize];
     match status {
         Status::Done => return,
-        Status::Running { .. } => {
+        Status::Running => {
             core.update_running(|r| r.abort = true);
             return;
         }
