@@ -25,9 +25,16 @@ use std::task::{Context, Poll, Waker};
 pub use crate::task_id::TaskId;
 
 struct JoinState<T> {
-    result: Option<Result<T, JoinError>>,
-    finished: bool,
+    stage: Stage<T>,
     waiter: Option<Waker>,
+}
+
+/// A task's result, as its join handle sees it.
+enum Stage<T> {
+    Running,
+    Finished(Result<T, JoinError>),
+    /// The handle took the result.
+    Taken,
 }
 
 /// Where a task's result waits for its [`JoinHandle`].
@@ -36,8 +43,7 @@ struct JoinSlot<T>(Mutex<JoinState<T>>);
 impl<T> JoinSlot<T> {
     fn new() -> Self {
         JoinSlot(Mutex::new(JoinState {
-            result: None,
-            finished: false,
+            stage: Stage::Running,
             waiter: None,
         }))
     }
@@ -49,11 +55,10 @@ impl<T> JoinSlot<T> {
     fn complete(&self, result: Result<T, JoinError>) {
         let waiter = {
             let mut s = self.lock();
-            if s.finished {
+            if !matches!(s.stage, Stage::Running) {
                 return;
             }
-            s.finished = true;
-            s.result = Some(result);
+            s.stage = Stage::Finished(result);
             s.waiter.take()
         };
         if let Some(w) = waiter {
@@ -218,7 +223,7 @@ impl<T> JoinHandle<T> {
 
     /// True once the task finished, was aborted, or panicked.
     pub fn is_finished(&self) -> bool {
-        self.cell.slot().lock().finished
+        !matches!(self.cell.slot().lock().stage, Stage::Running)
     }
 
     /// Cancels the task: its future is dropped and awaiting the handle gives a
@@ -278,11 +283,10 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut s = self.cell.slot().lock();
-        if let Some(result) = s.result.take() {
-            return Poll::Ready(result);
-        }
-        if s.finished {
-            panic!("JoinHandle polled after it returned Ready");
+        match std::mem::replace(&mut s.stage, Stage::Taken) {
+            Stage::Finished(result) => return Poll::Ready(result),
+            Stage::Taken => panic!("JoinHandle polled after it returned Ready"),
+            Stage::Running => s.stage = Stage::Running,
         }
         if !s.waiter.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             s.waiter = Some(cx.waker().clone());
@@ -432,4 +436,19 @@ pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
 /// The id of the task being polled.
 pub fn current_id() -> Option<TaskId> {
     context::current_task()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_task_is_one_small_allocation() {
+        // The join state rides along with every task's future: keep it to a cache line
+        // less the `Arc` counts, so a small task's whole cell is about one line.
+        assert!(std::mem::size_of::<JoinSlot<()>>() <= 48);
+        assert!(std::mem::size_of::<JoinSlot<u64>>() <= 48);
+        // And a `TaskBox` (a slab entry) is one fat pointer.
+        assert_eq!(std::mem::size_of::<Option<TaskBox>>(), 16);
+    }
 }
