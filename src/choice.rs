@@ -559,9 +559,9 @@ struct Stream {
     len: usize,
 }
 
-/// How many words of the stream can be peeked: the step loop prefetches up to four
+/// How many words of the stream can be peeked: the step loop prefetches up to six
 /// picks ahead.
-const LOOKAHEAD: usize = 4;
+const LOOKAHEAD: usize = 8;
 
 impl Stream {
     fn new(seed: u64) -> Self {

@@ -108,6 +108,94 @@ fn abort_handle_cancels_without_the_join_handle() {
     );
 }
 
+/// Records on which thread, and whether, it was dropped.
+struct DropProbe {
+    dropped: std::sync::Arc<std::sync::Mutex<Option<std::thread::ThreadId>>>,
+}
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        *self.dropped.lock().unwrap() = Some(std::thread::current().id());
+    }
+}
+
+fn probe() -> (
+    DropProbe,
+    std::sync::Arc<std::sync::Mutex<Option<std::thread::ThreadId>>>,
+) {
+    let dropped = std::sync::Arc::new(std::sync::Mutex::new(None));
+    (
+        DropProbe {
+            dropped: dropped.clone(),
+        },
+        dropped,
+    )
+}
+
+// A task's future and its join state share one allocation: the future must still be
+// dropped when the task finishes (its resources released then), not when the last
+// join handle goes.
+#[test]
+fn a_finished_task_drops_its_future_while_its_handle_lives() {
+    let out = Sim::new(Config::default().seed(5)).run(async {
+        let (guard, dropped) = probe();
+        let rc = std::rc::Rc::new(7u32); // a !Send future
+        let h = detsim::spawn(async move {
+            let _guard = guard;
+            detsim::task::yield_now().await;
+            *rc * 6
+        });
+        while !h.is_finished() {
+            detsim::task::yield_now().await;
+        }
+        let dropped_before_join = dropped.lock().unwrap().is_some();
+        (dropped_before_join, h.await.unwrap())
+    });
+    assert_eq!(out.result.unwrap(), (true, 42));
+}
+
+// Join handles are `Send` (for `T: Send`) even when the task's future is not: one may
+// outlive its run and be inspected, awaited and dropped on another thread; the future
+// is dropped by the run's thread when the run ends, the result where the handle goes.
+#[test]
+fn join_handles_outlive_their_run_on_other_threads() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let (result_probe, result_dropped) = probe();
+    let (future_probe, future_dropped) = probe();
+    let out = Sim::new(Config::default().seed(9)).run(async move {
+        let done = detsim::spawn(async move {
+            let rc = std::rc::Rc::new(());
+            detsim::task::yield_now().await;
+            drop(rc);
+            result_probe
+        });
+        let pending = detsim::spawn(async move {
+            let _guard = future_probe;
+            let _rc = std::rc::Rc::new(());
+            std::future::pending::<()>().await;
+        });
+        while !done.is_finished() {
+            detsim::task::yield_now().await;
+        }
+        assert!(!pending.is_finished());
+        (done, pending)
+    });
+    let (done, pending) = out.result.unwrap();
+    assert_send_sync(&done);
+    let run_thread = std::thread::current().id();
+    assert_eq!(*future_dropped.lock().unwrap(), Some(run_thread));
+    let other = std::thread::spawn(move || {
+        assert!(done.is_finished() && pending.is_finished());
+        let cancelled = futures::executor::block_on(pending).unwrap_err();
+        assert!(cancelled.is_cancelled());
+        drop(done); // the result, never awaited, is dropped here
+        std::thread::current().id()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(*result_dropped.lock().unwrap(), Some(other));
+}
+
 detsim::task_local! {
     static REQUEST_ID: u32;
 }

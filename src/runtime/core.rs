@@ -30,8 +30,9 @@ pub(super) enum Status {
     Idle,
     /// In the ready list.
     Queued,
-    /// Being polled; `woken` records a wake during its own poll.
-    Running { woken: bool },
+    /// Being polled (a wake during its own poll is recorded in [`Running::woken`], not
+    /// here: a yield then touches no per-task memory).
+    Running,
     /// Finished, aborted or dropped.
     Done,
 }
@@ -131,6 +132,8 @@ pub(super) struct Running {
     pub(super) burn: Option<u64>,
     /// The task aborted itself during this poll.
     pub(super) abort: bool,
+    /// The task was woken during this poll (by itself, or by what it polled).
+    pub(super) woken: bool,
 }
 
 /// The state of one run.
@@ -314,10 +317,16 @@ impl Core {
         if self.closed.get() {
             return false;
         }
+        let current = self.current.get();
+        if let Some(mut running) = current.filter(|r| r.task == id) {
+            // A wake of the task being polled, by itself: a yield. No status to read.
+            running.woken = true;
+            self.current.set(Some(running));
+            return false;
+        }
         if self.world.delays_on() && self.delay_wake(id) {
             return false;
         }
-        let current = self.current.get();
         let mut sched = self.sched.borrow_mut();
         let status = &mut sched.status[id as usize];
         match *status {
@@ -328,10 +337,8 @@ impl Core {
                 sched.ready.push(id, home, false, future);
                 true
             }
-            Status::Running { .. } => {
-                *status = Status::Running { woken: true };
-                current.is_none_or(|r| r.task != id)
-            }
+            // Only the current task is running, and that case returned above.
+            Status::Running => false,
             Status::Queued | Status::Done => false,
         }
     }

@@ -15,12 +15,16 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    /// The message is extracted up front for `Display`; the mutex makes the error
-    /// `Sync` for any payload (as tokio's `SyncWrapper` does).
-    Panic {
-        message: String,
-        payload: Mutex<Box<dyn Any + Send + 'static>>,
-    },
+    /// Boxed: every task's join state has room for a `JoinError`, and panics are rare
+    /// (16 bytes per task instead of 56).
+    Panic(Box<Panicked>),
+}
+
+/// The message is extracted up front for `Display`; the mutex makes the error `Sync`
+/// for any payload (as tokio's `SyncWrapper` does).
+struct Panicked {
+    message: String,
+    payload: Mutex<Box<dyn Any + Send + 'static>>,
 }
 
 impl JoinError {
@@ -35,7 +39,7 @@ impl JoinError {
         let payload = Mutex::new(payload);
         JoinError {
             id,
-            repr: Repr::Panic { message, payload },
+            repr: Repr::Panic(Box::new(Panicked { message, payload })),
         }
     }
 
@@ -47,7 +51,7 @@ impl JoinError {
     /// True if the task panicked (only seen with `Config::panic_is_failure == false`;
     /// by default a panic fails the run).
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic { .. })
+        matches!(self.repr, Repr::Panic(_))
     }
 
     /// The panic's payload, to resume it with `std::panic::resume_unwind`.
@@ -62,9 +66,10 @@ impl JoinError {
     /// The panic's payload, or the error back if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic { payload, .. } => {
-                Ok(payload.into_inner().unwrap_or_else(PoisonError::into_inner))
-            }
+            Repr::Panic(p) => Ok(p
+                .payload
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)),
             Repr::Cancelled => Err(self),
         }
     }
@@ -77,7 +82,7 @@ impl JoinError {
     /// The panic message, if the task panicked.
     pub fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic { message, .. } => Some(message),
+            Repr::Panic(p) => Some(&p.message),
             Repr::Cancelled => None,
         }
     }
@@ -87,8 +92,12 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "task {} was cancelled", self.id.0),
-            Repr::Panic { message, .. } => {
-                write!(f, "task {} panicked with message {message:?}", self.id.0)
+            Repr::Panic(p) => {
+                write!(
+                    f,
+                    "task {} panicked with message {:?}",
+                    self.id.0, p.message
+                )
             }
         }
     }
@@ -98,8 +107,8 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
-            Repr::Panic { message, .. } => {
-                write!(f, "JoinError::Panic({}, {message:?}, ...)", self.id)
+            Repr::Panic(p) => {
+                write!(f, "JoinError::Panic({}, {:?}, ...)", self.id, p.message)
             }
         }
     }
@@ -111,7 +120,7 @@ impl From<JoinError> for std::io::Error {
     fn from(e: JoinError) -> Self {
         let msg = match &e.repr {
             Repr::Cancelled => "task was cancelled",
-            Repr::Panic { .. } => "task panicked",
+            Repr::Panic(_) => "task panicked",
         };
         std::io::Error::other(msg)
     }
@@ -133,5 +142,12 @@ mod tests {
         let c = c.try_into_panic().unwrap_err();
         assert_eq!(c.id(), TaskId(4));
         assert_eq!(std::io::Error::from(c).to_string(), "task was cancelled");
+    }
+
+    #[test]
+    fn a_join_error_is_two_words() {
+        // Every task's join state has room for one: keep it small (the panic is boxed).
+        assert_eq!(std::mem::size_of::<JoinError>(), 16);
+        assert!(std::mem::size_of::<Option<Result<(), JoinError>>>() <= 24);
     }
 }

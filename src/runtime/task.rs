@@ -1,12 +1,21 @@
 //! Spawning tasks and joining them: [`spawn`], [`JoinHandle`], [`JoinError`].
+//!
+//! A task is **one allocation** (`TaskCell`, as in tokio): its join state and its future
+//! side by side behind one `Arc`. The run owns the future (through `TaskBox` in its slab,
+//! and a raw `FutPtr` in its ready list); the `JoinHandle` shares the cell for the join
+//! state only. One allocation instead of two per spawn, and the result is written into
+//! memory the poll that produced it just touched (with 100,000 live tasks finishing in a
+//! random order, a separate join slot was a cache miss per task).
 
 use super::context;
 use super::core::{Core, Status, TaskMeta, NO_HOME};
 use super::join_error::JoinError;
 use crate::trace::EventKind;
 use std::borrow::Cow;
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
@@ -16,23 +25,40 @@ use std::task::{Context, Poll, Waker};
 pub use crate::task_id::TaskId;
 
 struct JoinState<T> {
-    result: Option<Result<T, JoinError>>,
-    finished: bool,
+    stage: Stage<T>,
     waiter: Option<Waker>,
+}
+
+/// A task's result, as its join handle sees it.
+enum Stage<T> {
+    Running,
+    Finished(Result<T, JoinError>),
+    /// The handle took the result.
+    Taken,
 }
 
 /// Where a task's result waits for its [`JoinHandle`].
 struct JoinSlot<T>(Mutex<JoinState<T>>);
 
 impl<T> JoinSlot<T> {
+    fn new() -> Self {
+        JoinSlot(Mutex::new(JoinState {
+            stage: Stage::Running,
+            waiter: None,
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, JoinState<T>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn complete(&self, result: Result<T, JoinError>) {
         let waiter = {
-            let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            if s.finished {
+            let mut s = self.lock();
+            if !matches!(s.stage, Stage::Running) {
                 return;
             }
-            s.finished = true;
-            s.result = Some(result);
+            s.stage = Stage::Finished(result);
             s.waiter.take()
         };
         if let Some(w) = waiter {
@@ -41,54 +67,103 @@ impl<T> JoinSlot<T> {
     }
 }
 
-/// Type-erased access to a task's join slot, to report cancellation or a panic.
-pub(crate) trait Completer {
+/// A spawned task's one allocation: its join state and its future.
+struct TaskCell<F: Future> {
+    join: JoinSlot<F::Output>,
+    // invariant: initialised from spawn until `drop_future` (called once, by `TaskBox`'s
+    // drop); touched only by the run's thread, through `TaskBox` or a `FutPtr`.
+    future: UnsafeCell<ManuallyDrop<F>>,
+}
+
+/// The run's side of a task cell (type-erased over the future).
+pub(crate) trait RawTask {
+    /// Polls the future; on `Ready` stores its output for the join handle.
+    ///
+    /// # Safety
+    /// The future is alive (not dropped), not being polled or dropped elsewhere, and did
+    /// not complete before.
+    unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<()>;
+
+    /// Drops the future in place (the cell lives on while a join handle holds it).
+    ///
+    /// # Safety
+    /// Called once, not during a poll; the future is not polled afterwards.
+    unsafe fn drop_future(&self);
+
+    /// Completes the join handle with `error` (a no-op if it already has a result).
     fn fail(&self, error: JoinError);
 }
 
-impl<T> Completer for JoinSlot<T> {
-    fn fail(&self, error: JoinError) {
-        self.complete(Err(error));
-    }
-}
-
-/// Where a task's future lives: pinned on the heap, reached through a raw pointer.
-pub(crate) type FutPtr = NonNull<dyn Future<Output = ()>>;
-
-/// A spawned task's future and join slot, as stored in the run's slab. (Its waker is
-/// made from its id when needed: `waker.rs`.)
-///
-/// The future is owned through a raw pointer rather than a `Pin<Box<_>>` so that the
-/// step loop can poll it in place, through a pointer it keeps in the ready list, while
-/// the slab stays free to grow (a task may spawn during its poll): no move out of the
-/// slab and back per poll, and one memory access fewer on the way to the future.
-pub(crate) struct TaskBox {
-    // invariant: made by `Box::into_raw` and freed only by `Drop`, so the future never
-    // moves (it is pinned) and lives exactly as long as this `TaskBox`.
-    future: FutPtr,
-    pub(crate) join: Arc<dyn Completer>,
-}
-
-impl TaskBox {
-    fn new(future: impl Future<Output = ()> + 'static, join: Arc<dyn Completer>) -> Self {
-        let boxed: Box<dyn Future<Output = ()>> = Box::new(future);
-        TaskBox {
-            future: NonNull::from(Box::leak(boxed)),
-            join,
+impl<F: Future> RawTask for TaskCell<F> {
+    unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: the caller guarantees exclusive access to a live future; it never
+        // moves (it lives in the `Arc`'s allocation), so pinning it is sound.
+        let future = unsafe { Pin::new_unchecked(&mut **self.future.get()) };
+        match future.poll(cx) {
+            Poll::Ready(output) => {
+                self.join.complete(Ok(output));
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
         }
     }
 
+    unsafe fn drop_future(&self) {
+        // SAFETY: called once with no other access (the caller's contract), so the
+        // future is initialised and nothing uses it afterwards.
+        unsafe { ManuallyDrop::drop(&mut *self.future.get()) }
+    }
+
+    fn fail(&self, error: JoinError) {
+        self.join.complete(Err(error));
+    }
+}
+
+/// The join handle's side of a task cell (type-erased over the future, not the output).
+trait Joined<T> {
+    fn slot(&self) -> &JoinSlot<T>;
+}
+
+impl<F: Future> Joined<F::Output> for TaskCell<F> {
+    fn slot(&self) -> &JoinSlot<F::Output> {
+        &self.join
+    }
+}
+
+/// Where a task's future lives, as the step loop reaches it: its cell, pinned in the
+/// `Arc`'s allocation, through a raw pointer.
+pub(crate) type FutPtr = NonNull<dyn RawTask>;
+
+/// A spawned task as stored in the run's slab: the run's reference to its cell. Dropping
+/// it drops the future (the join state lives on while a `JoinHandle` holds the cell).
+/// (Its waker is made from its id when needed: `waker.rs`.)
+///
+/// The step loop polls the future in place, through a `FutPtr` it keeps in the ready
+/// list, while the slab stays free to grow (a task may spawn during its poll): no move
+/// out of the slab and back per poll, and one memory access fewer on the way to it.
+pub(crate) struct TaskBox {
+    // Not `Send`: the future is only ever touched by the run's thread.
+    cell: Arc<dyn RawTask>,
+}
+
+impl TaskBox {
     /// The pointer the step loop polls through ([`poll_in_place`]).
     pub(crate) fn future(&self) -> FutPtr {
-        self.future
+        NonNull::from(&*self.cell)
+    }
+
+    /// Completes the task's join handle with `error` (no-op if it has a result).
+    pub(crate) fn fail(&self, error: JoinError) {
+        self.cell.fail(error);
     }
 }
 
 impl Drop for TaskBox {
     fn drop(&mut self) {
-        // SAFETY: `future` came from `Box::into_raw` (via `Box::leak`) and is freed only
-        // here, once (invariant above).
-        drop(unsafe { Box::from_raw(self.future.as_ptr()) });
+        // SAFETY: a `TaskBox` is unique per task and dropped once, never during its
+        // task's poll (the step loop takes it out of the slab only after the poll
+        // returned); nothing polls the task after its `TaskBox` is gone (it is `Done`).
+        unsafe { self.cell.drop_future() }
     }
 }
 
@@ -102,9 +177,9 @@ impl Drop for TaskBox {
 /// time; an abort of the running task is deferred until its poll returns; and the
 /// future is reachable only through this pointer.
 pub(crate) unsafe fn poll_in_place(future: FutPtr, cx: &mut Context<'_>) -> Poll<()> {
-    // SAFETY: alive and unaliased by the contract above; pinned because a `TaskBox`
-    // never moves its future.
-    unsafe { Pin::new_unchecked(&mut *future.as_ptr()) }.poll(cx)
+    // SAFETY: the cell is alive (its `TaskBox` holds it) and its future unaliased and
+    // not completed, by the contract above.
+    unsafe { future.as_ref().poll(cx) }
 }
 
 /// An owned permission to await a task's result; dropping it detaches the task.
@@ -120,8 +195,19 @@ pub(crate) unsafe fn poll_in_place(future: FutPtr, cx: &mut Context<'_>) -> Poll
 pub struct JoinHandle<T> {
     id: u32,
     sim: u64,
-    slot: Arc<JoinSlot<T>>,
+    cell: Arc<dyn Joined<T>>,
 }
+
+// SAFETY: through `Joined` a handle reaches only the cell's join state, a
+// `Mutex<JoinState<T>>` (`Send + Sync` when `T: Send`), and the `Arc`'s atomic counts.
+// The future, which may be neither, is touched only by the run's thread (through its
+// `TaskBox`, which is not `Send`) and is dropped there before the `TaskBox` releases
+// the cell, so a handle dropped last on another thread frees memory and drops the
+// join state only, never runs the future's code.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: as above; `&JoinHandle` gives only `id`, `is_finished` (locks the mutex) and
+// `abort_handle` (ids).
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,11 +223,7 @@ impl<T> JoinHandle<T> {
 
     /// True once the task finished, was aborted, or panicked.
     pub fn is_finished(&self) -> bool {
-        self.slot
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .finished
+        !matches!(self.cell.slot().lock().stage, Stage::Running)
     }
 
     /// Cancels the task: its future is dropped and awaiting the handle gives a
@@ -200,12 +282,11 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut s = self.slot.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(result) = s.result.take() {
-            return Poll::Ready(result);
-        }
-        if s.finished {
-            panic!("JoinHandle polled after it returned Ready");
+        let mut s = self.cell.slot().lock();
+        match std::mem::replace(&mut s.stage, Stage::Taken) {
+            Stage::Finished(result) => return Poll::Ready(result),
+            Stage::Taken => panic!("JoinHandle polled after it returned Ready"),
+            Stage::Running => s.stage = Stage::Running,
         }
         if !s.waiter.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             s.waiter = Some(cx.waker().clone());
@@ -255,20 +336,12 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let slot = Arc::new(JoinSlot(Mutex::new(JoinState {
-        result: None,
-        finished: false,
-        waiter: None,
-    })));
     let id = core.sched.borrow().status.len() as u32;
-    let body = {
-        let slot = slot.clone();
-        async move {
-            let output = future.await;
-            slot.complete(Ok(output));
-        }
-    };
-    let task = TaskBox::new(body, slot.clone());
+    let cell = Arc::new(TaskCell {
+        join: JoinSlot::new(),
+        future: UnsafeCell::new(ManuallyDrop::new(future)),
+    });
+    let task = TaskBox { cell: cell.clone() };
     let future = task.future();
     core.slab.borrow_mut().push(Some(task));
     let current = core.current.get();
@@ -293,7 +366,7 @@ where
     JoinHandle {
         id,
         sim: core.id,
-        slot,
+        cell,
     }
 }
 
@@ -331,7 +404,7 @@ pub(crate) fn abort(core: &Core, id: u32) {
     let status = core.sched.borrow().status[id as usize];
     match status {
         Status::Done => return,
-        Status::Running { .. } => {
+        Status::Running => {
             core.update_running(|r| r.abort = true);
             return;
         }
@@ -348,7 +421,7 @@ pub(crate) fn abort(core: &Core, id: u32) {
 
 /// Drops a task's future (catching a panic in its `Drop`) and cancels its join handle.
 pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
-    let join = task.join.clone();
+    let join = task.cell.clone();
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(task)));
     if let Err(payload) = dropped {
         core.fail(crate::Failure::TeardownPanic {
@@ -363,4 +436,19 @@ pub(crate) fn drop_task(core: &Core, id: u32, task: TaskBox) {
 /// The id of the task being polled.
 pub fn current_id() -> Option<TaskId> {
     context::current_task()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_task_is_one_small_allocation() {
+        // The join state rides along with every task's future: keep it to a cache line
+        // less the `Arc` counts, so a small task's whole cell is about one line.
+        assert!(std::mem::size_of::<JoinSlot<()>>() <= 48);
+        assert!(std::mem::size_of::<JoinSlot<u64>>() <= 48);
+        // And a `TaskBox` (a slab entry) is one fat pointer.
+        assert_eq!(std::mem::size_of::<Option<TaskBox>>(), 16);
+    }
 }
