@@ -25,6 +25,7 @@ mod event;
 mod html;
 mod site;
 mod stream;
+mod tasks;
 mod text;
 mod view;
 
@@ -35,6 +36,7 @@ pub use html::to_html;
 pub(crate) use site::fmt_location;
 pub use site::source_path;
 pub use stream::{StreamFormat, TraceStream};
+pub use tasks::TaskTable;
 pub use view::TraceView;
 
 use crate::config::TraceMode;
@@ -49,8 +51,8 @@ pub struct Trace {
     /// The seed of the run (shown in the text header).
     pub seed: u64,
     /// Every task spawned in the run, indexed by task id (empty for a streamed trace:
-    /// the table is in the file).
-    pub tasks: Vec<TaskInfo>,
+    /// the table is in the file). Reads as a `[TaskInfo]`, built on first use.
+    pub tasks: TaskTable,
     /// Every node created in the run besides the main node `n0`, in creation order.
     pub nodes: Vec<NodeInfo>,
     /// The fingerprint of all scheduling events.
@@ -87,7 +89,7 @@ impl Serialize for Trace {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Trace", 5)?;
         st.serialize_field("seed", &self.seed)?;
-        st.serialize_field("tasks", &self.tasks)?;
+        st.serialize_field("tasks", &*self.tasks)?;
         st.serialize_field("nodes", &self.nodes)?;
         st.serialize_field("events", &self.events().collect::<Vec<_>>())?;
         st.serialize_field("fingerprint", &self.fingerprint)?;
@@ -99,7 +101,7 @@ impl Trace {
     pub(crate) fn new(seed: u64, mode: TraceMode) -> Self {
         Trace {
             seed,
-            tasks: Vec::new(),
+            tasks: TaskTable::default(),
             nodes: Vec::new(),
             fingerprint: FP_SEED,
             packed: Packed::default(),
@@ -136,16 +138,8 @@ impl Trace {
         Some((stream.path(), *events))
     }
 
-    /// Adds a spawned task to the task table (or to the streamed file's).
-    pub(crate) fn add_task(&mut self, info: TaskInfo) {
-        match self.stream.sink.as_deref_mut() {
-            Some(sink) => sink.add_task(info),
-            None => self.tasks.push(info),
-        }
-    }
-
-    /// Adds a spawned task to the task table from its spawn site (rendered once per
-    /// site, not once per task).
+    /// Adds a spawned task to the task table (or to the streamed file's) from its spawn
+    /// site (rendered once per site, not once per task).
     pub(crate) fn add_spawned(
         &mut self,
         id: u32,
@@ -154,14 +148,18 @@ impl Trace {
         parent: Option<u32>,
         node: u32,
     ) {
-        let spawned_at = self.sites.render(site);
-        self.add_task(TaskInfo {
-            id,
-            name: name.into(),
-            spawned_at: spawned_at.into(),
-            parent,
-            node,
-        });
+        match self.stream.sink.as_deref_mut() {
+            Some(sink) => sink.add_task(TaskInfo {
+                id,
+                name: name.into(),
+                spawned_at: self.sites.render(site).into(),
+                parent,
+                node,
+            }),
+            None => self
+                .tasks
+                .push(id, name, site, parent, node, &mut self.sites),
+        }
     }
 
     /// True if events are kept.
@@ -274,7 +272,7 @@ impl Trace {
 
     /// The name of a task, or `"?"`.
     pub fn task_name(&self, id: u32) -> &str {
-        self.tasks.get(id as usize).map_or("?", |t| &*t.name)
+        self.tasks.name(id).unwrap_or("?")
     }
 
     /// The last `n` events rendered as text (for failure reports).
@@ -303,7 +301,7 @@ impl Trace {
     /// concerns (the receiver of a message).
     pub fn event_node(&self, e: &Event) -> Option<u32> {
         if let Some(t) = e.task {
-            return self.tasks.get(t as usize).map(|t| t.node);
+            return self.tasks.node(t);
         }
         match &e.kind {
             EventKind::NetSend { from, .. } => Some(*from),

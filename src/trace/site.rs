@@ -65,7 +65,7 @@ pub(crate) struct SiteCache {
 }
 
 impl SiteCache {
-    const SIZE: usize = 16;
+    pub(super) const SIZE: usize = 16;
 
     /// `fmt_location(site)`, shared with every task spawned at `site` while it is cached.
     pub(crate) fn render(&mut self, site: &'static Location<'static>) -> Arc<str> {

@@ -31,7 +31,7 @@ impl TaskNames for Trace {
     }
 
     fn spawned_at(&self, id: u32) -> &str {
-        self.tasks.get(id as usize).map_or("?", |t| &*t.spawned_at)
+        self.tasks.site(id).unwrap_or("?")
     }
 
     fn has_nodes(&self) -> bool {

@@ -229,7 +229,7 @@ impl Model {
             workers,
             lanes,
             nodes,
-            tasks: trace.tasks.clone(),
+            tasks: trace.tasks.to_vec(),
             ev: columns(trace, &events),
             bars,
             marks,
