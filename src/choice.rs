@@ -20,6 +20,9 @@
 //!    *how* they decide, and no way to record a choice. The decision itself (the index
 //!    `pick` returns) is recorded here by the runtime, which is why a schedule replays
 //!    without knowing the strategy that produced it.
+//!
+//! `log.rs` keeps the choices as the run records them (packed, about 4 bytes each);
+//! [`RecordedSchedule`] hands them out as a [`Schedule`] on first use.
 
 mod log;
 

@@ -80,8 +80,9 @@ const MAX_RECORD: usize = 10;
 /// run reuse the memory, while one that frees many small ones does not (`perf stat`, 21
 /// runs of W1 with the full trace: 21,075 page faults with chunks of at most 256 KiB,
 /// 1,857 with these, 4,510 with the former growing `Vec`). The thresholds are process
-/// wide, so other large blocks count too: W2's recorded choices (a `Vec` growing by
-/// reallocation) still fault in on every run.
+/// wide, so other large blocks count too: the recorded choices (`choice/log.rs`) are
+/// chunked the same way, since W2's former `Vec<Choice>`, grown by reallocation,
+/// faulted in on every run.
 const FIRST_CHUNK: usize = 1 << 16;
 const LARGEST_CHUNK: usize = 1 << 23;
 
@@ -226,8 +227,16 @@ impl Packed {
         }
         if ctx != last {
             let delta = step.wrapping_sub(last.step);
-            let worker = who as u16 as u32;
-            if delta >= 1 << 16 || time_ns != last.time || worker >= WORKER_NONE {
+            // No worker (a timer firing, a world event) is a worker byte too, as
+            // `push_ctx` writes it; only a worker too wide for the byte needs `push`.
+            let w = who as u16;
+            let worker = if w == NONE_WORKER {
+                WORKER_NONE
+            } else {
+                w as u32
+            };
+            let wide = worker >= WORKER_NONE && w != NONE_WORKER;
+            if delta >= 1 << 16 || time_ns != last.time || wide {
                 return false;
             }
             cur.extend_from_slice(&[
@@ -880,6 +889,40 @@ mod tests {
         tail.reverse();
         front.extend(tail);
         assert!(front == events, "interleaved ends");
+    }
+
+    #[test]
+    fn the_inline_path_writes_what_the_general_one_does() {
+        // Timer firings (no worker) between polls, and the worker bytes at the edge of
+        // the context word: the inline path (`try_push`) takes what it can and must
+        // write the same words as `push`.
+        let (mut inline, mut general) = (Packed::default(), Packed::default());
+        let mut taken = 0;
+        for step in 1..=3000u64 {
+            let worker = match step % 5 {
+                0 => None,
+                1 => Some(0xfd),
+                2 => Some(0xfe),
+                3 => Some(0xff),
+                _ => Some((step % 3) as u16),
+            };
+            let who = who(worker, Some(step as u32 % 700));
+            let (tag, arg) = EventKind::TimerFire { deadline_ns: 10 }.words();
+            let time = step / 100;
+            if inline.cur.capacity() == 0 || !inline.try_push(step, time, who, tag, arg) {
+                inline.push_any(step, time, who, tag, arg);
+            } else {
+                taken += 1;
+            }
+            general.push_any(step, time, who, tag, arg);
+        }
+        assert!(taken > 1000, "{taken} events took the inline path");
+        let words = |p: &Packed| {
+            let mut w: Vec<u32> = p.chunks.iter().flat_map(|c| c.words.clone()).collect();
+            w.extend(&p.cur);
+            w
+        };
+        assert_eq!(words(&inline), words(&general));
     }
 
     #[test]

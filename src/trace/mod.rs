@@ -10,6 +10,8 @@
 //! - `view.rs` — [`TraceView`]: filtered text views (world events, one node) for snapshots.
 //! - `site.rs` — source locations normalised so they are the same in every checkout.
 //! - `stream.rs` — [`TraceStream`]: a full trace written to a file as the run goes.
+//! - `tasks.rs` — [`TaskTable`]: the task table, 16 bytes per task, its [`TaskInfo`]s
+//!   built when read.
 //! - [`layer`] — copies `tracing` log lines into the trace (defined above the runtime,
 //!   in `src/tracing_layer.rs`, and re-exported here: `trace/` itself imports nothing
 //!   from the runtime).
