@@ -354,7 +354,7 @@ impl StrategyRng {
         uniform(&mut self.rng, n as u32) as usize
     }
 
-    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 3)
+    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 7)
     /// would return for `n`, without drawing anything: a guess for prefetching (other
     /// draws in between, or the rare rejected draw, make it wrong — never the run).
     pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
@@ -557,20 +557,24 @@ impl Chooser {
 /// `ChaCha8Rng::next_u64` composes it.
 struct Stream {
     rng: ChaCha8Rng,
-    // invariant: `peeked[..len]` are the next words of the stream, in order.
+    // invariant: `peeked[(head + i) % LOOKAHEAD]` for `i < len` are the next words of
+    // the stream, in order (a ring: taking a word moves nothing).
     peeked: [u32; LOOKAHEAD],
+    head: usize,
     len: usize,
 }
 
 /// How many words of the stream can be peeked: the step loop prefetches up to six
-/// picks ahead.
+/// picks ahead. A power of two (the ring's index is masked).
 const LOOKAHEAD: usize = 8;
+const _: () = assert!(LOOKAHEAD.is_power_of_two());
 
 impl Stream {
     fn new(seed: u64) -> Self {
         Stream {
             rng: ChaCha8Rng::seed_from_u64(seed),
             peeked: [0; LOOKAHEAD],
+            head: 0,
             len: 0,
         }
     }
@@ -580,8 +584,8 @@ impl Stream {
         if self.len == 0 {
             return self.rng.next_u32();
         }
-        let w = self.peeked[0];
-        self.peeked.copy_within(1.., 0);
+        let w = self.peeked[self.head];
+        self.head = (self.head + 1) % LOOKAHEAD;
         self.len -= 1;
         w
     }
@@ -599,10 +603,10 @@ impl Stream {
     #[inline]
     fn peek_u32(&mut self, ahead: usize) -> u32 {
         while self.len <= ahead {
-            self.peeked[self.len] = self.rng.next_u32();
+            self.peeked[(self.head + self.len) % LOOKAHEAD] = self.rng.next_u32();
             self.len += 1;
         }
-        self.peeked[ahead]
+        self.peeked[(self.head + ahead) % LOOKAHEAD]
     }
 }
 
@@ -649,9 +653,20 @@ mod tests {
     fn peeking_does_not_change_the_stream() {
         let mut plain = ChaCha8Rng::seed_from_u64(4);
         let mut peeking = Stream::new(4);
-        for i in 0..200 {
+        for i in 0..2000 {
             if i % 3 == 0 {
-                peeking.peek_u32(i % 2);
+                // Any depth, so the ring wraps at every offset; the peeked word is the
+                // one the plain stream gives `ahead` words later.
+                let ahead = (i * 7 / 3) % LOOKAHEAD;
+                let mut probe = plain.clone();
+                for _ in 0..ahead {
+                    probe.next_u32();
+                }
+                assert_eq!(
+                    peeking.peek_u32(ahead),
+                    probe.next_u32(),
+                    "word {i} + {ahead}"
+                );
             }
             if i % 5 == 0 {
                 assert_eq!(plain.next_u64(), peeking.next_u64());

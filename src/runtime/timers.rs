@@ -119,12 +119,16 @@ impl Timers {
     /// Files `entry` under `deadline` (invariant 3).
     #[inline]
     fn insert(&mut self, deadline: u64, entry: (u32, u32)) {
-        if let Some((_, bucket)) = self.near.iter_mut().find(|(d, _)| *d == deadline) {
-            bucket.push(entry);
-            return;
-        }
         let latest_near = self.near.first().map(|(d, _)| *d);
         let beyond_near = latest_near.is_some_and(|d| deadline > d);
+        // `near` is sorted latest first: a deadline beyond its first is not in it (with
+        // many distinct deadlines most arms go to the map and skip the scan).
+        if !beyond_near {
+            if let Some((_, bucket)) = self.near.iter_mut().find(|(d, _)| *d == deadline) {
+                bucket.push(entry);
+                return;
+            }
+        }
         let far = beyond_near
             && (self.near.len() == NEAR
                 || self
