@@ -153,7 +153,8 @@ impl From<RecordedSchedule> for Schedule {
 ///     a.await.unwrap() + b.await.unwrap()
 /// };
 /// let out = Sim::new(Config::default().seed(3)).run(program());
-/// assert!(out.schedule.choices.iter().all(|c| c.kind == ChoiceKind::Task));
+/// assert_eq!(out.schedule.len() as u64, out.stats.choices);
+/// assert!(out.schedule.choices.iter().any(|c| c.kind == ChoiceKind::Task));
 /// let schedule: Schedule = out.schedule.clone().into();
 /// assert_eq!(out.schedule, schedule);
 /// let again = Sim::new(Config::default()).replay(schedule).run(program());
