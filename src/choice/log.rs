@@ -6,19 +6,24 @@
 //! a failing run's schedule, a benchmark none. A `Vec<Choice>` costs 16 bytes per choice
 //! and grows by reallocation, so recording W2's choices cost more page faults than its
 //! whole trace. Here a choice is one word in the common case (a task pick among fewer
-//! than 16,384 candidates), two when its range or value is wider, four for a raw 64-bit
-//! draw, and the chunks are never reallocated. Chunk sizes grow by four, from 4 KiB to
+//! than 8,192 candidates, or among up to 4 M when the count moved by less than 16 since
+//! the previous choice of its kind, as it does from pick to pick), two when its range or
+//! value is wider, four for a raw 64-bit draw, and the chunks are never reallocated. Chunk sizes grow by four, from 4 KiB to
 //! 16 MiB: small runs stay small, and a large run frees a few large blocks, which glibc
 //! then keeps for the next run instead of handing them back to the system (its dynamic
 //! mmap and trim thresholds, as for the trace's chunks in `trace/compact.rs`).
 //!
-//! Encoding (the low bits of a record's first word say which form it is):
-//! - short, one word: bit 0 = 0, kind (3 bits), `n` (14 bits), value (14 bits);
-//! - medium, two words: bits 0..2 = `01`, kind (3 bits), `n` (27 bits); the value (32 bits);
-//! - long, four words: bits 0..2 = `11`, kind (3 bits); `n`; the value's low and high words.
+//! Encoding (the low two bits of a record's first word say which form it is, the next
+//! three its kind):
+//! - short, one word, `00`: `n` (13 bits), value (14 bits);
+//! - delta, one word, `10`: `n` minus the previous `n` of the same kind, plus 16
+//!   (5 bits), value (22 bits);
+//! - medium, two words, `01`: `n` (27 bits); the value (32 bits);
+//! - long, four words, `11`: `n`; the value's low and high words.
 //!
-//! Invariant: a record never spans two chunks (a chunk is closed when fewer than
-//! [`MAX_RECORD`] words are free), so decoding needs no state across chunks.
+//! Invariants: a record never spans two chunks (a chunk is closed when fewer than
+//! [`MAX_RECORD`] words are free); the previous `n` of every kind starts at 0 and is
+//! updated by every record, in the encoder and the decoder alike.
 
 use super::{Choice, ChoiceKind};
 
@@ -44,9 +49,19 @@ const fn code(kind: ChoiceKind) -> u32 {
 }
 
 /// Bits of `n` and of the value in a short record.
-const SHORT_BITS: u32 = 14;
+const SHORT_N: u32 = 13;
+const SHORT_V: u32 = 14;
+/// Bits of the biased `n` difference and of the value in a delta record.
+const DELTA_N: u32 = 5;
+const DELTA_V: u32 = 22;
+/// Added to the difference so that -16..=15 is 0..32.
+const DELTA_BIAS: u32 = 1 << (DELTA_N - 1);
 /// Bits of `n` in a medium record.
 const MEDIUM_BITS: u32 = 27;
+/// Bits before a record's fields: its form (2) and kind (3).
+const HEAD: u32 = 5;
+const SHORT: u32 = 0b00;
+const DELTA: u32 = 0b10;
 const MEDIUM: u32 = 0b01;
 const LONG: u32 = 0b11;
 /// The most words one record takes.
@@ -65,6 +80,8 @@ pub(crate) struct ChoiceLog {
     // first choice.
     cur: Vec<u32>,
     len: usize,
+    /// The `n` of the last choice of each kind (by code).
+    prev: [u32; 8],
 }
 
 impl ChoiceLog {
@@ -76,28 +93,28 @@ impl ChoiceLog {
     /// Appends a choice: one word, without a call, in the common case.
     #[inline(always)]
     pub(crate) fn push(&mut self, kind: ChoiceKind, n: u32, value: u64) {
-        let short = n < 1 << SHORT_BITS && value < 1 << SHORT_BITS;
-        if short && self.cur.len() + MAX_RECORD <= self.cur.capacity() {
-            let word = code(kind) << 1 | n << 4 | (value as u32) << (4 + SHORT_BITS);
-            self.cur.push(word);
-            self.len += 1;
-        } else {
-            self.push_slow(kind, n, value);
+        let kind = code(kind);
+        let prev = std::mem::replace(&mut self.prev[kind as usize], n);
+        if self.cur.len() + MAX_RECORD <= self.cur.capacity() {
+            if let Some(word) = one_word(kind, n, prev, value) {
+                self.cur.push(word);
+                self.len += 1;
+                return;
+            }
         }
+        self.push_slow(kind, n, prev, value);
     }
 
     /// [`Self::push`] of a wide choice, or when the chunk is full.
     #[inline(never)]
-    fn push_slow(&mut self, kind: ChoiceKind, n: u32, value: u64) {
+    fn push_slow(&mut self, kind: u32, n: u32, prev: u32, value: u64) {
         if self.cur.len() + MAX_RECORD > self.cur.capacity() {
             self.new_chunk();
         }
-        let kind = code(kind);
-        if n < 1 << SHORT_BITS && value < 1 << SHORT_BITS {
-            self.cur
-                .push(kind << 1 | n << 4 | (value as u32) << (4 + SHORT_BITS));
+        if let Some(word) = one_word(kind, n, prev, value) {
+            self.cur.push(word);
         } else if n < 1 << MEDIUM_BITS && value <= u32::MAX as u64 {
-            self.cur.push(MEDIUM | kind << 2 | n << 5);
+            self.cur.push(MEDIUM | kind << 2 | n << HEAD);
             self.cur.push(value as u32);
         } else {
             self.cur.push(LONG | kind << 2);
@@ -123,10 +140,11 @@ impl ChoiceLog {
 
     /// The choices, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Choice> + '_ {
-        self.chunks
-            .iter()
-            .chain(std::iter::once(&self.cur))
-            .flat_map(|chunk| Records { words: chunk })
+        Records {
+            chunks: self.chunks.iter().chain(std::iter::once(&self.cur)),
+            words: &[],
+            prev: [0; 8],
+        }
     }
 
     /// The choices as a `Vec`, allocated once at its final size.
@@ -138,46 +156,58 @@ impl ChoiceLog {
     }
 }
 
-/// The records of one chunk.
-struct Records<'a> {
-    words: &'a [u32],
+/// A short or delta record of a choice, if one fits.
+#[inline(always)]
+fn one_word(kind: u32, n: u32, prev: u32, value: u64) -> Option<u32> {
+    if n < 1 << SHORT_N && value < 1 << SHORT_V {
+        return Some(SHORT | kind << 2 | n << HEAD | (value as u32) << (HEAD + SHORT_N));
+    }
+    let dn = n.wrapping_sub(prev).wrapping_add(DELTA_BIAS);
+    (dn < 1 << DELTA_N && value < 1 << DELTA_V)
+        .then_some(DELTA | kind << 2 | dn << HEAD | (value as u32) << (HEAD + DELTA_N))
 }
 
-impl Iterator for Records<'_> {
+/// The records of a log, decoded in order (the delta form needs the previous `n`).
+struct Records<'a, I> {
+    chunks: I,
+    /// The rest of the current chunk.
+    words: &'a [u32],
+    prev: [u32; 8],
+}
+
+impl<'a, I: Iterator<Item = &'a Vec<u32>>> Iterator for Records<'a, I> {
     type Item = Choice;
 
     #[inline]
     fn next(&mut self) -> Option<Choice> {
+        while self.words.is_empty() {
+            self.words = self.chunks.next()?;
+        }
         let (&first, rest) = self.words.split_first()?;
-        let (choice, used) = match first & 0b11 {
-            MEDIUM => {
-                let choice = Choice {
-                    kind: KINDS[(first >> 2 & 0b111) as usize],
-                    n: first >> 5,
-                    value: rest[0] as u64,
-                };
-                (choice, 1)
+        let kind = first >> 2 & 0b111;
+        let field = |bits: u32, at: u32| first >> at & ((1 << bits) - 1);
+        let (n, value, used) = match first & 0b11 {
+            SHORT => (
+                field(SHORT_N, HEAD),
+                field(SHORT_V, HEAD + SHORT_N) as u64,
+                0,
+            ),
+            DELTA => {
+                let n = self.prev[kind as usize]
+                    .wrapping_add(field(DELTA_N, HEAD))
+                    .wrapping_sub(DELTA_BIAS);
+                (n, field(DELTA_V, HEAD + DELTA_N) as u64, 0)
             }
-            LONG => {
-                let choice = Choice {
-                    kind: KINDS[(first >> 2 & 0b111) as usize],
-                    n: rest[0],
-                    value: rest[1] as u64 | (rest[2] as u64) << 32,
-                };
-                (choice, 3)
-            }
-            _ => {
-                let mask = (1 << SHORT_BITS) - 1;
-                let choice = Choice {
-                    kind: KINDS[(first >> 1 & 0b111) as usize],
-                    n: first >> 4 & mask,
-                    value: (first >> (4 + SHORT_BITS)) as u64,
-                };
-                (choice, 0)
-            }
+            MEDIUM => (first >> HEAD, rest[0] as u64, 1),
+            _ => (rest[0], rest[1] as u64 | (rest[2] as u64) << 32, 3),
         };
         self.words = &rest[used..];
-        Some(choice)
+        self.prev[kind as usize] = n;
+        Some(Choice {
+            kind: KINDS[kind as usize],
+            n,
+            value,
+        })
     }
 }
 
@@ -188,10 +218,13 @@ mod tests {
     fn sample(i: u64) -> Choice {
         let kind = KINDS[(i % KINDS.len() as u64) as usize];
         // Every form and the edges between them: short, medium, long; raw draws.
-        let (n, value) = match i % 9 {
+        let (n, value) = match i % 11 {
             0 => (2, i % 2),
-            1 => ((1 << SHORT_BITS) - 1, (1 << SHORT_BITS) - 2),
-            2 => (1 << SHORT_BITS, 5),
+            1 => ((1 << SHORT_N) - 1, (1 << SHORT_V) - 1),
+            2 => (1 << SHORT_N, 5),
+            // Picks among many, the count drifting: delta records, and their edges.
+            9 => (100_000 - (i / 11 % 40) as u32, (1 << DELTA_V) - 1 - i % 3),
+            10 => (100_000 + (i / 11 % 40) as u32, i % 100_000),
             3 => (1000, 999),
             4 => (
                 (1 << MEDIUM_BITS) - 1,
@@ -229,10 +262,31 @@ mod tests {
         for i in 0..1000 {
             log.push(ChoiceKind::Task, 1000, i);
         }
-        assert_eq!(
-            log.cur.len() + log.chunks.iter().map(Vec::len).sum::<usize>(),
-            1000
-        );
+        // Among 100,000 tasks, the count changing by a few between picks.
+        for i in 0..1000u32 {
+            log.push(ChoiceKind::Task, 100_000 - i / 3, i as u64 * 97);
+            log.push(ChoiceKind::Worker, 3, 1);
+        }
+        let words = log.cur.len() + log.chunks.iter().map(Vec::len).sum::<usize>();
+        // One word each, but the first pick among 100,000 after picks among 1,000 (its
+        // count jumped: a medium record).
+        assert_eq!(words, 3001);
+        let back = log.to_vec();
+        let task = |n, value| Choice {
+            kind: ChoiceKind::Task,
+            n,
+            value,
+        };
+        let worker = Choice {
+            kind: ChoiceKind::Worker,
+            n: 3,
+            value: 1,
+        };
+        let expected: Vec<Choice> = (0..1000)
+            .map(|i| task(1000, i))
+            .chain((0..1000u32).flat_map(|i| [task(100_000 - i / 3, i as u64 * 97), worker]))
+            .collect();
+        assert_eq!(back, expected);
         assert_eq!(ChoiceLog::default().to_vec(), []);
     }
 
