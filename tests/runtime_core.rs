@@ -275,6 +275,34 @@ fn burn_shows_parallelism_across_workers() {
     assert_eq!(burn_four(1), Duration::from_millis(40));
 }
 
+// A burn declared by a poll that then returns `Ready` (the other branch of a select won)
+// is dropped with that poll: it is charged to no task, neither this one nor the next.
+#[test]
+fn a_burn_in_a_poll_that_finishes_is_charged_to_nobody() {
+    let out = Sim::new(Config::default().seed(2).trace(TraceMode::Full)).run(async {
+        let racer = detsim::spawn(async {
+            let burn = Box::pin(burn(Duration::from_secs(5)));
+            futures::future::select(burn, futures::future::ready(())).await;
+        });
+        racer.await.unwrap();
+        yield_now().await;
+        // A burn that does run afterwards is charged in full, once.
+        burn(Duration::from_millis(3)).await;
+        Instant::now().as_nanos()
+    });
+    assert_eq!(out.result.unwrap(), 3_000_000);
+    let burns: Vec<_> = out
+        .trace
+        .events()
+        .filter(|e| matches!(e.kind, detsim::trace::EventKind::Burn { .. }))
+        .map(|e| (e.task, format!("{:?}", e.kind)))
+        .collect();
+    assert_eq!(
+        burns,
+        vec![(Some(0), "Burn { duration_ns: 3000000 }".to_string())]
+    );
+}
+
 #[test]
 fn ten_thousand_sleepers_with_an_hour_timeout() {
     let out = Sim::new(Config::default().trace(TraceMode::Off)).run(async {
