@@ -100,6 +100,15 @@ pub trait Strategy: fmt::Debug {
     fn hint(&mut self, _n: usize, _ahead: usize, _rng: &mut StrategyRng) -> Option<usize> {
         None
     }
+
+    /// True if this strategy's every pick is exactly `rng.draw_below(candidates.len())`
+    /// and its hint `rng.peek_below(n, ahead)` ([`Random`]): the step loop then draws
+    /// and guesses itself, without a call through the trait object per step. The same
+    /// draws either way, so runs, traces and schedules do not change. The default is
+    /// false; only a strategy that is [`Random`] in all but name should say true.
+    fn is_uniform(&self) -> bool {
+        false
+    }
 }
 
 /// Picks uniformly at random among the runnable tasks at every step.
@@ -116,5 +125,9 @@ impl Strategy for Random {
 
     fn hint(&mut self, n: usize, ahead: usize, rng: &mut StrategyRng) -> Option<usize> {
         Some(rng.peek_below(n, ahead))
+    }
+
+    fn is_uniform(&self) -> bool {
+        true
     }
 }

@@ -303,6 +303,85 @@ fn a_burn_in_a_poll_that_finishes_is_charged_to_nobody() {
     );
 }
 
+/// `Random` in all but name: the step loop must call it through the trait object.
+#[derive(Debug)]
+struct ViaTraitObject(detsim::explore::Random);
+
+impl detsim::explore::Strategy for ViaTraitObject {
+    fn pick(
+        &mut self,
+        candidates: &detsim::explore::Candidates<'_>,
+        rng: &mut detsim::StrategyRng,
+    ) -> usize {
+        self.0.pick(candidates, rng)
+    }
+
+    fn hint(&mut self, n: usize, ahead: usize, rng: &mut detsim::StrategyRng) -> Option<usize> {
+        self.0.hint(n, ahead, rng)
+    }
+}
+
+/// Many tasks (past the prefetch threshold) that yield, sleep, burn on a busy worker
+/// (filtered candidates) and draw randomness.
+async fn mixed_crowd() -> u64 {
+    let hs: Vec<_> = (0..3000u64)
+        .map(|i| {
+            detsim::spawn(async move {
+                for j in 0..4 {
+                    match (i + j) % 4 {
+                        0 => yield_now().await,
+                        1 => sleep(Duration::from_micros(1 + (i * 7 + j) % 5)).await,
+                        2 if i % 50 == 0 => burn(Duration::from_micros(3)).await,
+                        _ => {
+                            let _: u64 = detsim::rand::random();
+                        }
+                    }
+                }
+                i
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for h in hs {
+        sum += h.await.unwrap();
+    }
+    sum
+}
+
+// The step loop draws `Random`'s picks and guesses itself (no call through the trait
+// object per step): the runs must be the ones the strategy itself would make.
+#[test]
+fn the_uniform_fast_path_draws_what_random_would() {
+    for seed in 0..6 {
+        for workers in [1, 3] {
+            let config = Config::default()
+                .seed(seed)
+                .workers(workers)
+                .trace(TraceMode::Full);
+            let fast = Sim::new(config.clone()).run(mixed_crowd());
+            let slow = Sim::new(config)
+                .strategy(Box::new(ViaTraitObject(detsim::explore::Random)))
+                .run(mixed_crowd());
+            assert_eq!(fast.result.unwrap(), slow.result.unwrap());
+            assert_eq!(
+                fast.fingerprint, slow.fingerprint,
+                "seed {seed} workers {workers}"
+            );
+            // (Not the text: the main task's site is each `run` call's line.)
+            let events =
+                |t: &detsim::Trace| t.events().map(|e| format!("{e:?}")).collect::<Vec<_>>();
+            let (f, s) = (events(&fast.trace), events(&slow.trace));
+            let first = f.iter().zip(&s).position(|(a, b)| a != b);
+            assert!(
+                first.is_none() && f.len() == s.len(),
+                "events differ at {first:?}"
+            );
+            assert!(fast.schedule.len() > 10_000, "{}", fast.schedule.len());
+            assert_eq!(fast.schedule.into_schedule(), slow.schedule.into_schedule());
+        }
+    }
+}
+
 #[test]
 fn ten_thousand_sleepers_with_an_hour_timeout() {
     let out = Sim::new(Config::default().trace(TraceMode::Off)).run(async {

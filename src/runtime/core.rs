@@ -159,6 +159,9 @@ pub(super) struct Core {
     pub(super) due: RefCell<Vec<(u64, TimerWaker)>>,
     pub(super) chooser: RefCell<Chooser>,
     pub(super) strategy: RefCell<Box<dyn Strategy>>,
+    /// The strategy's `is_uniform`, asked once: the step loop then picks and guesses
+    /// itself (the same draws) instead of calling through the trait object.
+    pub(super) uniform: bool,
     pub(super) trace: RefCell<Trace>,
     pub(super) main_done: Cell<bool>,
     /// Set once the run is over: wakes from dropped tasks change nothing any more.
@@ -214,6 +217,7 @@ impl Core {
             due: RefCell::new(Vec::new()),
             firing: Cell::new(None),
             chooser: RefCell::new(chooser),
+            uniform: strategy.is_uniform(),
             strategy: RefCell::new(strategy),
             trace: RefCell::new(Trace::new(config.seed, config.trace)),
             main_done: Cell::new(false),

@@ -204,6 +204,12 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     if n == 1 {
         return 0;
     }
+    if core.uniform {
+        // `Random::pick`, without the call through the trait object.
+        let i = chooser.strategy_rng().draw_below(n);
+        chooser.record(ChoiceKind::Task, n, i);
+        return i;
+    }
     let last = core.last_polled.get();
     let i = core.strategy.borrow_mut().pick(
         &candidates.with_context(last, core.step.get()),
@@ -308,10 +314,15 @@ fn prefetch_next(core: &Core) {
     }
     let mut chooser = core.chooser.borrow_mut();
     let mut strategy = core.strategy.borrow_mut();
+    let uniform = core.uniform;
     let mut guess = |ahead: usize, candidates: usize| {
-        strategy
-            .hint(candidates, ahead, chooser.strategy_rng())
-            .filter(|&i| i < n)
+        let rng = chooser.strategy_rng();
+        match uniform {
+            // `Random::hint`, without the call through the trait object.
+            true => Some(rng.peek_below(candidates, ahead)),
+            false => strategy.hint(candidates, ahead, rng),
+        }
+        .filter(|&i| i < n)
     };
     // One guess of the candidate count: the last poll's task requeued or not, so the
     // current one probably does the same (a wrong count only makes a prefetch useless).
