@@ -216,25 +216,11 @@ impl Campaign {
             (None, Halt::TimeLimit) => StopReason::TimeLimit,
             (None, Halt::GaveUp) => StopReason::Hung,
         };
-        let runs = search.counted_runs();
+        let failing_seeds = found.iter().map(|f| f.seed).collect();
         CampaignReport {
-            scenario: self.scenario.name().to_string(),
-            strategy: *spec,
-            workers: self.config.workers,
-            start: self.options.start,
-            seeds: self.options.seeds,
-            shard: self.options.shard,
-            keep_going: self.options.keep_going,
-            runs,
-            passes: runs.saturating_sub(found.len() as u64),
-            failing_seeds: found.iter().map(|f| f.seed).collect(),
-            failures: found,
-            regressions: Vec::new(),
-            stopped,
             complete: Some(search.is_complete()),
             nondeterminism: search.nondeterminism().map(str::to_string),
-            resumed_in_flight: Vec::new(),
-            resumed_failures: Vec::new(),
+            ..self.report(*spec, search.counted_runs(), found, failing_seeds, stopped)
         }
     }
 }

@@ -123,6 +123,38 @@ impl Campaign {
         &self.options
     }
 
+    /// The report of a search that ran `runs` runs with `strategy` and found
+    /// `failures` (distinct) at `failing_seeds` (one per failing run): the fields every
+    /// explorer fills the same way. Explorers set the rest (`complete`, ...) on it.
+    fn report(
+        &self,
+        strategy: StrategySpec,
+        runs: u64,
+        failures: Vec<FoundFailure>,
+        failing_seeds: Vec<u64>,
+        stopped: StopReason,
+    ) -> CampaignReport {
+        CampaignReport {
+            scenario: self.scenario.name().to_string(),
+            strategy,
+            workers: self.config.workers,
+            start: self.options.start,
+            seeds: self.options.seeds,
+            shard: self.options.shard,
+            keep_going: self.options.keep_going,
+            runs,
+            passes: runs.saturating_sub(failing_seeds.len() as u64),
+            failures,
+            failing_seeds,
+            regressions: Vec::new(),
+            stopped,
+            complete: None,
+            nondeterminism: None,
+            resumed_in_flight: Vec::new(),
+            resumed_failures: Vec::new(),
+        }
+    }
+
     /// All options at once (the setters below change one each).
     pub fn options(mut self, options: CampaignOptions) -> Self {
         self.options = options.resolved();

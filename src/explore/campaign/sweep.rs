@@ -216,27 +216,14 @@ impl Campaign {
             StopReason::Exhausted => sweep.plan.len,
             _ => self.progress.runs.load(Ordering::Relaxed),
         };
-        let failing_seeds = ledger.failing_seeds();
-        let failing_runs = failing_seeds.len() as u64;
-        CampaignReport {
-            scenario: self.scenario.name().to_string(),
-            strategy: sweep.strategy,
-            workers: self.config.workers,
-            start: self.options.start,
-            seeds: self.options.seeds,
-            shard: self.options.shard,
-            keep_going: self.options.keep_going,
+        let failures = ledger.distinct();
+        self.report(
+            sweep.strategy,
             runs,
-            passes: runs.saturating_sub(failing_runs),
-            failures: ledger.distinct(),
-            failing_seeds,
-            regressions: Vec::new(),
+            failures,
+            ledger.failing_seeds(),
             stopped,
-            complete: None,
-            nondeterminism: None,
-            resumed_in_flight: Vec::new(),
-            resumed_failures: Vec::new(),
-        }
+        )
     }
 }
 
