@@ -221,13 +221,7 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
 
 fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
     prefetch_next(core);
-    core.current.set(Some(Running {
-        task: id,
-        worker,
-        burn: None,
-        abort: false,
-        woken: false,
-    }));
+    core.start_running(id, worker);
     core.emit(EventKind::Poll);
     let result = {
         let waker = task_waker(core.id, id);
@@ -241,7 +235,7 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
     };
     // What the poll asked for besides its result (burn, abort); still current, so
     // the events below are the task's.
-    let ran = core.current.get().expect("the polled task is current");
+    let ran = core.take_running();
     core.last_polled.set(Some(id));
     if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
         core.switches.set(core.switches.get() + 1);
@@ -253,7 +247,7 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
         Ok(Poll::Pending) if ran.abort => {
             core.sched.borrow_mut().status[id as usize] = Status::Done;
             core.emit(EventKind::Abort { target: id });
-            core.current.set(None);
+            core.stop_running();
             drop_task(core, id, take_task(core, id));
         }
         Ok(Poll::Pending) => {
@@ -262,7 +256,7 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
         }
         Err(payload) => panicked(core, id, take_task(core, id), payload),
     }
-    core.current.set(None);
+    core.stop_running();
     drop(finished);
     // After the poll's own events, so they all carry the poll's step number.
     core.step.set(core.step.get() + 1);
@@ -399,7 +393,7 @@ fn panicked(
     core.emit(EventKind::Failure {
         message: failure.to_string(),
     });
-    core.current.set(None);
+    core.stop_running();
     if id == 0 || core.config.panic_is_failure {
         core.fail(failure);
         core.closed.set(true); // the run is over: its last event is the failure
