@@ -28,11 +28,11 @@ pub(super) const NO_HOME: u16 = u16::MAX;
 pub(super) enum Status {
     /// Waiting for a wake.
     Idle,
-    /// In the ready list.
+    /// In the ready list, or being polled (the current task: [`Core::current_task`]).
+    /// A poll writes no status unless it changes one (a yield leaves `Queued` as it
+    /// was), and a wake of the current task is noted in [`Running::woken`]: with many
+    /// live tasks, a per-task byte touched twice per poll is a cache miss saved.
     Queued,
-    /// Being polled (a wake during its own poll is recorded in [`Running::woken`], not
-    /// here: a yield then touches no per-task memory).
-    Running,
     /// Finished, aborted or dropped.
     Done,
 }
@@ -113,7 +113,8 @@ pub(super) struct Sched {
     pub(super) futures: Vec<FutPtr>,
     /// Per task id: its name and spawn site (cold: traces and failure reports).
     pub(super) meta: Vec<TaskMeta>,
-    // invariant: holds exactly the tasks whose status is Queued, each once.
+    // invariant: holds exactly the tasks whose status is Queued but the one being polled,
+    // each once.
     pub(super) ready: ReadyList,
     /// Per worker: virtual time until which it is busy burning CPU.
     pub(super) busy_until: Vec<u64>,
@@ -160,6 +161,9 @@ pub(super) struct Core {
     burn: Cell<u64>,
     /// The task polled in the previous step (strategies count preemptions against it).
     pub(super) last_polled: Cell<Option<u32>>,
+    /// The run has enough tasks for the step loop to prefetch (`step::prefetch_next`),
+    /// and is not a replay.
+    pub(super) prefetching: Cell<bool>,
     pub(super) sched: RefCell<Sched>,
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
     // Inline (not boxed): a poll reaches the future through one pointer, not two.
@@ -193,8 +197,9 @@ pub(super) struct Core {
     pub(super) timers_fired: Cell<u64>,
     pub(super) switches: Cell<u64>,
     pub(super) preemptions: Cell<u64>,
-    /// The task polled most recently, across clock jumps (unlike `last_polled`).
-    pub(super) previous: Cell<Option<u32>>,
+    /// The task polled most recently, across clock jumps (unlike `last_polled`);
+    /// `u32::MAX` before the first poll.
+    pub(super) previous: Cell<u32>,
     /// Whether the last poll put its task back in the ready list: the prefetcher's guess
     /// of whether the current one will (one more candidate at the next pick, or not).
     pub(super) requeued: Cell<bool>,
@@ -223,6 +228,7 @@ impl Core {
             abort: Cell::new(false),
             burn: Cell::new(0),
             last_polled: Cell::new(None),
+            prefetching: Cell::new(false),
             sched: RefCell::new(Sched {
                 // Sized for small runs: most fuzzed programs have a handful of tasks.
                 status: Vec::with_capacity(16),
@@ -253,7 +259,7 @@ impl Core {
             timers_fired: Cell::new(0),
             switches: Cell::new(0),
             preemptions: Cell::new(0),
-            previous: Cell::new(None),
+            previous: Cell::new(u32::MAX),
             requeued: Cell::new(true),
             world: Box::new(crate::world::World::new(&config)),
             config,
@@ -390,7 +396,23 @@ impl Core {
 
     /// Marks a task runnable and records the wake (as the firing of the timer whose
     /// waker is being called, if any). Wakes of finished or queued tasks are no-ops.
+    #[inline(always)]
     pub(super) fn wake(&self, id: u32) {
+        if self.is_current(id) {
+            // A yield (see `make_runnable`), the most frequent wake: kept inline.
+            self.woken.set(true);
+            return;
+        }
+        self.wake_other(id);
+    }
+
+    /// True if `id` is the task being polled in a run that is not over.
+    #[inline(always)]
+    fn is_current(&self, id: u32) -> bool {
+        (self.cur.get() >> 16) as u32 == id && !self.closed.get()
+    }
+
+    fn wake_other(&self, id: u32) {
         if self.make_runnable(id) {
             match self.firing.take() {
                 Some(deadline_ns) => {
@@ -410,7 +432,8 @@ impl Core {
         }
         let cur = self.cur.get();
         if (cur >> 16) as u32 == id {
-            // A wake of the task being polled, by itself: a yield. No status to read.
+            // A wake of the task being polled, by itself: a yield. Its status is
+            // `Queued` though it is not in the ready list: the step loop requeues it.
             self.woken.set(true);
             return false;
         }
@@ -428,8 +451,6 @@ impl Core {
                 sched.ready.push(id, home, false, future);
                 true
             }
-            // Only the current task is running, and that case returned above.
-            Status::Running => false,
             Status::Queued | Status::Done => false,
         }
     }

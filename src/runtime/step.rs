@@ -91,7 +91,7 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     let now = core.now.get();
     let filtered: Vec<u32>;
     let index = if sched.busy == 0 && !core.world.any_paused() {
-        pick(core, Candidates::new(&sched.ready.tasks, None))
+        pick_among_all(core, &sched.ready.tasks)
     } else {
         // Tasks of a paused node are not candidates (`crate::world::node`).
         let runnable = runnable_now(&sched.ready.slots, &sched.busy_until, now);
@@ -104,7 +104,7 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     };
     let (task, slot) = sched.ready.swap_remove(index);
     let future = slot.future;
-    sched.status[task as usize] = Status::Running;
+    // Its status stays `Queued` while it is polled (see `Status::Queued`).
     if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
     }
@@ -195,6 +195,20 @@ fn runnable_now(ready: &[ReadySlot], busy_until: &[u64], now: u64) -> Vec<u32> {
         .collect()
 }
 
+/// [`pick`] among every ready task: `Random`'s draw inline, without building the
+/// candidates it does not read.
+#[inline(always)]
+fn pick_among_all(core: &Core, tasks: &[u32]) -> usize {
+    let n = tasks.len();
+    if core.uniform && !core.replaying && n > 1 {
+        let mut chooser = core.chooser.borrow_mut();
+        let i = chooser.strategy_rng().draw_below(n);
+        chooser.record(ChoiceKind::Task, n, i);
+        return i;
+    }
+    pick(core, Candidates::new(tasks, None))
+}
+
 fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     let n = candidates.len();
     let mut chooser = core.chooser.borrow_mut();
@@ -237,7 +251,8 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
     // the events below are the task's.
     let ran = core.take_running();
     core.last_polled.set(Some(id));
-    if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
+    let previous = core.previous.replace(id);
+    if previous != id && previous != u32::MAX {
         core.switches.set(core.switches.get() + 1);
     }
     let mut finished = None;
@@ -280,7 +295,7 @@ fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
 
 /// Below this many tasks in a run their memory stays in cache, and guessing costs more
 /// than it saves.
-const PREFETCH_MIN_TASKS: usize = 2048;
+pub(super) const PREFETCH_MIN_TASKS: usize = 2048;
 
 /// Prefetches what coming picks will probably touch, so that memory arrives while other
 /// tasks run: with many live tasks and a random pick, fetching it is most of a step's
@@ -297,13 +312,13 @@ const PREFETCH_MIN_TASKS: usize = 2048;
 /// 140; four and two picks ahead 116–124, six and three 102–117.
 #[inline]
 fn prefetch_next(core: &Core) {
-    if core.replaying {
-        return;
+    if !core.prefetching.get() {
+        return; // a replay, or too few tasks (`Core::prefetching`)
     }
     let sched = core.sched.borrow();
     let ready = &sched.ready;
     let n = ready.len();
-    if sched.busy != 0 || n < 2 || sched.status.len() < PREFETCH_MIN_TASKS {
+    if sched.busy != 0 || n < 2 {
         return;
     }
     let mut chooser = core.chooser.borrow_mut();
@@ -356,18 +371,17 @@ fn requeue(core: &Core, id: u32, worker: u16, ran: Running, future: FutPtr) -> b
     } else {
         core.emit(EventKind::Pending);
     }
+    // Requeued, its status is still `Queued` (it stayed so during the poll).
     let mut sched = core.sched.borrow_mut();
     if let Some(ns) = burn {
         let until = core.now.get().saturating_add(ns);
         sched.busy_until[worker as usize] = until;
         sched.busy += 1;
-        sched.status[id as usize] = Status::Queued;
         sched.ready.push(id, worker, true, future);
         drop(sched);
         core.emit(EventKind::Burn { duration_ns: ns });
         true
     } else if woken {
-        sched.status[id as usize] = Status::Queued;
         sched.ready.push(id, worker, false, future);
         true
     } else {

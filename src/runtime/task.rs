@@ -354,6 +354,9 @@ where
             .take_spawn_node()
             .unwrap_or_else(|| current.map_or(0, |t| sched.meta[t as usize].node));
         sched.status.push(Status::Queued);
+        if sched.status.len() >= super::step::PREFETCH_MIN_TASKS && !core.replaying {
+            core.prefetching.set(true);
+        }
         sched.futures.push(future);
         sched.meta.push(TaskMeta {
             name,
@@ -401,13 +404,14 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).
 pub(crate) fn abort(core: &Core, id: u32) {
+    if core.current_task() == Some(id) {
+        // Deferred: the step loop drops the future when the poll returns.
+        core.abort_current();
+        return;
+    }
     let status = core.sched.borrow().status[id as usize];
     match status {
         Status::Done => return,
-        Status::Running => {
-            core.abort_current();
-            return;
-        }
         Status::Queued => core.sched.borrow_mut().ready.remove_task(id),
         Status::Idle => {}
     }
