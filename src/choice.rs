@@ -27,7 +27,8 @@
 mod log;
 
 use log::ChoiceLog;
-use rand_chacha::ChaCha8Rng;
+use rand_chacha::{ChaCha8Core, ChaCha8Rng};
+use rand_core::block::BlockRngCore;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -552,50 +553,66 @@ impl Chooser {
     }
 }
 
-/// The main ChaCha stream with [`LOOKAHEAD`] words of lookahead, so the step loop can see the
-/// next draws coming (to prefetch the tasks it will pick). Words come out in exactly the
-/// stream's order, peeked or not: a `u64` is the next two words, low first, as
-/// `ChaCha8Rng::next_u64` composes it.
+/// The main ChaCha stream with [`LOOKAHEAD`] words of lookahead, so the step loop can see
+/// the next draws coming (to prefetch the tasks it will pick). Words come out in exactly
+/// `ChaCha8Rng`'s order, peeked or not (a `u64` is the next two words, low first, as
+/// `ChaCha8Rng::next_u64` composes it): the ChaCha core's 64-word blocks go into a ring
+/// of two blocks, so a draw is one test and one load, and a peek never moves a word.
 struct Stream {
-    rng: ChaCha8Rng,
-    // invariant: `peeked[(head + i) % LOOKAHEAD]` for `i < len` are the next words of
-    // the stream, in order (a ring: taking a word moves nothing).
-    peeked: [u32; LOOKAHEAD],
-    head: usize,
-    len: usize,
+    core: ChaCha8Core,
+    // invariant: `ring[(read + i) % RING]` for `i < avail` are the next words of the
+    // stream, in order; `avail < LOOKAHEAD + BLOCK <= RING` (a block is written only
+    // when fewer than `LOOKAHEAD` words are left), so a block never overwrites them.
+    ring: [u32; RING],
+    read: usize,
+    avail: usize,
 }
 
 /// How many words of the stream can be peeked: the step loop prefetches up to six
-/// picks ahead. A power of two (the ring's index is masked).
+/// picks ahead.
 const LOOKAHEAD: usize = 8;
-const _: () = assert!(LOOKAHEAD.is_power_of_two());
+/// Words per block of the ChaCha core (`rand_chacha` makes four 16-word blocks at once).
+const BLOCK: usize = 64;
+/// The ring: two blocks (a power of two, so its index is masked).
+const RING: usize = 2 * BLOCK;
+const _: () = assert!(RING.is_power_of_two() && LOOKAHEAD <= BLOCK);
 
 impl Stream {
     fn new(seed: u64) -> Self {
         Stream {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            peeked: [0; LOOKAHEAD],
-            head: 0,
-            len: 0,
+            core: ChaCha8Core::seed_from_u64(seed),
+            ring: [0; RING],
+            read: 0,
+            avail: 0,
         }
+    }
+
+    /// Appends the core's next block to the ring.
+    #[cold]
+    fn refill(&mut self) {
+        let mut block = Default::default();
+        self.core.generate(&mut block);
+        let block: &[u32] = AsRef::<[u32]>::as_ref(&block);
+        let start = self.read + self.avail;
+        for (i, &w) in block.iter().enumerate() {
+            self.ring[(start + i) % RING] = w;
+        }
+        self.avail += BLOCK;
     }
 
     #[inline]
     fn next_u32(&mut self) -> u32 {
-        if self.len == 0 {
-            return self.rng.next_u32();
+        if self.avail == 0 {
+            self.refill();
         }
-        let w = self.peeked[self.head];
-        self.head = (self.head + 1) % LOOKAHEAD;
-        self.len -= 1;
+        let w = self.ring[self.read % RING];
+        self.read = self.read.wrapping_add(1);
+        self.avail -= 1;
         w
     }
 
     #[inline]
     fn next_u64(&mut self) -> u64 {
-        if self.len == 0 {
-            return self.rng.next_u64();
-        }
         let low = self.next_u32() as u64;
         low | (self.next_u32() as u64) << 32
     }
@@ -603,11 +620,11 @@ impl Stream {
     /// The word `ahead` (below [`LOOKAHEAD`]) positions from the front of the stream.
     #[inline]
     fn peek_u32(&mut self, ahead: usize) -> u32 {
-        while self.len <= ahead {
-            self.peeked[(self.head + self.len) % LOOKAHEAD] = self.rng.next_u32();
-            self.len += 1;
+        debug_assert!(ahead < LOOKAHEAD);
+        if self.avail <= ahead {
+            self.refill();
         }
-        self.peeked[(self.head + ahead) % LOOKAHEAD]
+        self.ring[self.read.wrapping_add(ahead) % RING]
     }
 }
 
@@ -654,7 +671,7 @@ mod tests {
     fn peeking_does_not_change_the_stream() {
         let mut plain = ChaCha8Rng::seed_from_u64(4);
         let mut peeking = Stream::new(4);
-        for i in 0..2000 {
+        for i in 0..5000 {
             if i % 3 == 0 {
                 // Any depth, so the ring wraps at every offset; the peeked word is the
                 // one the plain stream gives `ahead` words later.

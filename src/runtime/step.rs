@@ -108,7 +108,7 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
     }
-    let idle = |w: u16| sched.busy_until[w as usize] <= now;
+    let idle = |w: u16| sched.busy == 0 || sched.busy_until[w as usize] <= now;
     if slot.pinned || (slot.home != NO_HOME && idle(slot.home)) {
         return Some((task, slot.home, future));
     }
@@ -255,10 +255,9 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
     if previous != id && previous != u32::MAX {
         core.switches.set(core.switches.get() + 1);
     }
-    let mut finished = None;
     core.requeued.set(false);
     match result {
-        Ok(Poll::Ready(())) => finished = Some(finish(core, id)),
+        Ok(Poll::Ready(())) => finished(core, id),
         Ok(Poll::Pending) if ran.abort => {
             core.sched.borrow_mut().status[id as usize] = Status::Done;
             core.emit(EventKind::Abort { target: id });
@@ -272,19 +271,23 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
         Err(payload) => panicked(core, id, take_task(core, id), payload),
     }
     core.stop_running();
-    drop(finished);
     // After the poll's own events, so they all carry the poll's step number.
     core.step.set(core.step.get() + 1);
 }
 
-/// Marks task `id` finished; returns its `TaskBox` for the caller to drop.
-fn finish(core: &Core, id: u32) -> super::task::TaskBox {
+/// Task `id`'s poll returned `Ready`: marks it finished and drops its future, after
+/// its last event and outside its poll (dropping the future may wake other tasks, and
+/// those wakes are nobody's).
+#[inline(never)]
+fn finished(core: &Core, id: u32) {
     core.sched.borrow_mut().status[id as usize] = Status::Done;
     core.emit(EventKind::Ready);
     if id == 0 {
         core.main_done.set(true);
     }
-    take_task(core, id)
+    let task = take_task(core, id);
+    core.stop_running();
+    drop(task);
 }
 
 fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
