@@ -325,7 +325,10 @@ struct Replay {
 /// ```
 pub struct StrategyRng {
     rng: Stream,
-    aux: ChaCha8Rng,
+    // Made on first use (`Random` never draws from it): a run starts without seeding a
+    // second ChaCha stream, and the run's state is 300 bytes smaller to move.
+    aux: Option<Box<ChaCha8Rng>>,
+    seed: u64,
 }
 
 impl fmt::Debug for StrategyRng {
@@ -336,22 +339,28 @@ impl fmt::Debug for StrategyRng {
 
 impl StrategyRng {
     fn new(seed: u64) -> Self {
-        let mut aux = ChaCha8Rng::seed_from_u64(seed);
-        aux.set_stream(1);
         StrategyRng {
             rng: Stream::new(seed),
-            aux,
+            aux: None,
+            seed,
         }
     }
 
     /// A draw from the strategy stream: randomness for *how* a strategy decides. Not
     /// recorded — the decision it leads to is (see invariant 2).
     pub fn aux_u64(&mut self) -> u64 {
-        self.aux.next_u64()
+        let seed = self.seed;
+        let aux = self.aux.get_or_insert_with(|| {
+            let mut aux = ChaCha8Rng::seed_from_u64(seed);
+            aux.set_stream(1);
+            Box::new(aux)
+        });
+        aux.next_u64()
     }
 
     /// Uniform draw below `n` (≥ 1) from the main stream, not recorded: the pick it
     /// leads to is.
+    #[inline]
     pub fn draw_below(&mut self, n: usize) -> usize {
         uniform(&mut self.rng, n as u32) as usize
     }
@@ -556,16 +565,14 @@ impl Chooser {
 /// The main ChaCha stream with [`LOOKAHEAD`] words of lookahead, so the step loop can see
 /// the next draws coming (to prefetch the tasks it will pick). Words come out in exactly
 /// `ChaCha8Rng`'s order, peeked or not (a `u64` is the next two words, low first, as
-/// `ChaCha8Rng::next_u64` composes it): the ChaCha core's 64-word blocks go into a ring
-/// of two blocks, so a draw is one test and one load, and a peek never moves a word.
+/// `ChaCha8Rng::next_u64` composes it): the ChaCha core's 64-word blocks are appended to
+/// the few words left, so a draw is one test and one load.
 struct Stream {
     core: ChaCha8Core,
-    // invariant: `ring[(read + i) % RING]` for `i < avail` are the next words of the
-    // stream, in order; `avail < LOOKAHEAD + BLOCK <= RING` (a block is written only
-    // when fewer than `LOOKAHEAD` words are left), so a block never overwrites them.
-    ring: [u32; RING],
-    read: usize,
-    avail: usize,
+    // invariant: `buf[pos..end]` are the next words of the stream, in order.
+    buf: [u32; BUF],
+    pos: usize,
+    end: usize,
 }
 
 /// How many words of the stream can be peeked: the step loop prefetches up to six
@@ -573,41 +580,39 @@ struct Stream {
 const LOOKAHEAD: usize = 8;
 /// Words per block of the ChaCha core (`rand_chacha` makes four 16-word blocks at once).
 const BLOCK: usize = 64;
-/// The ring: two blocks (a power of two, so its index is masked).
-const RING: usize = 2 * BLOCK;
-const _: () = assert!(RING.is_power_of_two() && LOOKAHEAD <= BLOCK);
+/// A block and the words left of the one before (fewer than `LOOKAHEAD` when a block is
+/// added).
+const BUF: usize = BLOCK + LOOKAHEAD;
 
 impl Stream {
     fn new(seed: u64) -> Self {
         Stream {
             core: ChaCha8Core::seed_from_u64(seed),
-            ring: [0; RING],
-            read: 0,
-            avail: 0,
+            buf: [0; BUF],
+            pos: 0,
+            end: 0,
         }
     }
 
-    /// Appends the core's next block to the ring.
+    /// Moves the words left to the front and appends the core's next block.
     #[cold]
     fn refill(&mut self) {
+        let left = self.end - self.pos;
+        debug_assert!(left < LOOKAHEAD);
+        self.buf.copy_within(self.pos..self.end, 0);
         let mut block = Default::default();
         self.core.generate(&mut block);
-        let block: &[u32] = AsRef::<[u32]>::as_ref(&block);
-        let start = self.read + self.avail;
-        for (i, &w) in block.iter().enumerate() {
-            self.ring[(start + i) % RING] = w;
-        }
-        self.avail += BLOCK;
+        self.buf[left..left + BLOCK].copy_from_slice(AsRef::<[u32]>::as_ref(&block));
+        (self.pos, self.end) = (0, left + BLOCK);
     }
 
     #[inline]
     fn next_u32(&mut self) -> u32 {
-        if self.avail == 0 {
+        if self.pos == self.end {
             self.refill();
         }
-        let w = self.ring[self.read % RING];
-        self.read = self.read.wrapping_add(1);
-        self.avail -= 1;
+        let w = self.buf[self.pos];
+        self.pos += 1;
         w
     }
 
@@ -621,14 +626,15 @@ impl Stream {
     #[inline]
     fn peek_u32(&mut self, ahead: usize) -> u32 {
         debug_assert!(ahead < LOOKAHEAD);
-        if self.avail <= ahead {
+        if self.end - self.pos <= ahead {
             self.refill();
         }
-        self.ring[self.read.wrapping_add(ahead) % RING]
+        self.buf[self.pos + ahead]
     }
 }
 
 /// Unbiased uniform integer below `n` (Lemire's multiply-and-reject).
+#[inline(always)]
 fn uniform(rng: &mut Stream, n: u32) -> u32 {
     debug_assert!(n > 0);
     let mut m = (rng.next_u32() as u64) * (n as u64);
