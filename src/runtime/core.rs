@@ -407,6 +407,7 @@ impl Core {
     /// Makes task `id` runnable; true if that is a wake to record (false for finished or
     /// queued tasks, a closed run, or a task waking itself during its own poll, which
     /// shows as the poll's `Yield`).
+    #[inline]
     pub(super) fn make_runnable(&self, id: u32) -> bool {
         if self.closed.get() {
             return false;

@@ -127,12 +127,15 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
 /// could have run on (it yielded or was woken during its poll).
 #[inline(always)]
 fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
+    // Requeued by its poll is the same as `Queued` now: nothing runs between the end of
+    // a poll and the next pick (a clock jump in between clears `last_polled`).
+    if !core.requeued.get() {
+        return false;
+    }
     let Some(last) = core.last_polled.get().filter(|&l| l != task) else {
         return false;
     };
-    if sched.status[last as usize] != Status::Queued {
-        return false;
-    }
+    debug_assert!(sched.status[last as usize] == Status::Queued);
     if sched.busy == 0 {
         return true; // every ready task is a candidate
     }
