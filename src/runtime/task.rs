@@ -72,10 +72,11 @@ impl<T> JoinSlot<T> {
 #[repr(C)]
 struct TaskCell<F: Future> {
     header: Header,
-    join: JoinSlot<F::Output>,
     // invariant: initialised from spawn until `drop_future` (called once, by `TaskBox`'s
     // drop); touched only by the run's thread, through `TaskBox` or a `FutPtr`.
+    // Right after the header: a poll reads both, so they share a cache line if they can.
     future: UnsafeCell<ManuallyDrop<F>>,
+    join: JoinSlot<F::Output>,
 }
 
 /// The run's side of a task cell (type-erased over the future).
