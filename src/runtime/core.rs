@@ -168,6 +168,8 @@ pub(super) struct Core {
     fp: Cell<u64>,
     /// The trace keeps events (`TraceMode::Full`); else only the fingerprint is kept.
     full: bool,
+    /// The last task name hashed, by (address, length), and its hash (`name_hash`).
+    last_name: Cell<((usize, usize), u64)>,
     pub(super) main_done: Cell<bool>,
     /// Set once the run is over: wakes from dropped tasks change nothing any more.
     pub(super) closed: Cell<bool>,
@@ -231,6 +233,7 @@ impl Core {
             strategy: RefCell::new(strategy),
             fp: Cell::new(trace.fingerprint),
             full: trace.is_full(),
+            last_name: Cell::new(((0, 0), crate::hash::fnv1a(b""))),
             trace: RefCell::new(trace),
             main_done: Cell::new(false),
             closed: Cell::new(false),
@@ -342,6 +345,29 @@ impl Core {
     /// into the fingerprint.
     pub(super) fn mix(&self, word: u64) {
         self.fp.set(crate::trace::mix(self.fp.get(), word));
+    }
+
+    /// True if the trace keeps events (`TraceMode::Full`).
+    pub(super) fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// FNV-1a of a task name, remembered for the last `&'static` name seen (by address
+    /// and length, which fix its bytes): tasks are mostly spawned in runs from one site
+    /// with one static name. An owned name is hashed every time.
+    #[allow(clippy::ptr_arg)] // the `Cow` says whether the name is `&'static`
+    pub(super) fn name_hash(&self, name: &Cow<'static, str>) -> u64 {
+        let Cow::Borrowed(name) = name else {
+            return crate::hash::fnv1a(name.as_bytes());
+        };
+        let key = (name.as_ptr() as usize, name.len());
+        let (k, hash) = self.last_name.get();
+        if k == key {
+            return hash;
+        }
+        let hash = crate::hash::fnv1a(name.as_bytes());
+        self.last_name.set((key, hash));
+        hash
     }
 
     /// The fingerprint so far (the trace's is written when the run ends).
