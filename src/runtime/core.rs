@@ -188,8 +188,10 @@ pub(super) struct Core {
     /// of whether the current one will (one more candidate at the next pick, or not).
     pub(super) requeued: Cell<bool>,
     /// The simulated world: nodes, network, faults (`crate::world`), owned by the run
-    /// and reached by the world through `context::world`.
-    pub(super) world: Box<crate::world::World>,
+    /// and reached by the world through `context::world`; made on first use
+    /// ([`Core::world`]), so a run with no node, network, disk or fault plan never makes
+    /// (or drops) one: a tenth of a small run's set-up.
+    world: std::cell::OnceCell<Box<crate::world::World>>,
 }
 
 impl Core {
@@ -245,7 +247,7 @@ impl Core {
             preemptions: Cell::new(0),
             previous: Cell::new(u32::MAX),
             requeued: Cell::new(true),
-            world: Box::new(crate::world::World::new(&config)),
+            world: std::cell::OnceCell::new(),
             config,
         }
     }
@@ -347,6 +349,25 @@ impl Core {
         self.fp.set(crate::trace::mix(self.fp.get(), word));
     }
 
+    /// The simulated world, made now if it was not (`World::new` draws nothing and
+    /// records nothing, so when it is made changes no run).
+    pub(super) fn world(&self) -> &crate::world::World {
+        self.world
+            .get_or_init(|| Box::new(crate::world::World::new(&self.config)))
+    }
+
+    /// The world if it was made: the step loop's checks (a world never made has no
+    /// paused node and injects no delay).
+    #[inline(always)]
+    pub(super) fn world_if_made(&self) -> Option<&crate::world::World> {
+        self.world.get().map(|w| &**w)
+    }
+
+    /// True if the run's config has a fault plan (the world must start it).
+    pub(super) fn has_fault_plan(&self) -> bool {
+        self.config.faults.is_some()
+    }
+
     /// True if the trace keeps events (`TraceMode::Full`).
     pub(super) fn is_full(&self) -> bool {
         self.full
@@ -445,7 +466,7 @@ impl Core {
             self.woken.set(true);
             return false;
         }
-        if self.world.delays_on() && self.delay_wake(id) {
+        if self.world_if_made().is_some_and(|w| w.delays_on()) && self.delay_wake(id) {
             return false;
         }
         let mut sched = self.sched.borrow_mut();
@@ -473,7 +494,7 @@ impl Core {
         if !idle || self.firing.get().is_some() {
             return false;
         }
-        let d = crate::world::fault::injected_delay(&self.world);
+        let d = crate::world::fault::injected_delay(self.world());
         if d == 0 {
             return false;
         }

@@ -90,7 +90,8 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     }
     let now = core.now.get();
     let filtered: Vec<u32>;
-    let index = if sched.busy == 0 && !core.world.any_paused() {
+    let paused = core.world_if_made().is_some_and(|w| w.any_paused());
+    let index = if sched.busy == 0 && !paused {
         pick_among_all(core, &sched.ready.entries)
     } else {
         // Tasks of a paused node are not candidates (`crate::world::node`).
@@ -170,10 +171,10 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
 
 /// `candidates` (indices into the ready list) without the tasks of paused nodes.
 fn unpaused(core: &Core, sched: &Sched, mut candidates: Vec<u32>) -> Vec<u32> {
-    if core.world.any_paused() {
+    if let Some(world) = core.world_if_made().filter(|w| w.any_paused()) {
         let paused = |i: &u32| {
             let task = sched.ready.entries[*i as usize].task;
-            core.world.is_paused(sched.meta[task as usize].node)
+            world.is_paused(sched.meta[task as usize].node)
         };
         candidates.retain(|i| !paused(i));
     }

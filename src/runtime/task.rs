@@ -381,8 +381,8 @@ where
         let home = core.current_worker().unwrap_or(NO_HOME);
         // A task belongs to its spawner's node, unless the world spawns it on one.
         let node = core
-            .world
-            .take_spawn_node()
+            .world_if_made()
+            .and_then(|w| w.take_spawn_node())
             .unwrap_or_else(|| current.map_or(0, |t| sched.meta[t as usize].node));
         sched.status.push(Status::Queued);
         if sched.status.len() >= super::step::PREFETCH_MIN_TASKS && !core.replaying {
