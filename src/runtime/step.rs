@@ -201,7 +201,10 @@ fn runnable_now(ready: &[Queued], busy_until: &[u64], now: u64) -> Vec<u32> {
 #[inline(always)]
 fn pick_among_all(core: &Core, tasks: &[Queued]) -> usize {
     let n = tasks.len();
-    if core.uniform && !core.replaying && n > 1 {
+    if n == 1 {
+        return 0; // one candidate: nothing to choose, nothing recorded (nor replayed)
+    }
+    if core.uniform && !core.replaying {
         let mut chooser = core.chooser.borrow_mut();
         let i = chooser.strategy_rng().draw_below(n);
         chooser.record(ChoiceKind::Task, n, i);
