@@ -1,7 +1,7 @@
 //! [`sleep`] and [`sleep_until`].
 
 use super::Instant;
-use crate::runtime::context::{self, TimerKey};
+use crate::runtime::context::{self, Armed};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -27,7 +27,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
-        key: None,
+        timer: None,
     }
 }
 
@@ -36,7 +36,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
-    key: Option<TimerKey>,
+    // invariant: `Some` from the poll that armed the timer until one that finds it fired.
+    timer: Option<Armed>,
 }
 
 impl Sleep {
@@ -60,8 +61,8 @@ impl Sleep {
     }
 
     fn release(&mut self) {
-        if let Some(key) = self.key.take() {
-            context::cancel_timer(key);
+        if let Some(timer) = self.timer.take() {
+            context::cancel_timer(timer.key);
         }
     }
 }
@@ -70,22 +71,27 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = self.deadline.0;
-        let ready = match self.key {
-            Some(key) => context::poll_timer(key, cx.waker()),
-            None if deadline <= context::now() => true,
-            None => {
-                // The fault plan may hold the timer back (an injected delay).
-                let deadline = deadline + crate::world::fault::timer_delay();
-                self.key = Some(context::arm_timer(deadline, cx.waker()));
-                false
-            }
+        let Some(timer) = self.timer else {
+            // First poll (or after `reset`): arm, unless the deadline already passed.
+            self.timer = context::arm_timer(self.deadline.0, cx.waker());
+            return match self.timer {
+                Some(_) => Poll::Pending,
+                None => Poll::Ready(()),
+            };
         };
-        if ready {
-            self.release();
+        // Fired once the clock reached it (`Armed`): no lookup, and nothing to release.
+        if context::now() >= timer.at {
+            self.timer = None;
             return Poll::Ready(());
         }
-        Poll::Pending
+        // Polled early (e.g. by a `select!`): keep the waker current.
+        match context::poll_timer(timer.key, cx.waker()) {
+            true => {
+                self.timer = None;
+                Poll::Ready(())
+            }
+            false => Poll::Pending,
+        }
     }
 }
 
