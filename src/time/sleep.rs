@@ -19,11 +19,13 @@ use std::time::Duration;
 /// });
 /// assert_eq!(out.result.unwrap(), 5_000_000);
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now() + duration) // virtual time: super::Instant
 }
 
 /// Waits until the virtual clock reaches `deadline`.
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -70,7 +72,24 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    /// Inline, for the poll that finds the timer fired (a clock read); the others
+    /// (arming, an early poll) are a call.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.timer {
+            // Fired once the clock reached it (`Armed`): no lookup, nothing to release.
+            Some(timer) if context::now() >= timer.at => {
+                self.timer = None;
+                Poll::Ready(())
+            }
+            _ => self.arm_or_refresh(cx),
+        }
+    }
+}
+
+impl Sleep {
+    #[inline(never)]
+    fn arm_or_refresh(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(timer) = self.timer else {
             // First poll (or after `reset`): arm, unless the deadline already passed.
             self.timer = context::arm_timer(self.deadline.0, cx.waker());
@@ -79,12 +98,7 @@ impl Future for Sleep {
                 None => Poll::Ready(()),
             };
         };
-        // Fired once the clock reached it (`Armed`): no lookup, and nothing to release.
-        if context::now() >= timer.at {
-            self.timer = None;
-            return Poll::Ready(());
-        }
-        // Polled early (e.g. by a `select!`): keep the waker current.
+        // Polled before it fired (e.g. by a `select!`): keep the waker current.
         match context::poll_timer(timer.key, cx.waker()) {
             true => {
                 self.timer = None;
@@ -96,6 +110,7 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         self.release();
     }
