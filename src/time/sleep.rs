@@ -62,6 +62,7 @@ impl Sleep {
         this.deadline = deadline;
     }
 
+    #[inline]
     fn release(&mut self) {
         if let Some(timer) = self.timer.take() {
             context::cancel_timer(timer.key);
