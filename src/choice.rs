@@ -27,7 +27,8 @@
 mod log;
 
 use log::ChoiceLog;
-use rand_chacha::ChaCha8Rng;
+use rand_chacha::{ChaCha8Core, ChaCha8Rng};
+use rand_core::block::BlockRngCore;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -324,7 +325,10 @@ struct Replay {
 /// ```
 pub struct StrategyRng {
     rng: Stream,
-    aux: ChaCha8Rng,
+    // Made on first use (`Random` never draws from it): a run starts without seeding a
+    // second ChaCha stream, and the run's state is 300 bytes smaller to move.
+    aux: Option<Box<ChaCha8Rng>>,
+    seed: u64,
 }
 
 impl fmt::Debug for StrategyRng {
@@ -335,22 +339,28 @@ impl fmt::Debug for StrategyRng {
 
 impl StrategyRng {
     fn new(seed: u64) -> Self {
-        let mut aux = ChaCha8Rng::seed_from_u64(seed);
-        aux.set_stream(1);
         StrategyRng {
             rng: Stream::new(seed),
-            aux,
+            aux: None,
+            seed,
         }
     }
 
     /// A draw from the strategy stream: randomness for *how* a strategy decides. Not
     /// recorded — the decision it leads to is (see invariant 2).
     pub fn aux_u64(&mut self) -> u64 {
-        self.aux.next_u64()
+        let seed = self.seed;
+        let aux = self.aux.get_or_insert_with(|| {
+            let mut aux = ChaCha8Rng::seed_from_u64(seed);
+            aux.set_stream(1);
+            Box::new(aux)
+        });
+        aux.next_u64()
     }
 
     /// Uniform draw below `n` (≥ 1) from the main stream, not recorded: the pick it
     /// leads to is.
+    #[inline]
     pub fn draw_below(&mut self, n: usize) -> usize {
         uniform(&mut self.rng, n as u32) as usize
     }
@@ -552,50 +562,62 @@ impl Chooser {
     }
 }
 
-/// The main ChaCha stream with [`LOOKAHEAD`] words of lookahead, so the step loop can see the
-/// next draws coming (to prefetch the tasks it will pick). Words come out in exactly the
-/// stream's order, peeked or not: a `u64` is the next two words, low first, as
-/// `ChaCha8Rng::next_u64` composes it.
+/// The main ChaCha stream with [`LOOKAHEAD`] words of lookahead, so the step loop can see
+/// the next draws coming (to prefetch the tasks it will pick). Words come out in exactly
+/// `ChaCha8Rng`'s order, peeked or not (a `u64` is the next two words, low first, as
+/// `ChaCha8Rng::next_u64` composes it): the ChaCha core's 64-word blocks are appended to
+/// the few words left, so a draw is one test and one load.
 struct Stream {
-    rng: ChaCha8Rng,
-    // invariant: `peeked[(head + i) % LOOKAHEAD]` for `i < len` are the next words of
-    // the stream, in order (a ring: taking a word moves nothing).
-    peeked: [u32; LOOKAHEAD],
-    head: usize,
-    len: usize,
+    core: ChaCha8Core,
+    // invariant: `buf[pos..end]` are the next words of the stream, in order.
+    buf: [u32; BUF],
+    pos: usize,
+    end: usize,
 }
 
 /// How many words of the stream can be peeked: the step loop prefetches up to six
-/// picks ahead. A power of two (the ring's index is masked).
+/// picks ahead.
 const LOOKAHEAD: usize = 8;
-const _: () = assert!(LOOKAHEAD.is_power_of_two());
+/// Words per block of the ChaCha core (`rand_chacha` makes four 16-word blocks at once).
+const BLOCK: usize = 64;
+/// A block and the words left of the one before (fewer than `LOOKAHEAD` when a block is
+/// added).
+const BUF: usize = BLOCK + LOOKAHEAD;
 
 impl Stream {
     fn new(seed: u64) -> Self {
         Stream {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            peeked: [0; LOOKAHEAD],
-            head: 0,
-            len: 0,
+            core: ChaCha8Core::seed_from_u64(seed),
+            buf: [0; BUF],
+            pos: 0,
+            end: 0,
         }
+    }
+
+    /// Moves the words left to the front and appends the core's next block.
+    #[cold]
+    fn refill(&mut self) {
+        let left = self.end - self.pos;
+        debug_assert!(left < LOOKAHEAD);
+        self.buf.copy_within(self.pos..self.end, 0);
+        let mut block = Default::default();
+        self.core.generate(&mut block);
+        self.buf[left..left + BLOCK].copy_from_slice(AsRef::<[u32]>::as_ref(&block));
+        (self.pos, self.end) = (0, left + BLOCK);
     }
 
     #[inline]
     fn next_u32(&mut self) -> u32 {
-        if self.len == 0 {
-            return self.rng.next_u32();
+        if self.pos == self.end {
+            self.refill();
         }
-        let w = self.peeked[self.head];
-        self.head = (self.head + 1) % LOOKAHEAD;
-        self.len -= 1;
+        let w = self.buf[self.pos];
+        self.pos += 1;
         w
     }
 
     #[inline]
     fn next_u64(&mut self) -> u64 {
-        if self.len == 0 {
-            return self.rng.next_u64();
-        }
         let low = self.next_u32() as u64;
         low | (self.next_u32() as u64) << 32
     }
@@ -603,15 +625,16 @@ impl Stream {
     /// The word `ahead` (below [`LOOKAHEAD`]) positions from the front of the stream.
     #[inline]
     fn peek_u32(&mut self, ahead: usize) -> u32 {
-        while self.len <= ahead {
-            self.peeked[(self.head + self.len) % LOOKAHEAD] = self.rng.next_u32();
-            self.len += 1;
+        debug_assert!(ahead < LOOKAHEAD);
+        if self.end - self.pos <= ahead {
+            self.refill();
         }
-        self.peeked[(self.head + ahead) % LOOKAHEAD]
+        self.buf[self.pos + ahead]
     }
 }
 
 /// Unbiased uniform integer below `n` (Lemire's multiply-and-reject).
+#[inline(always)]
 fn uniform(rng: &mut Stream, n: u32) -> u32 {
     debug_assert!(n > 0);
     let mut m = (rng.next_u32() as u64) * (n as u64);
@@ -654,7 +677,7 @@ mod tests {
     fn peeking_does_not_change_the_stream() {
         let mut plain = ChaCha8Rng::seed_from_u64(4);
         let mut peeking = Stream::new(4);
-        for i in 0..2000 {
+        for i in 0..5000 {
             if i % 3 == 0 {
                 // Any depth, so the ring wraps at every offset; the peeked word is the
                 // one the plain stream gives `ahead` words later.

@@ -230,12 +230,12 @@ fn splitmix(x: u64) -> u64 {
 /// The node of the task being polled, or `None` outside a simulation or while the
 /// scheduler's tables are being changed (the std guards must never panic).
 pub(crate) fn try_current_node() -> Option<u32> {
-    try_with(|core| match core.current.get() {
-        Some(r) => core
+    try_with(|core| match core.current_task() {
+        Some(task) => core
             .sched
             .try_borrow()
             .ok()
-            .map(|s| s.meta[r.task as usize].node),
+            .map(|s| s.meta[task as usize].node),
         None => Some(0),
     })
     .flatten()
@@ -283,7 +283,7 @@ where
 
 /// The task being polled, if any (and if inside a simulation).
 pub(crate) fn current_task() -> Option<TaskId> {
-    try_with(|core| core.current.get().map(|r| TaskId(r.task))).flatten()
+    try_with(|core| core.current_task().map(TaskId)).flatten()
 }
 
 /// Calls `f` with the run's simulated world.
@@ -326,8 +326,8 @@ pub(crate) fn arm_world_call(deadline_ns: u64, f: fn(u64), arg: u64) {
 #[track_caller]
 #[inline]
 pub(crate) fn current_node() -> u32 {
-    with(|core| match core.current.get() {
-        Some(r) => core.sched.borrow().meta[r.task as usize].node,
+    with(|core| match core.current_task() {
+        Some(task) => core.sched.borrow().meta[task as usize].node,
         None => 0,
     })
 }
@@ -385,8 +385,8 @@ pub(crate) fn is_closed() -> bool {
 #[track_caller]
 pub(crate) fn record_node(info: crate::trace::NodeInfo) {
     with(|core| {
+        core.mix(crate::hash::fnv1a(info.name.as_bytes()) ^ info.id as u64);
         let mut trace = core.trace.borrow_mut();
-        trace.mix(crate::hash::fnv1a(info.name.as_bytes()) ^ info.id as u64);
         if trace.is_full() {
             trace.nodes.push(info);
         }

@@ -83,9 +83,7 @@ impl Future for Burn {
         let total = self.duration_ns;
         // Several burns in one poll (e.g. `join!` of two) add up: one worker does both.
         // The step loop reads the sum when the poll returns.
-        context::with(|core| {
-            core.update_running(|r| r.burn = Some(r.burn.unwrap_or(0).saturating_add(total)))
-        });
+        context::with(|core| core.add_burn(total));
         Poll::Pending
     }
 }

@@ -28,11 +28,11 @@ pub(super) const NO_HOME: u16 = u16::MAX;
 pub(super) enum Status {
     /// Waiting for a wake.
     Idle,
-    /// In the ready list.
+    /// In the ready list, or being polled (the current task: [`Core::current_task`]).
+    /// A poll writes no status unless it changes one (a yield leaves `Queued` as it
+    /// was), and a wake of the current task is noted in [`Running::woken`]: with many
+    /// live tasks, a per-task byte touched twice per poll is a cache miss saved.
     Queued,
-    /// Being polled (a wake during its own poll is recorded in [`Running::woken`], not
-    /// here: a yield then touches no per-task memory).
-    Running,
     /// Finished, aborted or dropped.
     Done,
 }
@@ -113,7 +113,8 @@ pub(super) struct Sched {
     pub(super) futures: Vec<FutPtr>,
     /// Per task id: its name and spawn site (cold: traces and failure reports).
     pub(super) meta: Vec<TaskMeta>,
-    // invariant: holds exactly the tasks whose status is Queued, each once.
+    // invariant: holds exactly the tasks whose status is Queued but the one being polled,
+    // each once.
     pub(super) ready: ReadyList,
     /// Per worker: virtual time until which it is busy burning CPU.
     pub(super) busy_until: Vec<u64>,
@@ -121,19 +122,25 @@ pub(super) struct Sched {
     pub(super) busy: usize,
 }
 
-/// The task being polled, and what its poll asked the step loop to do afterwards. The
-/// step loop takes it back when the poll returns: the value the poll produced besides
-/// `Poll::Pending`.
+/// What a poll asked of the step loop besides its `Poll` result: the value the step
+/// loop takes back ([`Core::take_running`]) when the poll returns.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Running {
-    pub(super) task: u32,
-    pub(super) worker: u16,
     /// CPU time the task declared with `burn` during this poll.
     pub(super) burn: Option<u64>,
     /// The task aborted itself during this poll.
     pub(super) abort: bool,
     /// The task was woken during this poll (by itself, or by what it polled).
     pub(super) woken: bool,
+}
+
+/// [`Core::who`] outside any poll: no task, no worker (the trace's encoding of "none").
+pub(super) const NOBODY: u64 = (u32::MAX as u64) << 16 | u16::MAX as u64;
+
+/// The `who` word of `task` polled on `worker`.
+#[inline(always)]
+pub(super) const fn who_word(task: u32, worker: u16) -> u64 {
+    (task as u64) << 16 | worker as u64
 }
 
 /// The state of one run.
@@ -143,10 +150,20 @@ pub(super) struct Core {
     pub(super) shared: Arc<Shared>,
     pub(super) now: Cell<u64>,
     pub(super) step: Cell<u64>,
-    /// The task being polled, if any.
-    pub(super) current: Cell<Option<Running>>,
+    /// The task being polled and its worker as one word, `task << 16 | worker`, or
+    /// [`NOBODY`]: the form the fingerprint mixes (`trace::mix_who`), so an event by the
+    /// current task costs one load to attribute.
+    cur: Cell<u64>,
+    /// What the current poll asked for besides its result (see [`Running`]); `burn` is
+    /// 0 for none (a burn of nothing is never declared).
+    woken: Cell<bool>,
+    abort: Cell<bool>,
+    burn: Cell<u64>,
     /// The task polled in the previous step (strategies count preemptions against it).
     pub(super) last_polled: Cell<Option<u32>>,
+    /// The run has enough tasks for the step loop to prefetch (`step::prefetch_next`),
+    /// and is not a replay.
+    pub(super) prefetching: Cell<bool>,
     pub(super) sched: RefCell<Sched>,
     // invariant: slot `i` holds task i's future unless it is Done or being polled.
     // Inline (not boxed): a poll reaches the future through one pointer, not two.
@@ -163,6 +180,12 @@ pub(super) struct Core {
     /// itself (the same draws) instead of calling through the trait object.
     pub(super) uniform: bool,
     pub(super) trace: RefCell<Trace>,
+    /// The running fingerprint, kept here rather than in `trace` so that an event costs
+    /// no borrow with the trace off; written into the trace when the run ends
+    /// (`runtime::finish`).
+    fp: Cell<u64>,
+    /// The trace keeps events (`TraceMode::Full`); else only the fingerprint is kept.
+    full: bool,
     pub(super) main_done: Cell<bool>,
     /// Set once the run is over: wakes from dropped tasks change nothing any more.
     pub(super) closed: Cell<bool>,
@@ -174,8 +197,9 @@ pub(super) struct Core {
     pub(super) timers_fired: Cell<u64>,
     pub(super) switches: Cell<u64>,
     pub(super) preemptions: Cell<u64>,
-    /// The task polled most recently, across clock jumps (unlike `last_polled`).
-    pub(super) previous: Cell<Option<u32>>,
+    /// The task polled most recently, across clock jumps (unlike `last_polled`);
+    /// `u32::MAX` before the first poll.
+    pub(super) previous: Cell<u32>,
     /// Whether the last poll put its task back in the ready list: the prefetcher's guess
     /// of whether the current one will (one more candidate at the next pick, or not).
     pub(super) requeued: Cell<bool>,
@@ -193,13 +217,18 @@ impl Core {
     ) -> Self {
         let workers = config.workers.max(1);
         let replaying = chooser.is_replaying();
+        let trace = Trace::new(config.seed, config.trace);
         Core {
             id,
             shared: Arc::new(Shared::default()),
             now: Cell::new(0),
             step: Cell::new(0),
-            current: Cell::new(None),
+            cur: Cell::new(NOBODY),
+            woken: Cell::new(false),
+            abort: Cell::new(false),
+            burn: Cell::new(0),
             last_polled: Cell::new(None),
+            prefetching: Cell::new(false),
             sched: RefCell::new(Sched {
                 // Sized for small runs: most fuzzed programs have a handful of tasks.
                 status: Vec::with_capacity(16),
@@ -219,7 +248,9 @@ impl Core {
             chooser: RefCell::new(chooser),
             uniform: strategy.is_uniform(),
             strategy: RefCell::new(strategy),
-            trace: RefCell::new(Trace::new(config.seed, config.trace)),
+            fp: Cell::new(trace.fingerprint),
+            full: trace.is_full(),
+            trace: RefCell::new(trace),
             main_done: Cell::new(false),
             closed: Cell::new(false),
             failure: RefCell::new(None),
@@ -228,7 +259,7 @@ impl Core {
             timers_fired: Cell::new(0),
             switches: Cell::new(0),
             preemptions: Cell::new(0),
-            previous: Cell::new(None),
+            previous: Cell::new(u32::MAX),
             requeued: Cell::new(true),
             world: Box::new(crate::world::World::new(&config)),
             config,
@@ -238,41 +269,103 @@ impl Core {
     /// The task being polled and its worker.
     #[inline(always)]
     pub(super) fn who(&self) -> (Option<u32>, Option<u16>) {
-        match self.current.get() {
-            Some(r) => (Some(r.task), Some(r.worker)),
+        match self.current_task() {
+            Some(task) => (Some(task), Some(self.cur.get() as u16)),
             None => (None, None),
+        }
+    }
+
+    /// The task being polled, if any.
+    #[inline(always)]
+    pub(super) fn current_task(&self) -> Option<u32> {
+        let task = (self.cur.get() >> 16) as u32;
+        (task != u32::MAX).then_some(task)
+    }
+
+    /// The worker polling the current task, if any.
+    #[inline(always)]
+    pub(super) fn current_worker(&self) -> Option<u16> {
+        self.current_task().map(|_| self.cur.get() as u16)
+    }
+
+    /// Makes `task` on `worker` the task being polled, with nothing asked yet.
+    #[inline(always)]
+    pub(super) fn start_running(&self, task: u32, worker: u16) {
+        self.cur.set(who_word(task, worker));
+        self.woken.set(false);
+        self.abort.set(false);
+        self.burn.set(0);
+    }
+
+    /// What the current poll asked for (it stays current: its events are still its).
+    #[inline(always)]
+    pub(super) fn take_running(&self) -> Running {
+        let burn = self.burn.get();
+        Running {
+            burn: (burn != 0).then_some(burn),
+            abort: self.abort.get(),
+            woken: self.woken.get(),
+        }
+    }
+
+    /// Ends the current poll: events from here on are nobody's.
+    #[inline(always)]
+    pub(super) fn stop_running(&self) {
+        self.cur.set(NOBODY);
+    }
+
+    /// The current task declared `ns` more CPU time in this poll (no-op outside a poll).
+    pub(super) fn add_burn(&self, ns: u64) {
+        if self.current_task().is_some() {
+            self.burn.set(self.burn.get().saturating_add(ns).max(1));
+        }
+    }
+
+    /// The current task aborted itself (no-op outside a poll).
+    pub(super) fn abort_current(&self) {
+        if self.current_task().is_some() {
+            self.abort.set(true);
         }
     }
 
     /// Records an event by the current task (if any).
     #[inline(always)]
     pub(super) fn emit(&self, kind: EventKind) {
-        let (task, worker) = self.who();
-        self.emit_at(task, worker, kind);
+        self.emit_who(self.cur.get(), kind);
     }
 
     #[inline(always)]
     pub(super) fn emit_at(&self, task: Option<u32>, worker: Option<u16>, kind: EventKind) {
-        // The words first, while `kind` is still a constant at most call sites
-        // (`Trace::record_words`).
-        let words = kind.words();
-        self.trace.borrow_mut().record_words(
-            self.step.get(),
-            self.now.get(),
-            worker,
-            task,
-            words,
-            kind,
-        );
+        let who = who_word(task.unwrap_or(u32::MAX), worker.unwrap_or(u16::MAX));
+        self.emit_who(who, kind);
     }
 
-    /// Updates the running task's record (no-op outside a poll).
-    #[inline]
-    pub(super) fn update_running(&self, f: impl FnOnce(&mut Running)) {
-        if let Some(mut r) = self.current.get() {
-            f(&mut r);
-            self.current.set(Some(r));
+    /// Records an event by `who` (a [`who_word`] or [`NOBODY`]). With the trace off that
+    /// is one fingerprint step: no borrow, and `kind` is never moved.
+    #[inline(always)]
+    fn emit_who(&self, who: u64, kind: EventKind) {
+        // The words first, while `kind` is still a constant at most call sites.
+        let words = kind.words();
+        let now = self.now.get();
+        self.fp
+            .set(crate::trace::mix_who(self.fp.get(), now, who, words));
+        if self.full {
+            let step = self.step.get();
+            self.trace
+                .borrow_mut()
+                .keep_who(step, now, who, words, kind);
         }
+    }
+
+    /// Mixes a word identifying something about the run (a task's or node's identity)
+    /// into the fingerprint.
+    pub(super) fn mix(&self, word: u64) {
+        self.fp.set(crate::trace::mix(self.fp.get(), word));
+    }
+
+    /// The fingerprint so far (the trace's is written when the run ends).
+    pub(super) fn fingerprint(&self) -> u64 {
+        self.fp.get()
     }
 
     /// Records the first failure of the run; later ones are consequences.
@@ -303,7 +396,23 @@ impl Core {
 
     /// Marks a task runnable and records the wake (as the firing of the timer whose
     /// waker is being called, if any). Wakes of finished or queued tasks are no-ops.
+    #[inline(always)]
     pub(super) fn wake(&self, id: u32) {
+        if self.is_current(id) {
+            // A yield (see `make_runnable`), the most frequent wake: kept inline.
+            self.woken.set(true);
+            return;
+        }
+        self.wake_other(id);
+    }
+
+    /// True if `id` is the task being polled in a run that is not over.
+    #[inline(always)]
+    fn is_current(&self, id: u32) -> bool {
+        (self.cur.get() >> 16) as u32 == id && !self.closed.get()
+    }
+
+    fn wake_other(&self, id: u32) {
         if self.make_runnable(id) {
             match self.firing.take() {
                 Some(deadline_ns) => {
@@ -321,11 +430,11 @@ impl Core {
         if self.closed.get() {
             return false;
         }
-        let current = self.current.get();
-        if let Some(mut running) = current.filter(|r| r.task == id) {
-            // A wake of the task being polled, by itself: a yield. No status to read.
-            running.woken = true;
-            self.current.set(Some(running));
+        let cur = self.cur.get();
+        if (cur >> 16) as u32 == id {
+            // A wake of the task being polled, by itself: a yield. Its status is
+            // `Queued` though it is not in the ready list: the step loop requeues it.
+            self.woken.set(true);
             return false;
         }
         if self.world.delays_on() && self.delay_wake(id) {
@@ -336,13 +445,12 @@ impl Core {
         match *status {
             Status::Idle => {
                 *status = Status::Queued;
-                let home = current.map_or(NO_HOME, |r| r.worker);
+                // The waker's worker (`NO_HOME` outside a poll: `NOBODY`'s worker).
+                let home = cur as u16;
                 let future = sched.futures[id as usize];
                 sched.ready.push(id, home, false, future);
                 true
             }
-            // Only the current task is running, and that case returned above.
-            Status::Running => false,
             Status::Queued | Status::Done => false,
         }
     }

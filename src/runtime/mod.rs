@@ -282,6 +282,7 @@ fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failu
 }
 
 fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome<T> {
+    let fingerprint = core.fingerprint();
     let mut chooser = core.chooser.into_inner();
     let result = match result {
         Ok(v) => {
@@ -297,6 +298,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         Err(f) => Err(f),
     };
     let mut trace = core.trace.into_inner();
+    trace.set_fingerprint(fingerprint);
     trace.finish_stream();
     let stats = Stats {
         steps: core.step.get(),

@@ -91,7 +91,7 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     let now = core.now.get();
     let filtered: Vec<u32>;
     let index = if sched.busy == 0 && !core.world.any_paused() {
-        pick(core, Candidates::new(&sched.ready.tasks, None))
+        pick_among_all(core, &sched.ready.tasks)
     } else {
         // Tasks of a paused node are not candidates (`crate::world::node`).
         let runnable = runnable_now(&sched.ready.slots, &sched.busy_until, now);
@@ -104,11 +104,11 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     };
     let (task, slot) = sched.ready.swap_remove(index);
     let future = slot.future;
-    sched.status[task as usize] = Status::Running;
+    // Its status stays `Queued` while it is polled (see `Status::Queued`).
     if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
     }
-    let idle = |w: u16| sched.busy_until[w as usize] <= now;
+    let idle = |w: u16| sched.busy == 0 || sched.busy_until[w as usize] <= now;
     if slot.pinned || (slot.home != NO_HOME && idle(slot.home)) {
         return Some((task, slot.home, future));
     }
@@ -195,6 +195,20 @@ fn runnable_now(ready: &[ReadySlot], busy_until: &[u64], now: u64) -> Vec<u32> {
         .collect()
 }
 
+/// [`pick`] among every ready task: `Random`'s draw inline, without building the
+/// candidates it does not read.
+#[inline(always)]
+fn pick_among_all(core: &Core, tasks: &[u32]) -> usize {
+    let n = tasks.len();
+    if core.uniform && !core.replaying && n > 1 {
+        let mut chooser = core.chooser.borrow_mut();
+        let i = chooser.strategy_rng().draw_below(n);
+        chooser.record(ChoiceKind::Task, n, i);
+        return i;
+    }
+    pick(core, Candidates::new(tasks, None))
+}
+
 fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     let n = candidates.len();
     let mut chooser = core.chooser.borrow_mut();
@@ -221,13 +235,7 @@ fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
 
 fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
     prefetch_next(core);
-    core.current.set(Some(Running {
-        task: id,
-        worker,
-        burn: None,
-        abort: false,
-        woken: false,
-    }));
+    core.start_running(id, worker);
     core.emit(EventKind::Poll);
     let result = {
         let waker = task_waker(core.id, id);
@@ -241,19 +249,19 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
     };
     // What the poll asked for besides its result (burn, abort); still current, so
     // the events below are the task's.
-    let ran = core.current.get().expect("the polled task is current");
+    let ran = core.take_running();
     core.last_polled.set(Some(id));
-    if core.previous.replace(Some(id)).is_some_and(|p| p != id) {
+    let previous = core.previous.replace(id);
+    if previous != id && previous != u32::MAX {
         core.switches.set(core.switches.get() + 1);
     }
-    let mut finished = None;
     core.requeued.set(false);
     match result {
-        Ok(Poll::Ready(())) => finished = Some(finish(core, id)),
+        Ok(Poll::Ready(())) => finished(core, id),
         Ok(Poll::Pending) if ran.abort => {
             core.sched.borrow_mut().status[id as usize] = Status::Done;
             core.emit(EventKind::Abort { target: id });
-            core.current.set(None);
+            core.stop_running();
             drop_task(core, id, take_task(core, id));
         }
         Ok(Poll::Pending) => {
@@ -262,20 +270,24 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
         }
         Err(payload) => panicked(core, id, take_task(core, id), payload),
     }
-    core.current.set(None);
-    drop(finished);
+    core.stop_running();
     // After the poll's own events, so they all carry the poll's step number.
     core.step.set(core.step.get() + 1);
 }
 
-/// Marks task `id` finished; returns its `TaskBox` for the caller to drop.
-fn finish(core: &Core, id: u32) -> super::task::TaskBox {
+/// Task `id`'s poll returned `Ready`: marks it finished and drops its future, after
+/// its last event and outside its poll (dropping the future may wake other tasks, and
+/// those wakes are nobody's).
+#[inline(never)]
+fn finished(core: &Core, id: u32) {
     core.sched.borrow_mut().status[id as usize] = Status::Done;
     core.emit(EventKind::Ready);
     if id == 0 {
         core.main_done.set(true);
     }
-    take_task(core, id)
+    let task = take_task(core, id);
+    core.stop_running();
+    drop(task);
 }
 
 fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
@@ -286,7 +298,7 @@ fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
 
 /// Below this many tasks in a run their memory stays in cache, and guessing costs more
 /// than it saves.
-const PREFETCH_MIN_TASKS: usize = 2048;
+pub(super) const PREFETCH_MIN_TASKS: usize = 2048;
 
 /// Prefetches what coming picks will probably touch, so that memory arrives while other
 /// tasks run: with many live tasks and a random pick, fetching it is most of a step's
@@ -303,13 +315,13 @@ const PREFETCH_MIN_TASKS: usize = 2048;
 /// 140; four and two picks ahead 116–124, six and three 102–117.
 #[inline]
 fn prefetch_next(core: &Core) {
-    if core.replaying {
-        return;
+    if !core.prefetching.get() {
+        return; // a replay, or too few tasks (`Core::prefetching`)
     }
     let sched = core.sched.borrow();
     let ready = &sched.ready;
     let n = ready.len();
-    if sched.busy != 0 || n < 2 || sched.status.len() < PREFETCH_MIN_TASKS {
+    if sched.busy != 0 || n < 2 {
         return;
     }
     let mut chooser = core.chooser.borrow_mut();
@@ -362,18 +374,17 @@ fn requeue(core: &Core, id: u32, worker: u16, ran: Running, future: FutPtr) -> b
     } else {
         core.emit(EventKind::Pending);
     }
+    // Requeued, its status is still `Queued` (it stayed so during the poll).
     let mut sched = core.sched.borrow_mut();
     if let Some(ns) = burn {
         let until = core.now.get().saturating_add(ns);
         sched.busy_until[worker as usize] = until;
         sched.busy += 1;
-        sched.status[id as usize] = Status::Queued;
         sched.ready.push(id, worker, true, future);
         drop(sched);
         core.emit(EventKind::Burn { duration_ns: ns });
         true
     } else if woken {
-        sched.status[id as usize] = Status::Queued;
         sched.ready.push(id, worker, false, future);
         true
     } else {
@@ -399,7 +410,7 @@ fn panicked(
     core.emit(EventKind::Failure {
         message: failure.to_string(),
     });
-    core.current.set(None);
+    core.stop_running();
     if id == 0 || core.config.panic_is_failure {
         core.fail(failure);
         core.closed.set(true); // the run is over: its last event is the failure

@@ -344,16 +344,19 @@ where
     let task = TaskBox { cell: cell.clone() };
     let future = task.future();
     core.slab.borrow_mut().push(Some(task));
-    let current = core.current.get();
+    let current = core.current_task();
     {
         let mut sched = core.sched.borrow_mut();
-        let home = current.map_or(NO_HOME, |r| r.worker);
+        let home = core.current_worker().unwrap_or(NO_HOME);
         // A task belongs to its spawner's node, unless the world spawns it on one.
         let node = core
             .world
             .take_spawn_node()
-            .unwrap_or_else(|| current.map_or(0, |r| sched.meta[r.task as usize].node));
+            .unwrap_or_else(|| current.map_or(0, |t| sched.meta[t as usize].node));
         sched.status.push(Status::Queued);
+        if sched.status.len() >= super::step::PREFETCH_MIN_TASKS && !core.replaying {
+            core.prefetching.set(true);
+        }
         sched.futures.push(future);
         sched.meta.push(TaskMeta {
             name,
@@ -362,7 +365,7 @@ where
         });
         sched.ready.push(id, home, false, future);
     }
-    record_spawn(core, id, current.map(|r| r.task));
+    record_spawn(core, id, current);
     JoinHandle {
         id,
         sim: core.id,
@@ -385,7 +388,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
             };
             crate::hash::fnv1a(meta.name.as_bytes()) ^ site
         };
-        trace.mix(identity);
+        core.mix(identity);
         if trace.is_full() {
             let sched = core.sched.borrow();
             let meta = &sched.meta[id as usize];
@@ -401,13 +404,14 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).
 pub(crate) fn abort(core: &Core, id: u32) {
+    if core.current_task() == Some(id) {
+        // Deferred: the step loop drops the future when the poll returns.
+        core.abort_current();
+        return;
+    }
     let status = core.sched.borrow().status[id as usize];
     match status {
         Status::Done => return,
-        Status::Running => {
-            core.update_running(|r| r.abort = true);
-            return;
-        }
         Status::Queued => core.sched.borrow_mut().ready.remove_task(id),
         Status::Idle => {}
     }

@@ -6,7 +6,7 @@
 //! word for most events, plus a context record when the step, time, worker or task
 //! changes (about 4–8 bytes per event on average), and decodes back to `Event`
 //! losslessly, forwards or from the back. Events the runtime records by their words
-//! (`Trace::record_words`) are stored from the words alone, without touching the kind;
+//! (`Trace::keep_who`) are stored from the words alone, without touching the kind;
 //! strings (log lines, failure messages) and kinds too wide to pack (disk operations)
 //! go to [`Side`].
 
@@ -116,6 +116,19 @@ pub(super) const fn who(worker: Option<u16>, task: Option<u32>) -> u64 {
     (task as u64) << 16 | worker as u64
 }
 
+/// The task and worker a [`who`] word names.
+#[inline(always)]
+pub(super) const fn unwho(who: u64) -> (Option<u16>, Option<u32>) {
+    let (worker, task) = (who as u16, (who >> 16) as u32);
+    let worker = if worker == NONE_WORKER {
+        None
+    } else {
+        Some(worker)
+    };
+    let task = if task == NONE_TASK { None } else { Some(task) };
+    (worker, task)
+}
+
 /// The event a plain kind's words (see [`Packed::plain`]) and [`who`] describe.
 pub(super) fn from_words(step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) -> Event {
     let (worker, task) = (who as u16, (who >> 16) as u32);
@@ -192,7 +205,7 @@ impl Packed {
     }
 
     /// Stores an event given by its words (see [`Self::plain`]) and [`who`], as
-    /// `Trace::record_words` does.
+    /// `Trace::keep_who` does.
     #[cfg(test)]
     fn push_words(&mut self, step: u64, time_ns: u64, who: u64, tag: u64, arg: u64) {
         if !self.try_push(step, time_ns, who, tag, arg) {

@@ -590,16 +590,11 @@ impl EventKind {
     }
 }
 
-/// The fingerprint step for one event, from its fields (no `Event` needs to exist).
+/// The fingerprint step for one event (no `Event` needs to exist), the task and
+/// worker given as one word, `task << 16 | worker` (`u32::MAX` / `u16::MAX` for none):
+/// the form the runtime keeps them in.
 #[inline(always)]
-pub(crate) fn mix_fields(
-    h: u64,
-    time_ns: u64,
-    worker: Option<u16>,
-    task: Option<u32>,
-    (tag, arg): (u64, u64),
-) -> u64 {
-    let who = (task.map_or(u32::MAX, |t| t) as u64) << 16 | worker.map_or(u16::MAX, |w| w) as u64;
+pub(crate) fn mix_who(h: u64, time_ns: u64, who: u64, (tag, arg): (u64, u64)) -> u64 {
     // Fields are combined with independent multiplies (they run in parallel), then
     // chained once: a quarter of the latency of chaining each field.
     let word = tag

@@ -33,6 +33,7 @@ mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
+pub(crate) use event::mix_who;
 pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, SharedStr, TaskInfo};
 pub use html::to_html;
 pub(crate) use site::fmt_location;
@@ -169,34 +170,34 @@ impl Trace {
         self.mode == TraceMode::Full
     }
 
-    /// Records an event from its fields (`words` is `kind.words()`); stores it only when
-    /// events are kept. Callers take the words before `kind` is moved anywhere, so that
-    /// for a constant kind (`Poll`, `Yield`, …) they fold to constants; taken after a
-    /// move, they cost a jump through a table of the enum's 30-odd variants per event.
+    /// Keeps an event in a full trace without fingerprinting it: for a caller that keeps
+    /// the fingerprint itself ([`mix_who`], then [`Trace::set_fingerprint`]) and the task
+    /// and worker as one word, `task << 16 | worker` (`u32::MAX` / `u16::MAX` for none).
     #[inline(always)]
-    pub(crate) fn record_words(
+    pub(crate) fn keep_who(
         &mut self,
         step: u64,
         time_ns: u64,
-        worker: Option<u16>,
-        task: Option<u32>,
+        who: u64,
         words: (u64, u64),
         kind: EventKind,
     ) {
-        self.fingerprint = event::mix_fields(self.fingerprint, time_ns, worker, task, words);
-        if self.mode == TraceMode::Full {
-            // Most kinds are fully described by their words: kept from them alone
-            // without moving `kind` (for a constant kind, the test folds away), and in
-            // the common case without a call (`Packed::try_push`).
-            if Packed::plain(words.0) {
-                let who = compact::who(worker, task);
-                if !self.packed.try_push(step, time_ns, who, words.0, words.1) {
-                    self.keep_words(step, time_ns, who, words.0, words.1);
-                }
-            } else {
-                self.keep_fields(step, time_ns, worker, task, words, kind);
+        // Most kinds are fully described by their words: kept from them alone without
+        // moving `kind` (for a constant kind, the test folds away), and in the common
+        // case without a call (`Packed::try_push`).
+        if Packed::plain(words.0) {
+            if !self.packed.try_push(step, time_ns, who, words.0, words.1) {
+                self.keep_words(step, time_ns, who, words.0, words.1);
             }
+        } else {
+            let (worker, task) = compact::unwho(who);
+            self.keep_fields(step, time_ns, worker, task, words, kind);
         }
+    }
+
+    /// Sets the fingerprint a caller kept itself (see [`Trace::keep_who`]).
+    pub(crate) fn set_fingerprint(&mut self, fingerprint: u64) {
+        self.fingerprint = fingerprint;
     }
 
     /// Keeps an event whose kind its words describe (see `Packed::plain`) when
@@ -257,12 +258,6 @@ impl Trace {
     /// [`Self::events`] to read many).
     pub fn event(&self, i: usize) -> Option<Event> {
         self.packed.get(i, &self.side)
-    }
-
-    /// Mixes a word that identifies something about the run into the fingerprint.
-    #[inline]
-    pub(crate) fn mix(&mut self, word: u64) {
-        self.fingerprint = mix(self.fingerprint, word);
     }
 
     /// Adds an event that is kept but not fingerprinted (log lines).
