@@ -459,10 +459,8 @@ fn advance(core: &Core) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Fires the timers due at `now`, one `Timer` choice each (rule 3). Out of line: it
-/// runs once per instant, and inlined into `run` it cost the per-poll path registers
-/// (W2: -0.9 % instructions out of line).
-#[inline(never)]
+/// Fires the timers due at `now`, one `Timer` choice each (rule 3).
+#[inline]
 fn fire_timers(core: &Core, now: u64) {
     // A buffer kept across advances: clock jumps are frequent in timer-heavy programs.
     let mut due = core.due.take();
@@ -511,7 +509,7 @@ fn fire_task(core: &Core, deadline_ns: u64, id: u32) {
 }
 
 /// Fires one timer (see [`fire_task`] for how a wake is recorded).
-#[inline(never)]
+#[inline]
 fn fire(core: &Core, deadline_ns: u64, waker: TimerWaker) {
     let fired = EventKind::TimerFire { deadline_ns };
     match waker {
