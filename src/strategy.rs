@@ -12,10 +12,42 @@ use crate::choice::StrategyRng;
 use crate::task_id::TaskId;
 use std::fmt;
 
+/// A ready task as the runtime queues it: the id a strategy sees, and what only the
+/// runtime reads (where the task is queued, and a thin pointer to its future). One
+/// 16-byte entry per ready task, so that a pick and a requeue move one entry, not one
+/// per parallel vector; defined here, below the runtime, because [`Candidates`] lends
+/// strategies a slice of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Queued {
+    // invariant (runtime): the future of task `task`'s `TaskBox`, as a `FutPtr`.
+    pub(crate) future: std::ptr::NonNull<()>,
+    pub(crate) task: u32,
+    // invariant (runtime): `NO_HOME` or a worker index < workers.
+    pub(crate) home: u16,
+    // invariant (runtime): if set, `home` is busy burning for this task and only
+    // `home` may run it.
+    pub(crate) pinned: bool,
+}
+
+impl Queued {
+    /// Entries for these ids (tests of strategies; their futures are dangling).
+    #[cfg(test)]
+    pub(crate) fn ids(ids: &[u32]) -> Vec<Queued> {
+        ids.iter()
+            .map(|&task| Queued {
+                future: std::ptr::NonNull::dangling(),
+                task,
+                home: u16::MAX,
+                pinned: false,
+            })
+            .collect()
+    }
+}
+
 /// The runnable tasks a strategy picks from, in a deterministic order.
 pub struct Candidates<'a> {
-    /// Task ids of the whole ready list, in its order.
-    tasks: &'a [u32],
+    /// The whole ready list, in its order.
+    tasks: &'a [Queued],
     // invariant: if set, indices into `tasks`, and `len()` is its length.
     subset: Option<&'a [u32]>,
     last: Option<u32>,
@@ -32,7 +64,7 @@ impl fmt::Debug for Candidates<'_> {
 
 impl<'a> Candidates<'a> {
     /// All of `tasks`, or only the entries at the indices in `subset`.
-    pub(crate) fn new(tasks: &'a [u32], subset: Option<&'a [u32]>) -> Self {
+    pub(crate) fn new(tasks: &'a [Queued], subset: Option<&'a [u32]>) -> Self {
         Candidates {
             tasks,
             subset,
@@ -63,7 +95,7 @@ impl<'a> Candidates<'a> {
     /// The task of candidate `i`.
     pub fn task(&self, i: usize) -> TaskId {
         let index = self.subset.map_or(i, |s| s[i] as usize);
-        TaskId(self.tasks[index])
+        TaskId(self.tasks[index].task)
     }
 
     /// The candidate index of the task polled in the previous step, if it is a candidate

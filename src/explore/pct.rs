@@ -235,8 +235,8 @@ fn below(x: u64, n: u64) -> u64 {
 mod tests {
     use super::*;
 
-    fn ready(ids: &[u32]) -> Vec<u32> {
-        ids.to_vec()
+    fn ready(ids: &[u32]) -> Vec<crate::strategy::Queued> {
+        crate::strategy::Queued::ids(ids)
     }
 
     #[test]

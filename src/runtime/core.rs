@@ -13,7 +13,7 @@ use super::timers::{TimerWaker, Timers};
 use super::waker::Shared;
 use crate::choice::Chooser;
 use crate::config::Config;
-use crate::strategy::Strategy;
+use crate::strategy::{Queued, Strategy};
 use crate::trace::{EventKind, Trace};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -21,7 +21,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
 
-/// `ReadySlot::home` of a task woken from outside any worker (timers, the run itself).
+/// `Queued::home` of a task woken from outside any worker (timers, the run itself).
 pub(super) const NO_HOME: u16 = u16::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,36 +45,19 @@ pub(super) struct TaskMeta {
     pub(super) node: u32,
 }
 
-/// Where a runnable task is queued (the worker whose local queue it sits on), and its
-/// future (so the step loop reaches, and prefetches, the future without going through
-/// the slab).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct ReadySlot {
-    // invariant: the future of the `TaskBox` in the slab slot of this entry's task.
-    pub(super) future: FutPtr,
-    // invariant: `NO_HOME` or a worker index < workers.
-    pub(super) home: u16,
-    // invariant: if set, `home` is busy burning for this task and only `home` may run it.
-    pub(super) pinned: bool,
-}
-
-/// The ready list as two parallel vectors: the task ids (what strategies see, as
-/// [`crate::strategy::Candidates`]) and each one's [`ReadySlot`]. (Two, not one vector
-/// of pairs, because strategies take the ids as a plain slice; not three, because every
-/// push and removal pays per vector.)
+/// The ready list: one [`Queued`] entry per ready task (the id strategies see, as
+/// [`crate::strategy::Candidates`], and where it is queued and its future).
 #[derive(Debug, Default)]
 pub(super) struct ReadyList {
-    // invariant: the two have one length; entry i of each describes one ready task.
-    pub(super) tasks: Vec<u32>,
-    pub(super) slots: Vec<ReadySlot>,
+    pub(super) entries: Vec<Queued>,
 }
 
 impl ReadyList {
     #[inline]
     pub(super) fn push(&mut self, task: u32, home: u16, pinned: bool, future: FutPtr) {
-        self.tasks.push(task);
-        self.slots.push(ReadySlot {
-            future,
+        self.entries.push(Queued {
+            future: future.cast(),
+            task,
             home,
             pinned,
         });
@@ -82,24 +65,23 @@ impl ReadyList {
 
     /// Removes entry `i`, moving the last entry into its place (O(1)).
     #[inline]
-    pub(super) fn swap_remove(&mut self, i: usize) -> (u32, ReadySlot) {
-        (self.tasks.swap_remove(i), self.slots.swap_remove(i))
+    pub(super) fn swap_remove(&mut self, i: usize) -> Queued {
+        self.entries.swap_remove(i)
     }
 
     /// Removes `task`, keeping the order of the others.
     pub(super) fn remove_task(&mut self, task: u32) {
-        if let Some(i) = self.tasks.iter().position(|&t| t == task) {
-            self.tasks.remove(i);
-            self.slots.remove(i);
+        if let Some(i) = self.entries.iter().position(|q| q.task == task) {
+            self.entries.remove(i);
         }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.tasks.len()
+        self.entries.len()
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -235,8 +217,7 @@ impl Core {
                 futures: Vec::with_capacity(16),
                 meta: Vec::with_capacity(16),
                 ready: ReadyList {
-                    tasks: Vec::with_capacity(16),
-                    slots: Vec::with_capacity(16),
+                    entries: Vec::with_capacity(16),
                 },
                 busy_until: vec![0; workers],
                 busy: 0,
@@ -426,6 +407,7 @@ impl Core {
     /// Makes task `id` runnable; true if that is a wake to record (false for finished or
     /// queued tasks, a closed run, or a task waking itself during its own poll, which
     /// shows as the poll's `Yield`).
+    #[inline]
     pub(super) fn make_runnable(&self, id: u32) -> bool {
         if self.closed.get() {
             return false;

@@ -10,7 +10,7 @@
 //!    end of a `burn`. Timers due at that instant fire in an order of `Timer` choices.
 //! 4. No candidate, no timer, no busy worker, main unfinished: deadlock.
 
-use super::core::{Core, ReadySlot, Running, Sched, Status, NO_HOME};
+use super::core::{Core, Running, Sched, Status, NO_HOME};
 use super::failure::Failure;
 use super::join_error::JoinError;
 use super::panic;
@@ -18,7 +18,7 @@ use super::task::{drop_task, poll_in_place, FutPtr, TaskId};
 use super::timers::TimerWaker;
 use super::waker::task_waker;
 use crate::choice::ChoiceKind;
-use crate::strategy::Candidates;
+use crate::strategy::{Candidates, Queued};
 use crate::trace::EventKind;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
@@ -91,19 +91,19 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     let now = core.now.get();
     let filtered: Vec<u32>;
     let index = if sched.busy == 0 && !core.world.any_paused() {
-        pick_among_all(core, &sched.ready.tasks)
+        pick_among_all(core, &sched.ready.entries)
     } else {
         // Tasks of a paused node are not candidates (`crate::world::node`).
-        let runnable = runnable_now(&sched.ready.slots, &sched.busy_until, now);
+        let runnable = runnable_now(&sched.ready.entries, &sched.busy_until, now);
         filtered = unpaused(core, &sched, runnable);
         if filtered.is_empty() {
             return None;
         }
-        let i = pick(core, Candidates::new(&sched.ready.tasks, Some(&filtered)));
+        let i = pick(core, Candidates::new(&sched.ready.entries, Some(&filtered)));
         filtered[i] as usize
     };
-    let (task, slot) = sched.ready.swap_remove(index);
-    let future = slot.future;
+    let slot = sched.ready.swap_remove(index);
+    let (task, future) = (slot.task, slot.future.cast());
     // Its status stays `Queued` while it is polled (see `Status::Queued`).
     if preempts(core, &sched, task, now) {
         core.preemptions.set(core.preemptions.get() + 1);
@@ -127,12 +127,15 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
 /// could have run on (it yielded or was woken during its poll).
 #[inline(always)]
 fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
+    // Requeued by its poll is the same as `Queued` now: nothing runs between the end of
+    // a poll and the next pick (a clock jump in between clears `last_polled`).
+    if !core.requeued.get() {
+        return false;
+    }
     let Some(last) = core.last_polled.get().filter(|&l| l != task) else {
         return false;
     };
-    if sched.status[last as usize] != Status::Queued {
-        return false;
-    }
+    debug_assert!(sched.status[last as usize] == Status::Queued);
     if sched.busy == 0 {
         return true; // every ready task is a candidate
     }
@@ -142,11 +145,8 @@ fn preempts(core: &Core, sched: &Sched, task: u32, now: u64) -> bool {
 #[cold]
 fn preempts_busy(sched: &Sched, last: u32, now: u64) -> bool {
     let ready = &sched.ready;
-    let entry = (0..ready.len()).find(|&i| ready.tasks[i] == last);
-    entry.is_some_and(|i| {
-        let r = ready.slots[i];
-        !r.pinned || sched.busy_until[r.home as usize] <= now
-    })
+    let entry = ready.entries.iter().find(|q| q.task == last);
+    entry.is_some_and(|r| !r.pinned || sched.busy_until[r.home as usize] <= now)
 }
 
 /// The idle worker that takes a task whose home worker is busy or absent (rule 2).
@@ -172,7 +172,7 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
 fn unpaused(core: &Core, sched: &Sched, mut candidates: Vec<u32>) -> Vec<u32> {
     if core.world.any_paused() {
         let paused = |i: &u32| {
-            let task = sched.ready.tasks[*i as usize];
+            let task = sched.ready.entries[*i as usize].task;
             core.world.is_paused(sched.meta[task as usize].node)
         };
         candidates.retain(|i| !paused(i));
@@ -181,7 +181,7 @@ fn unpaused(core: &Core, sched: &Sched, mut candidates: Vec<u32>) -> Vec<u32> {
 }
 
 /// Indices of ready entries some idle worker may run (rule 1).
-fn runnable_now(ready: &[ReadySlot], busy_until: &[u64], now: u64) -> Vec<u32> {
+fn runnable_now(ready: &[Queued], busy_until: &[u64], now: u64) -> Vec<u32> {
     let any_idle = busy_until.iter().any(|&b| b <= now);
     (0..ready.len() as u32)
         .filter(|&i| {
@@ -198,7 +198,7 @@ fn runnable_now(ready: &[ReadySlot], busy_until: &[u64], now: u64) -> Vec<u32> {
 /// [`pick`] among every ready task: `Random`'s draw inline, without building the
 /// candidates it does not read.
 #[inline(always)]
-fn pick_among_all(core: &Core, tasks: &[u32]) -> usize {
+fn pick_among_all(core: &Core, tasks: &[Queued]) -> usize {
     let n = tasks.len();
     if core.uniform && !core.replaying && n > 1 {
         let mut chooser = core.chooser.borrow_mut();
@@ -341,13 +341,12 @@ fn prefetch_next(core: &Core) {
     let candidates = n + core.requeued.get() as usize;
     // Stage 1, six picks ahead: the ready entries.
     if let Some(i) = guess(5, candidates) {
-        prefetch(ready.tasks.as_ptr().wrapping_add(i) as *const u8);
-        prefetch(ready.slots.as_ptr().wrapping_add(i) as *const u8);
+        prefetch(ready.entries.as_ptr().wrapping_add(i) as *const u8);
     }
     // Stage 2, three picks ahead: the future, through its ready entry (fetched three
     // steps earlier). The next two picks' futures were fetched by earlier steps.
     if let Some(i) = guess(2, candidates) {
-        prefetch(ready.slots[i].future.as_ptr() as *const u8);
+        prefetch(ready.entries[i].future.as_ptr() as *const u8);
     }
 }
 

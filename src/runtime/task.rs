@@ -67,12 +67,16 @@ impl<T> JoinSlot<T> {
     }
 }
 
-/// A spawned task's one allocation: its join state and its future.
+/// A spawned task's one allocation: its header, join state and future. `repr(C)` puts
+/// the header first, so a pointer to the cell is a pointer to its header ([`FutPtr`]).
+#[repr(C)]
 struct TaskCell<F: Future> {
-    join: JoinSlot<F::Output>,
+    header: Header,
     // invariant: initialised from spawn until `drop_future` (called once, by `TaskBox`'s
     // drop); touched only by the run's thread, through `TaskBox` or a `FutPtr`.
+    // Right after the header: a poll reads both, so they share a cache line if they can.
     future: UnsafeCell<ManuallyDrop<F>>,
+    join: JoinSlot<F::Output>,
 }
 
 /// The run's side of a task cell (type-erased over the future).
@@ -119,6 +123,29 @@ impl<F: Future> RawTask for TaskCell<F> {
     }
 }
 
+/// The first field of every task cell: how the step loop polls the future without
+/// knowing its type (tokio's layout). With it, the pointer the ready list keeps per task
+/// is one word, not a two-word `dyn` pointer.
+pub(crate) struct Header {
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
+}
+
+impl<F: Future> TaskCell<F> {
+    const HEADER: Header = Header {
+        poll: Self::poll_erased,
+    };
+
+    /// [`RawTask::poll`] through the header.
+    ///
+    /// # Safety
+    /// `header` points to the header of a `TaskCell<F>` (the first field of a
+    /// `repr(C)` struct, so the cell's address), under `RawTask::poll`'s contract.
+    unsafe fn poll_erased(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: by the contract, the cell is a live `TaskCell<F>` at this address.
+        unsafe { header.cast::<Self>().as_ref().poll(cx) }
+    }
+}
+
 /// The join handle's side of a task cell (type-erased over the future, not the output).
 trait Joined<T> {
     fn slot(&self) -> &JoinSlot<T>;
@@ -130,9 +157,9 @@ impl<F: Future> Joined<F::Output> for TaskCell<F> {
     }
 }
 
-/// Where a task's future lives, as the step loop reaches it: its cell, pinned in the
-/// `Arc`'s allocation, through a raw pointer.
-pub(crate) type FutPtr = NonNull<dyn RawTask>;
+/// Where a task's future lives, as the step loop reaches it: its cell's header (pinned
+/// in the `Arc`'s allocation), through a thin raw pointer.
+pub(crate) type FutPtr = NonNull<Header>;
 
 /// A spawned task as stored in the run's slab: the run's reference to its cell. Dropping
 /// it drops the future (the join state lives on while a `JoinHandle` holds the cell).
@@ -149,7 +176,8 @@ pub(crate) struct TaskBox {
 impl TaskBox {
     /// The pointer the step loop polls through ([`poll_in_place`]).
     pub(crate) fn future(&self) -> FutPtr {
-        NonNull::from(&*self.cell)
+        // The cell's address, which is its header's (`TaskCell` is `repr(C)`).
+        NonNull::from(&*self.cell).cast::<Header>()
     }
 
     /// Completes the task's join handle with `error` (no-op if it has a result).
@@ -178,8 +206,9 @@ impl Drop for TaskBox {
 /// future is reachable only through this pointer.
 pub(crate) unsafe fn poll_in_place(future: FutPtr, cx: &mut Context<'_>) -> Poll<()> {
     // SAFETY: the cell is alive (its `TaskBox` holds it) and its future unaliased and
-    // not completed, by the contract above.
-    unsafe { future.as_ref().poll(cx) }
+    // not completed, by the contract above; its header's `poll` is the `poll_erased`
+    // of the cell's own type (set when the cell was made, never changed).
+    unsafe { (future.as_ref().poll)(future, cx) }
 }
 
 /// An owned permission to await a task's result; dropping it detaches the task.
@@ -338,6 +367,7 @@ where
 {
     let id = core.sched.borrow().status.len() as u32;
     let cell = Arc::new(TaskCell {
+        header: TaskCell::<F>::HEADER,
         join: JoinSlot::new(),
         future: UnsafeCell::new(ManuallyDrop::new(future)),
     });
@@ -452,7 +482,44 @@ mod tests {
         // less the `Arc` counts, so a small task's whole cell is about one line.
         assert!(std::mem::size_of::<JoinSlot<()>>() <= 48);
         assert!(std::mem::size_of::<JoinSlot<u64>>() <= 48);
-        // And a `TaskBox` (a slab entry) is one fat pointer.
+        // And a `TaskBox` (a slab entry) is one fat pointer; what the ready list keeps
+        // per task, one word of future pointer and the rest, is 16 bytes.
         assert_eq!(std::mem::size_of::<Option<TaskBox>>(), 16);
+        assert_eq!(std::mem::size_of::<FutPtr>(), 8);
+        assert_eq!(std::mem::size_of::<crate::strategy::Queued>(), 16);
+    }
+
+    /// The thin pointer is the cell's address, and polling through it runs that cell's
+    /// own future, for futures of different types, sizes and alignments in one run.
+    #[test]
+    fn a_future_pointer_polls_its_own_cell() {
+        #[repr(align(64))]
+        struct Wide([u8; 200]);
+        let out = crate::Sim::new(crate::Config::default().seed(3)).run(async {
+            let a = crate::spawn(async { 7u8 });
+            let b = crate::spawn(async {
+                let w = Wide([9; 200]);
+                crate::task::yield_now().await;
+                w.0.iter().map(|&x| x as u64).sum::<u64>()
+            });
+            let c = crate::spawn(async { String::from("c") });
+            (a.await.unwrap(), b.await.unwrap(), c.await.unwrap())
+        });
+        assert_eq!(out.result.unwrap(), (7, 1800, "c".to_string()));
+        #[allow(clippy::arc_with_non_send_sync)] // as `spawn_on` makes cells (one thread)
+        let cell = Arc::new(TaskCell {
+            header: TaskCell::<std::future::Ready<u32>>::HEADER,
+            join: JoinSlot::new(),
+            future: UnsafeCell::new(ManuallyDrop::new(std::future::ready(5u32))),
+        });
+        let task = TaskBox { cell: cell.clone() };
+        assert_eq!(task.future().as_ptr() as usize, Arc::as_ptr(&cell) as usize);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: `task` keeps the cell alive, nothing else touches the future, and it
+        // has not completed.
+        let polled = unsafe { poll_in_place(task.future(), &mut cx) };
+        assert_eq!(polled, Poll::Ready(()));
+        assert!(matches!(cell.join.lock().stage, Stage::Finished(Ok(5))));
     }
 }

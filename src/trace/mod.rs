@@ -159,9 +159,7 @@ impl Trace {
                 parent,
                 node,
             }),
-            None => self
-                .tasks
-                .push(id, name, site, parent, node, &mut self.sites),
+            None => self.tasks.push(id, name, site, parent, node),
         }
     }
 

@@ -8,7 +8,9 @@
 //! indices into a table of distinct names and one of spawn sites, its parent and its
 //! node, and [`TaskTable`] derefs to `[TaskInfo]` by building the entries on first use.
 //! The trace's own lookups (a task's name, site, node, for text and JSON) read the
-//! compact records and never build the table.
+//! compact records and never build the table. A spawn site is kept as its `Location`
+//! and rendered (path normalised, formatted: thousands of instructions) the first time
+//! it is read, once per site: a campaign's passing runs never read theirs.
 
 use super::site::SiteCache;
 use super::{SharedStr, TaskInfo};
@@ -39,13 +41,27 @@ pub struct TaskTable {
     // invariant: `records[i]` is task `i`; its indices are in range.
     records: Vec<Record>,
     names: Vec<SharedStr>,
-    sites: Vec<SharedStr>,
+    sites: Vec<Site>,
     /// `&'static` names already in `names`, by address (a miss adds a copy of the
     /// reference, never of the string).
     name_index: Vec<(&'static str, u32)>,
     /// Spawn sites already in `sites`, by `Location` address (a miss adds a copy).
     site_index: Vec<(&'static Location<'static>, u32)>,
     built: OnceLock<Vec<TaskInfo>>,
+}
+
+/// A spawn site, rendered on first read.
+#[derive(Clone, Debug)]
+struct Site {
+    location: &'static Location<'static>,
+    rendered: OnceLock<SharedStr>,
+}
+
+impl Site {
+    fn text(&self) -> &SharedStr {
+        self.rendered
+            .get_or_init(|| super::fmt_location(self.location).into())
+    }
 }
 
 impl TaskTable {
@@ -58,11 +74,10 @@ impl TaskTable {
         site: &'static Location<'static>,
         parent: Option<u32>,
         node: u32,
-        cache: &mut SiteCache,
     ) {
         debug_assert_eq!(id as usize, self.records.len(), "tasks arrive in id order");
         let name = self.name_index(name);
-        let site = self.site_index(site, cache);
+        let site = self.site_index(site);
         self.records.push(Record {
             name,
             site,
@@ -90,12 +105,15 @@ impl TaskTable {
         i
     }
 
-    fn site_index(&mut self, site: &'static Location<'static>, cache: &mut SiteCache) -> u32 {
+    fn site_index(&mut self, site: &'static Location<'static>) -> u32 {
         if let Some(&(_, i)) = self.site_index.iter().find(|(l, _)| std::ptr::eq(*l, site)) {
             return i;
         }
         let i = self.sites.len() as u32;
-        self.sites.push(cache.render(site).into());
+        self.sites.push(Site {
+            location: site,
+            rendered: OnceLock::new(),
+        });
         remember(&mut self.site_index, site, i);
         i
     }
@@ -106,7 +124,7 @@ impl TaskTable {
         TaskInfo {
             id: i as u32,
             name: self.names[r.name as usize].clone(),
-            spawned_at: self.sites[r.site as usize].clone(),
+            spawned_at: self.sites[r.site as usize].text().clone(),
             parent: (r.parent != NO_PARENT).then_some(r.parent),
             node: r.node,
         }
@@ -121,7 +139,7 @@ impl TaskTable {
     /// The spawn site of task `id`, without building the table.
     pub(crate) fn site(&self, id: u32) -> Option<&str> {
         let r = self.records.get(id as usize)?;
-        Some(&self.sites[r.site as usize])
+        Some(self.sites[r.site as usize].text())
     }
 
     /// The node of task `id`, without building the table.
@@ -179,7 +197,6 @@ mod tests {
     #[test]
     fn entries_come_back_as_added_and_lookups_agree() {
         let sites = [Location::caller(), Location::caller(), Location::caller()];
-        let mut cache = SiteCache::default();
         let mut table = TaskTable::default();
         let mut expected = Vec::new();
         for i in 0..100u32 {
@@ -199,7 +216,7 @@ mod tests {
                 parent,
                 node,
             });
-            table.push(i, name, site, parent, node, &mut cache);
+            table.push(i, name, site, parent, node);
             if i == 50 {
                 // Built halfway: later tasks are added to the built table too.
                 assert_eq!(table.len(), 51);
