@@ -373,6 +373,17 @@ impl StrategyRng {
     }
 }
 
+impl StrategyRng {
+    /// [`StrategyRng::peek_below`] at two depths (`near <= far`, both below 8) at once:
+    /// the step loop's two prefetch guesses of `Random`'s coming picks.
+    #[inline]
+    pub(crate) fn peek_two_below(&mut self, n: usize, near: usize, far: usize) -> (usize, usize) {
+        let (a, b) = self.rng.peek_two(near, far);
+        let scale = |w: u32| ((w as u64 * n as u64) >> 32) as usize;
+        (scale(a), scale(b))
+    }
+}
+
 /// Draws and records every nondeterministic decision of one run.
 pub struct Chooser {
     // The streams; strategies get only this part (`strategy_rng`).
@@ -620,6 +631,17 @@ impl Stream {
     fn next_u64(&mut self) -> u64 {
         let low = self.next_u32() as u64;
         low | (self.next_u32() as u64) << 32
+    }
+
+    /// The words `near` and `far` positions from the front (`near <= far <
+    /// LOOKAHEAD`), with one check of the buffer.
+    #[inline]
+    fn peek_two(&mut self, near: usize, far: usize) -> (u32, u32) {
+        debug_assert!(near <= far && far < LOOKAHEAD);
+        if self.end - self.pos <= far {
+            self.refill();
+        }
+        (self.buf[self.pos + near], self.buf[self.pos + far])
     }
 
     /// The word `ahead` (below [`LOOKAHEAD`]) positions from the front of the stream.

@@ -290,13 +290,13 @@ pub(crate) fn current_task() -> Option<TaskId> {
 #[track_caller]
 #[inline]
 pub(crate) fn world<R>(f: impl FnOnce(&crate::world::World) -> R) -> R {
-    with(|core| f(&core.world))
+    with(|core| f(core.world()))
 }
 
 /// [`world`], or `None` outside a simulation (for `Drop` impls).
 #[inline]
 pub(crate) fn try_world<R>(f: impl FnOnce(&crate::world::World) -> R) -> Option<R> {
-    try_with(|core| f(&core.world))
+    try_with(|core| f(core.world()))
 }
 
 /// Arms a world event like [`arm_action`], but detached (no key: its timer slot is freed
@@ -345,7 +345,7 @@ where
     F::Output: 'static,
 {
     with(|core| {
-        core.world.set_spawn_node(node);
+        core.world().set_spawn_node(node);
         task::spawn_on(core, name, location, future)
     })
 }

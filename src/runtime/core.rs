@@ -168,6 +168,8 @@ pub(super) struct Core {
     fp: Cell<u64>,
     /// The trace keeps events (`TraceMode::Full`); else only the fingerprint is kept.
     full: bool,
+    /// The last task name hashed, by (address, length), and its hash (`name_hash`).
+    last_name: Cell<((usize, usize), u64)>,
     pub(super) main_done: Cell<bool>,
     /// Set once the run is over: wakes from dropped tasks change nothing any more.
     pub(super) closed: Cell<bool>,
@@ -186,8 +188,10 @@ pub(super) struct Core {
     /// of whether the current one will (one more candidate at the next pick, or not).
     pub(super) requeued: Cell<bool>,
     /// The simulated world: nodes, network, faults (`crate::world`), owned by the run
-    /// and reached by the world through `context::world`.
-    pub(super) world: Box<crate::world::World>,
+    /// and reached by the world through `context::world`; made on first use
+    /// ([`Core::world`]), so a run with no node, network, disk or fault plan never makes
+    /// (or drops) one: a tenth of a small run's set-up.
+    world: std::cell::OnceCell<Box<crate::world::World>>,
 }
 
 impl Core {
@@ -231,6 +235,7 @@ impl Core {
             strategy: RefCell::new(strategy),
             fp: Cell::new(trace.fingerprint),
             full: trace.is_full(),
+            last_name: Cell::new(((0, 0), crate::hash::fnv1a(b""))),
             trace: RefCell::new(trace),
             main_done: Cell::new(false),
             closed: Cell::new(false),
@@ -242,7 +247,7 @@ impl Core {
             preemptions: Cell::new(0),
             previous: Cell::new(u32::MAX),
             requeued: Cell::new(true),
-            world: Box::new(crate::world::World::new(&config)),
+            world: std::cell::OnceCell::new(),
             config,
         }
     }
@@ -344,6 +349,48 @@ impl Core {
         self.fp.set(crate::trace::mix(self.fp.get(), word));
     }
 
+    /// The simulated world, made now if it was not (`World::new` draws nothing and
+    /// records nothing, so when it is made changes no run).
+    pub(super) fn world(&self) -> &crate::world::World {
+        self.world
+            .get_or_init(|| Box::new(crate::world::World::new(&self.config)))
+    }
+
+    /// The world if it was made: the step loop's checks (a world never made has no
+    /// paused node and injects no delay).
+    #[inline(always)]
+    pub(super) fn world_if_made(&self) -> Option<&crate::world::World> {
+        self.world.get().map(|w| &**w)
+    }
+
+    /// True if the run's config has a fault plan (the world must start it).
+    pub(super) fn has_fault_plan(&self) -> bool {
+        self.config.faults.is_some()
+    }
+
+    /// True if the trace keeps events (`TraceMode::Full`).
+    pub(super) fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// FNV-1a of a task name, remembered for the last `&'static` name seen (by address
+    /// and length, which fix its bytes): tasks are mostly spawned in runs from one site
+    /// with one static name. An owned name is hashed every time.
+    #[allow(clippy::ptr_arg)] // the `Cow` says whether the name is `&'static`
+    pub(super) fn name_hash(&self, name: &Cow<'static, str>) -> u64 {
+        let Cow::Borrowed(name) = name else {
+            return crate::hash::fnv1a(name.as_bytes());
+        };
+        let key = (name.as_ptr() as usize, name.len());
+        let (k, hash) = self.last_name.get();
+        if k == key {
+            return hash;
+        }
+        let hash = crate::hash::fnv1a(name.as_bytes());
+        self.last_name.set((key, hash));
+        hash
+    }
+
     /// The fingerprint so far (the trace's is written when the run ends).
     pub(super) fn fingerprint(&self) -> u64 {
         self.fp.get()
@@ -419,7 +466,7 @@ impl Core {
             self.woken.set(true);
             return false;
         }
-        if self.world.delays_on() && self.delay_wake(id) {
+        if self.world_if_made().is_some_and(|w| w.delays_on()) && self.delay_wake(id) {
             return false;
         }
         let mut sched = self.sched.borrow_mut();
@@ -447,7 +494,7 @@ impl Core {
         if !idle || self.firing.get().is_some() {
             return false;
         }
-        let d = crate::world::fault::injected_delay(&self.world);
+        let d = crate::world::fault::injected_delay(self.world());
         if d == 0 {
             return false;
         }

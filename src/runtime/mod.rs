@@ -224,7 +224,9 @@ impl Sim {
         let _quiet = panic::QuietGuard::new();
         let result = context::enter(&core, || {
             let main = task::spawn_on(&core, Cow::Borrowed("main"), location, future);
-            crate::world::start(self.nodes);
+            if !self.nodes.is_empty() || core.has_fault_plan() {
+                crate::world::start(self.nodes);
+            }
             let result = step::run(&core);
             let result = result.and_then(|()| main_output(main));
             teardown(&core, result)
@@ -283,6 +285,7 @@ fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failu
 
 fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome<T> {
     let fingerprint = core.fingerprint();
+    let faults = core.world_if_made().map_or(0, |w| w.faults_injected());
     let mut chooser = core.chooser.into_inner();
     let result = match result {
         Ok(v) => {
@@ -308,7 +311,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         choices: chooser.recorded_len() as u64,
         switches: core.switches.get(),
         preemptions: core.preemptions.get(),
-        faults: core.world.faults_injected(),
+        faults,
     };
     Outcome {
         seed,

@@ -90,7 +90,8 @@ fn next_task(core: &Core) -> Option<(u32, u16, FutPtr)> {
     }
     let now = core.now.get();
     let filtered: Vec<u32>;
-    let index = if sched.busy == 0 && !core.world.any_paused() {
+    let paused = core.world_if_made().is_some_and(|w| w.any_paused());
+    let index = if sched.busy == 0 && !paused {
         pick_among_all(core, &sched.ready.entries)
     } else {
         // Tasks of a paused node are not candidates (`crate::world::node`).
@@ -170,10 +171,10 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
 
 /// `candidates` (indices into the ready list) without the tasks of paused nodes.
 fn unpaused(core: &Core, sched: &Sched, mut candidates: Vec<u32>) -> Vec<u32> {
-    if core.world.any_paused() {
+    if let Some(world) = core.world_if_made().filter(|w| w.any_paused()) {
         let paused = |i: &u32| {
             let task = sched.ready.entries[*i as usize].task;
-            core.world.is_paused(sched.meta[task as usize].node)
+            world.is_paused(sched.meta[task as usize].node)
         };
         candidates.retain(|i| !paused(i));
     }
@@ -324,28 +325,27 @@ fn prefetch_next(core: &Core) {
     if sched.busy != 0 || n < 2 {
         return;
     }
-    let mut chooser = core.chooser.borrow_mut();
-    let mut strategy = core.strategy.borrow_mut();
-    let uniform = core.uniform;
-    let mut guess = |ahead: usize, candidates: usize| {
-        let rng = chooser.strategy_rng();
-        match uniform {
-            // `Random::hint`, without the call through the trait object.
-            true => Some(rng.peek_below(candidates, ahead)),
-            false => strategy.hint(candidates, ahead, rng),
-        }
-        .filter(|&i| i < n)
-    };
     // One guess of the candidate count: the last poll's task requeued or not, so the
     // current one probably does the same (a wrong count only makes a prefetch useless).
     let candidates = n + core.requeued.get() as usize;
+    let mut chooser = core.chooser.borrow_mut();
+    let (entry, future) = if core.uniform {
+        // `Random::hint`, without the call through the trait object, both at once.
+        let (future, entry) = chooser.strategy_rng().peek_two_below(candidates, 2, 5);
+        (Some(entry), Some(future))
+    } else {
+        let mut strategy = core.strategy.borrow_mut();
+        let rng = chooser.strategy_rng();
+        let entry = strategy.hint(candidates, 5, rng);
+        (entry, strategy.hint(candidates, 2, rng))
+    };
     // Stage 1, six picks ahead: the ready entries.
-    if let Some(i) = guess(5, candidates) {
+    if let Some(i) = entry.filter(|&i| i < n) {
         prefetch(ready.entries.as_ptr().wrapping_add(i) as *const u8);
     }
     // Stage 2, three picks ahead: the future, through its ready entry (fetched three
     // steps earlier). The next two picks' futures were fetched by earlier steps.
-    if let Some(i) = guess(2, candidates) {
+    if let Some(i) = future.filter(|&i| i < n) {
         prefetch(ready.entries[i].future.as_ptr() as *const u8);
     }
 }

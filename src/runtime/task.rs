@@ -366,6 +366,8 @@ where
     F::Output: 'static,
 {
     let id = core.sched.borrow().status.len() as u32;
+    let current = core.current_task();
+    let identity = identity(core, &name, location, current);
     let cell = Arc::new(TaskCell {
         header: TaskCell::<F>::HEADER,
         join: JoinSlot::new(),
@@ -374,14 +376,13 @@ where
     let task = TaskBox { cell: cell.clone() };
     let future = task.future();
     core.slab.borrow_mut().push(Some(task));
-    let current = core.current_task();
     {
         let mut sched = core.sched.borrow_mut();
         let home = core.current_worker().unwrap_or(NO_HOME);
         // A task belongs to its spawner's node, unless the world spawns it on one.
         let node = core
-            .world
-            .take_spawn_node()
+            .world_if_made()
+            .and_then(|w| w.take_spawn_node())
             .unwrap_or_else(|| current.map_or(0, |t| sched.meta[t as usize].node));
         sched.status.push(Status::Queued);
         if sched.status.len() >= super::step::PREFETCH_MIN_TASKS && !core.replaying {
@@ -395,7 +396,7 @@ where
         });
         sched.ready.push(id, home, false, future);
     }
-    record_spawn(core, id, current);
+    record_spawn(core, id, current, identity);
     JoinHandle {
         id,
         sim: core.id,
@@ -403,33 +404,41 @@ where
     }
 }
 
-fn record_spawn(core: &Core, id: u32, parent: Option<u32>) {
-    {
+/// A task's identity (name and spawn site) is part of the run: a program that spawns
+/// the same tasks in another order is a different run. The main task's site is wherever
+/// `Sim::run` was called, which is not part of the program.
+#[allow(clippy::ptr_arg)] // the `Cow` says whether the name is `&'static`
+fn identity(
+    core: &Core,
+    name: &Cow<'static, str>,
+    location: &Location<'_>,
+    parent: Option<u32>,
+) -> u64 {
+    let site = match parent {
+        Some(_) => (location.line() as u64) << 32 | location.column() as u64,
+        None => 0,
+    };
+    core.name_hash(name) ^ site
+}
+
+fn record_spawn(core: &Core, id: u32, parent: Option<u32>, identity: u64) {
+    core.mix(identity);
+    if core.is_full() {
+        let sched = core.sched.borrow();
+        let meta = &sched.meta[id as usize];
+        let (name, location, node) = (meta.name.clone(), meta.location, meta.node);
+        drop(sched);
         let mut trace = core.trace.borrow_mut();
-        // A task's identity (name and spawn site) is part of the run: a program that
-        // spawns the same tasks in another order is a different run. The main task's
-        // site is wherever `Sim::run` was called, which is not part of the program.
-        let identity = {
-            let sched = core.sched.borrow();
-            let meta = &sched.meta[id as usize];
-            let site = match parent {
-                Some(_) => (meta.location.line() as u64) << 32 | meta.location.column() as u64,
-                None => 0,
-            };
-            crate::hash::fnv1a(meta.name.as_bytes()) ^ site
-        };
-        core.mix(identity);
-        if trace.is_full() {
-            let sched = core.sched.borrow();
-            let meta = &sched.meta[id as usize];
-            trace.add_spawned(id, meta.name.clone(), meta.location, parent, meta.node);
-        }
+        trace.add_spawned(id, name, location, parent, node);
     }
     core.emit(EventKind::Spawn { child: id });
-    let mut chooser = core.chooser.borrow_mut();
-    core.strategy
-        .borrow_mut()
-        .on_spawn(TaskId(id), chooser.strategy_rng());
+    if !core.uniform {
+        // (`Random` has no use for it.)
+        let mut chooser = core.chooser.borrow_mut();
+        core.strategy
+            .borrow_mut()
+            .on_spawn(TaskId(id), chooser.strategy_rng());
+    }
 }
 
 /// Cancels task `id`: drops its future (now, or after its poll if it is running).
