@@ -134,8 +134,9 @@ pub(crate) fn arm_timer(deadline_ns: u64, waker: &Waker) -> Option<Armed> {
             return None;
         }
         // Inline test first: `injected_delay` is a call, and faults are usually off.
-        let delay = match core.world.delays_on() {
-            true => crate::world::fault::injected_delay(&core.world),
+        // (A world never made injects no delay: `Core::world_if_made`.)
+        let delay = match core.world_if_made().is_some_and(|w| w.delays_on()) {
+            true => crate::world::fault::injected_delay(core.world()),
             false => 0,
         };
         let at = deadline_ns + delay;
