@@ -10,7 +10,7 @@
 //! | --- | --- |
 //! | [`now`] | the virtual clock, in nanoseconds |
 //! | [`seed`] | the run's seed (for log lines, not for drawing) |
-//! | [`arm_timer`] / [`poll_timer`] / [`cancel_timer`] | a timer that wakes a waker at a deadline |
+//! | [`arm_timer`] / [`poll_timer`] / [`cancel_timer`] | a timer that wakes a waker at a deadline (an [`Armed`]) |
 //! | [`arm_action`] | a world event: a closure the step loop runs at a deadline |
 //! | [`choose`] / [`draw_bits`] | a recorded choice through the run's `Chooser` |
 //! | [`emit`] | a fingerprinted trace event, by the current task |
@@ -109,20 +109,44 @@ pub(crate) fn seed() -> u64 {
     with(|core| core.config.seed)
 }
 
-/// Arms a timer that wakes `waker` once the clock reaches `deadline_ns`, and records a
-/// `TimerSet` event. Several timers due at one instant fire in `Timer`-choice order.
-/// A timer armed with a task's waker stores the task id (no waker clone).
+/// A timer armed by [`arm_timer`]: its key, and the instant it fires (the deadline
+/// asked for plus any delay the fault plan injected).
+///
+/// Once the clock reads `at`, the timer has fired (the clock moves only in the step
+/// loop, which fires every timer due at an instant before any task runs) and its slot
+/// is free: its owner needs no lookup to know, and releasing the key is a no-op.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Armed {
+    pub(crate) key: TimerKey,
+    pub(crate) at: u64,
+}
+
+/// Arms a timer that wakes `waker` once the clock reaches `deadline_ns` (later if the
+/// fault plan delays it: a recorded choice and a `Fault` event), and records a
+/// `TimerSet` event; `None`, arming nothing, if the clock already reached it. Several
+/// timers due at one instant fire in `Timer`-choice order. A timer armed with a task's
+/// waker stores the task id (no waker clone).
 #[track_caller]
 #[inline]
-pub(crate) fn arm_timer(deadline_ns: u64, waker: &Waker) -> TimerKey {
+pub(crate) fn arm_timer(deadline_ns: u64, waker: &Waker) -> Option<Armed> {
     with(|core| {
+        if deadline_ns <= core.now.get() {
+            return None;
+        }
+        // Inline test first: `injected_delay` is a call, and faults are usually off.
+        // (A world never made injects no delay: `Core::world_if_made`.)
+        let delay = match core.world_if_made().is_some_and(|w| w.delays_on()) {
+            true => crate::world::fault::injected_delay(core.world()),
+            false => 0,
+        };
+        let at = deadline_ns + delay;
         let target = match core.task_of(waker) {
             Some(id) => TimerWaker::Task(id),
             None => TimerWaker::Other(waker.clone()),
         };
-        let key = core.timers.borrow_mut().arm(deadline_ns, target);
-        core.emit(EventKind::TimerSet { deadline_ns });
-        key
+        let key = core.timers.borrow_mut().arm(at, target);
+        core.emit(EventKind::TimerSet { deadline_ns: at });
+        Some(Armed { key, at })
     })
 }
 
@@ -144,7 +168,8 @@ pub(crate) fn arm_action(deadline_ns: u64, action: Box<dyn FnOnce()>) -> TimerKe
     })
 }
 
-/// True once the timer fired; otherwise makes sure it will wake `waker`.
+/// True once the timer fired; otherwise makes sure it will wake `waker`. (An [`Armed`]
+/// timer's owner compares the clock with `at` first: this is for a poll before then.)
 #[track_caller]
 #[inline]
 pub(crate) fn poll_timer(key: TimerKey, waker: &Waker) -> bool {
@@ -154,7 +179,8 @@ pub(crate) fn poll_timer(key: TimerKey, waker: &Waker) -> bool {
     })
 }
 
-/// Releases a timer, fired or not (a no-op outside a simulation: timers die with it).
+/// Releases a timer that has not fired (a no-op if it has, and outside a simulation:
+/// timers die with it).
 #[inline]
 pub(crate) fn cancel_timer(key: TimerKey) {
     try_with(|core| core.timers.borrow_mut().release(key));

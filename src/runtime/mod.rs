@@ -12,10 +12,12 @@
 //! - `failure.rs` — [`Outcome`], [`Failure`], [`Stats`].
 //! - `panic.rs` — capturing task panics quietly.
 //! - `timers.rs` — the run's timers: deadline buckets over a slab of slots.
+//! - `deadline_index.rs` — deadline → bucket id, the table behind arming a timer.
 
 pub(crate) mod context;
 mod coop;
 mod core;
+mod deadline_index;
 mod failure;
 mod join_error;
 mod panic;

@@ -21,6 +21,7 @@ pub struct Instant(pub(crate) u64);
 
 impl Instant {
     /// The current virtual time. Panics outside a simulation.
+    #[inline]
     pub fn now() -> Instant {
         Instant(context::now())
     }
@@ -69,6 +70,7 @@ impl Instant {
 
 impl Add<Duration> for Instant {
     type Output = Instant;
+    #[inline]
     fn add(self, d: Duration) -> Instant {
         Instant(
             self.0

@@ -1,7 +1,7 @@
 //! [`sleep`] and [`sleep_until`].
 
 use super::Instant;
-use crate::runtime::context::{self, TimerKey};
+use crate::runtime::context::{self, Armed};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,15 +19,17 @@ use std::time::Duration;
 /// });
 /// assert_eq!(out.result.unwrap(), 5_000_000);
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now() + duration) // virtual time: super::Instant
 }
 
 /// Waits until the virtual clock reaches `deadline`.
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
-        key: None,
+        timer: None,
     }
 }
 
@@ -36,7 +38,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
-    key: Option<TimerKey>,
+    // invariant: `Some` from the poll that armed the timer until one that finds it fired.
+    timer: Option<Armed>,
 }
 
 impl Sleep {
@@ -59,9 +62,10 @@ impl Sleep {
         this.deadline = deadline;
     }
 
+    #[inline]
     fn release(&mut self) {
-        if let Some(key) = self.key.take() {
-            context::cancel_timer(key);
+        if let Some(timer) = self.timer.take() {
+            context::cancel_timer(timer.key);
         }
     }
 }
@@ -69,27 +73,45 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    /// Inline, for the poll that finds the timer fired (a clock read); the others
+    /// (arming, an early poll) are a call.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let deadline = self.deadline.0;
-        let ready = match self.key {
-            Some(key) => context::poll_timer(key, cx.waker()),
-            None if deadline <= context::now() => true,
-            None => {
-                // The fault plan may hold the timer back (an injected delay).
-                let deadline = deadline + crate::world::fault::timer_delay();
-                self.key = Some(context::arm_timer(deadline, cx.waker()));
-                false
+        match self.timer {
+            // Fired once the clock reached it (`Armed`): no lookup, nothing to release.
+            Some(timer) if context::now() >= timer.at => {
+                self.timer = None;
+                Poll::Ready(())
             }
-        };
-        if ready {
-            self.release();
-            return Poll::Ready(());
+            _ => self.arm_or_refresh(cx),
         }
-        Poll::Pending
+    }
+}
+
+impl Sleep {
+    #[inline(never)]
+    fn arm_or_refresh(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(timer) = self.timer else {
+            // First poll (or after `reset`): arm, unless the deadline already passed.
+            self.timer = context::arm_timer(self.deadline.0, cx.waker());
+            return match self.timer {
+                Some(_) => Poll::Pending,
+                None => Poll::Ready(()),
+            };
+        };
+        // Polled before it fired (e.g. by a `select!`): keep the waker current.
+        match context::poll_timer(timer.key, cx.waker()) {
+            true => {
+                self.timer = None;
+                Poll::Ready(())
+            }
+            false => Poll::Pending,
+        }
     }
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         self.release();
     }

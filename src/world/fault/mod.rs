@@ -80,12 +80,6 @@ pub(crate) fn injected_delay(w: &World) -> u64 {
     d
 }
 
-/// An injected delay (ns) for a timer being armed by the current task (see
-/// [`injected_delay`]).
-pub(crate) fn timer_delay() -> u64 {
-    crate::runtime::context::world(injected_delay)
-}
-
 /// Checks a probability; the error names `key`.
 pub(crate) fn check_probability(key: &'static str, p: f64) -> Result<(), (&'static str, String)> {
     if p.is_finite() && (0.0..=1.0).contains(&p) {
