@@ -423,6 +423,7 @@ fn panicked(
 }
 
 /// Nothing can run: move the clock to the next timer or end of a burn (rule 3).
+#[inline(never)]
 fn advance(core: &Core) -> Result<(), Failure> {
     let now = core.now.get();
     let next_timer = core.timers.borrow_mut().next_deadline();
