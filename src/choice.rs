@@ -437,6 +437,7 @@ impl Chooser {
     }
 
     /// Picks one of `n >= 1` outcomes and records it.
+    #[inline]
     pub fn choose(&mut self, kind: ChoiceKind, n: usize) -> usize {
         debug_assert!(n >= 1, "choice over an empty set");
         if n <= 1 {
@@ -493,12 +494,6 @@ impl Chooser {
     /// The part of the chooser a strategy may use (its streams, no recording).
     pub(crate) fn strategy_rng(&mut self) -> &mut StrategyRng {
         &mut self.draws
-    }
-
-    /// Replayed value for a task pick, or `None` when not replaying.
-    pub(crate) fn replay_task(&mut self, n: usize) -> Option<usize> {
-        self.replay.as_ref()?;
-        Some(self.choose(ChoiceKind::Task, n))
     }
 
     fn replayed(&mut self, kind: ChoiceKind, n: u32) -> u64 {

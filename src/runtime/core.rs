@@ -117,13 +117,7 @@ pub(super) struct Running {
 }
 
 /// [`Core::who`] outside any poll: no task, no worker (the trace's encoding of "none").
-pub(super) const NOBODY: u64 = (u32::MAX as u64) << 16 | u16::MAX as u64;
-
-/// The `who` word of `task` polled on `worker`.
-#[inline(always)]
-pub(super) const fn who_word(task: u32, worker: u16) -> u64 {
-    (task as u64) << 16 | worker as u64
-}
+pub(super) const NOBODY: u64 = crate::trace::who(None, None);
 
 /// The state of one run.
 pub(super) struct Core {
@@ -277,7 +271,7 @@ impl Core {
     /// Makes `task` on `worker` the task being polled, with nothing asked yet.
     #[inline(always)]
     pub(super) fn start_running(&self, task: u32, worker: u16) {
-        self.cur.set(who_word(task, worker));
+        self.cur.set(crate::trace::who(Some(worker), Some(task)));
         self.woken.set(false);
         self.abort.set(false);
         self.burn.set(0);
@@ -322,11 +316,11 @@ impl Core {
 
     #[inline(always)]
     pub(super) fn emit_at(&self, task: Option<u32>, worker: Option<u16>, kind: EventKind) {
-        let who = who_word(task.unwrap_or(u32::MAX), worker.unwrap_or(u16::MAX));
+        let who = crate::trace::who(worker, task);
         self.emit_who(who, kind);
     }
 
-    /// Records an event by `who` (a [`who_word`] or [`NOBODY`]). With the trace off that
+    /// Records an event by `who` (a `trace::who` word, or [`NOBODY`]). With the trace off that
     /// is one fingerprint step: no borrow, and `kind` is never moved.
     #[inline(always)]
     fn emit_who(&self, who: u64, kind: EventKind) {

@@ -196,8 +196,8 @@ fn runnable_now(ready: &[Queued], busy_until: &[u64], now: u64) -> Vec<u32> {
         .collect()
 }
 
-/// [`pick`] among every ready task: `Random`'s draw inline, without building the
-/// candidates it does not read.
+/// [`pick`] among every ready task, without building the candidates when nothing reads
+/// them (one candidate, or `Random`).
 #[inline(always)]
 fn pick_among_all(core: &Core, tasks: &[Queued]) -> usize {
     let n = tasks.len();
@@ -205,6 +205,8 @@ fn pick_among_all(core: &Core, tasks: &[Queued]) -> usize {
         return 0; // one candidate: nothing to choose, nothing recorded (nor replayed)
     }
     if core.uniform && !core.replaying {
+        // `Random::pick`'s draw, recorded: what `Chooser::choose` does, without its
+        // replay test (kept inline: this is every step of a fuzzing run).
         let mut chooser = core.chooser.borrow_mut();
         let i = chooser.strategy_rng().draw_below(n);
         chooser.record(ChoiceKind::Task, n, i);
@@ -213,20 +215,14 @@ fn pick_among_all(core: &Core, tasks: &[Queued]) -> usize {
     pick(core, Candidates::new(tasks, None))
 }
 
+/// The `Task` choice among `candidates`: replayed, or the strategy's pick, recorded.
+/// `Random`'s pick is the chooser's own uniform draw (the same draw `Random::pick`
+/// makes), taken without the call through the trait object.
 fn pick(core: &Core, candidates: Candidates<'_>) -> usize {
     let n = candidates.len();
     let mut chooser = core.chooser.borrow_mut();
-    if let Some(i) = chooser.replay_task(n) {
-        return i;
-    }
-    if n == 1 {
-        return 0;
-    }
-    if core.uniform {
-        // `Random::pick`, without the call through the trait object.
-        let i = chooser.strategy_rng().draw_below(n);
-        chooser.record(ChoiceKind::Task, n, i);
-        return i;
+    if n == 1 || core.uniform || core.replaying {
+        return chooser.choose(ChoiceKind::Task, n);
     }
     let last = core.last_polled.get();
     let i = core.strategy.borrow_mut().pick(

@@ -102,9 +102,10 @@ const START: Ctx = Ctx {
     who: who(None, None),
 };
 
-/// The task and worker of an event as one word (see [`Ctx`]).
+/// The task and worker of an event as one word (see [`Ctx`]); the runtime keeps the
+/// current task in this form (`Core::cur`).
 #[inline(always)]
-pub(super) const fn who(worker: Option<u16>, task: Option<u32>) -> u64 {
+pub(crate) const fn who(worker: Option<u16>, task: Option<u32>) -> u64 {
     let task = match task {
         Some(t) => t,
         None => NONE_TASK,

@@ -33,6 +33,7 @@ mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
+pub(crate) use compact::who;
 pub(crate) use event::mix_who;
 pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, SharedStr, TaskInfo};
 pub use html::to_html;
