@@ -264,7 +264,7 @@ pub(crate) fn log(message: impl FnOnce() -> String) {
             task,
             kind: EventKind::Log { message: message() },
         };
-        core.trace.borrow_mut().push_unhashed(event);
+        core.trace_mut().push_unhashed(event);
     });
 }
 
@@ -387,7 +387,7 @@ pub(crate) fn is_closed() -> bool {
 pub(crate) fn record_node(info: crate::trace::NodeInfo) {
     with(|core| {
         core.mix(crate::hash::fnv1a(info.name.as_bytes()) ^ info.id as u64);
-        let mut trace = core.trace.borrow_mut();
+        let mut trace = core.trace_mut();
         if trace.is_full() {
             trace.nodes.push(info);
         }

@@ -162,6 +162,11 @@ pub(super) struct Core {
     fp: Cell<u64>,
     /// The trace keeps events (`TraceMode::Full`); else only the fingerprint is kept.
     full: bool,
+    /// Who a `Poll` kept by a full trace is by, or [`NOBODY`]: fingerprinted, and given
+    /// to the trace with the poll's next event (in the same borrow; the trace then
+    /// stores a poll and its end event as one record). Every writer of events goes
+    /// through [`Core::trace_mut`], which hands it over first.
+    poll_held: Cell<u64>,
     /// The last task name hashed, by (address, length), and its hash (`name_hash`).
     last_name: Cell<((usize, usize), u64)>,
     pub(super) main_done: Cell<bool>,
@@ -229,6 +234,7 @@ impl Core {
             strategy: RefCell::new(strategy),
             fp: Cell::new(trace.fingerprint),
             full: trace.is_full(),
+            poll_held: Cell::new(NOBODY),
             last_name: Cell::new(((0, 0), crate::hash::fnv1a(b""))),
             trace: RefCell::new(trace),
             main_done: Cell::new(false),
@@ -330,11 +336,43 @@ impl Core {
         self.fp
             .set(crate::trace::mix_who(self.fp.get(), now, who, words));
         if self.full {
-            let step = self.step.get();
-            self.trace
-                .borrow_mut()
-                .keep_who(step, now, who, words, kind);
+            self.keep(now, who, words, kind);
         }
+    }
+
+    /// Keeps an event in a full trace; a `Poll` is held (see `poll_held`). For a
+    /// constant kind the tests fold away.
+    #[inline(always)]
+    fn keep(&self, now: u64, who: u64, words: (u64, u64), kind: EventKind) {
+        let held = self.poll_held.get();
+        if matches!(kind, EventKind::Poll) && held == NOBODY {
+            self.poll_held.set(who);
+            return;
+        }
+        let step = self.step.get();
+        let end = crate::trace::end_code(words.0);
+        if end != 0 && held == who && held != NOBODY {
+            // The poll's end event, next after its `Poll` (same step and time: neither
+            // moves during a poll).
+            self.poll_held.set(NOBODY);
+            self.trace.borrow_mut().keep_poll(step, now, who, end);
+            return;
+        }
+        let mut trace = self.trace_mut();
+        trace.keep_who(step, now, who, words, kind);
+    }
+
+    /// The trace, to write to: a held `Poll` is handed over first, so events stay in
+    /// order.
+    #[inline(always)]
+    pub(super) fn trace_mut(&self) -> std::cell::RefMut<'_, Trace> {
+        let mut trace = self.trace.borrow_mut();
+        let poll = self.poll_held.get();
+        if poll != NOBODY {
+            self.poll_held.set(NOBODY);
+            trace.keep_poll(self.step.get(), self.now.get(), poll, 0);
+        }
+        trace
     }
 
     /// Mixes a word identifying something about the run (a task's or node's identity)

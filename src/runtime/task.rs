@@ -428,7 +428,7 @@ fn record_spawn(core: &Core, id: u32, parent: Option<u32>, identity: u64) {
         let meta = &sched.meta[id as usize];
         let (name, location, node) = (meta.name.clone(), meta.location, meta.node);
         drop(sched);
-        let mut trace = core.trace.borrow_mut();
+        let mut trace = core.trace_mut();
         trace.add_spawned(id, name, location, parent, node);
     }
     core.emit(EventKind::Spawn { child: id });

@@ -59,8 +59,29 @@ const KIND_TAGS: u64 = 1 << CHOICE | 1 << 13 | 1 << 14 | 1 << FAULT | 1 << DISK;
 const TAG_BITS: u32 = 63;
 /// Tag of a context record: the step, time, worker or task changed.
 const CTX: u8 = 63;
+/// Tag of a poll record: a context record in its short form (a step delta below 2^16,
+/// the same time, a worker byte) that is also a `Poll` event, and may be its end event
+/// too ([`POLL_ENDS`], in bits 6..8). Two words, `head, task`: a poll that yields is 8
+/// bytes.
+const POLLED: u8 = 62;
+/// Tag of `EventKind::Poll` (see `EventKind::words`).
+const POLL: u8 = 2;
+/// The end events a poll record may carry, by their 2-bit code (0: none): `Yield`,
+/// `Pending`, `Ready` (their tags; none has an argument).
+pub(super) const POLL_ENDS: [u8; 4] = [0, 15, 4, 3];
 /// Event word flag: the argument (and `extra`) do not fit the word; two words follow.
 const LONG: u32 = 1 << 6;
+/// The code of `tag_word` in [`POLL_ENDS`] if it is an end event a poll record may
+/// carry (its whole word: none has an argument), else 0.
+#[inline(always)]
+pub(crate) const fn end_code(tag_word: u64) -> u32 {
+    match tag_word {
+        15 => 1,
+        4 => 2,
+        3 => 3,
+        _ => 0,
+    }
+}
 /// Context word flag: the time changed; its delta follows in two words.
 const CTX_TIME: u32 = 1 << 6;
 /// Context word flag: the step delta does not fit 16 bits; it follows in two words.
@@ -157,8 +178,11 @@ struct Chunk {
 /// argument does not fit (a random value, a network address pair) three words. When the
 /// step, time, worker or task differ from the previous event's, a context record comes
 /// first (two words for a new poll: the step delta and worker in one, the task in the
-/// other). A poll that yields is thus 16 bytes (context, `poll`, `yield`) where the
-/// former fixed layout took 64 (two events of 32 bytes). Chunks are never reallocated (no copy as the trace grows) and each
+/// other). A `Poll` is its context record ([`POLLED`]), and its end event (`yield`,
+/// `pending`, `ready`), when nothing came between, is two bits of that record (the
+/// runtime holds a `Poll` until its next event says which: [`Self::try_push_polled`]).
+/// A poll that yields is thus 8 bytes (the former fixed layout took 64: two events of
+/// 32 bytes), and costs one write. Chunks are never reallocated (no copy as the trace grows) and each
 /// knows its starting context and first event, so decoding can start at any chunk.
 ///
 /// The chunk being written (`cur`) is allocated at its full capacity, uninitialised, so
@@ -234,11 +258,14 @@ impl Packed {
             who,
         };
         let (tag, extra) = (tag_word as u8, (tag_word >> 8) as u8);
-        let last = self.last;
-        let cur = &mut self.cur;
-        if cur.capacity() - cur.len() < MAX_RECORD {
+        if self.cur.capacity() - self.cur.len() < MAX_RECORD {
             return false;
         }
+        if tag_word == POLL as u64 {
+            return self.try_push_polled(step, time_ns, who, 0);
+        }
+        let last = self.last;
+        let cur = &mut self.cur;
         if ctx != last {
             let delta = step.wrapping_sub(last.step);
             // No worker (a timer firing, a world event) is a worker byte too, as
@@ -275,6 +302,56 @@ impl Packed {
         }
         self.len += 1;
         true
+    }
+
+    /// Stores a `Poll` and the end event of code `end` (see [`end_code`]; 0: none) as
+    /// one poll record in the common case — room in the chunk, a small step delta, the
+    /// same time, a worker below 254 — and returns false otherwise, storing nothing.
+    #[inline(always)]
+    pub(super) fn try_push_polled(&mut self, step: u64, time_ns: u64, who: u64, end: u32) -> bool {
+        let ctx = Ctx {
+            step,
+            time: time_ns,
+            who,
+        };
+        if self.cur.capacity() - self.cur.len() < MAX_RECORD {
+            return false;
+        }
+        let Some(head) = polled_head(self.last, ctx) else {
+            return false;
+        };
+        self.cur
+            .extend_from_slice(&[head | end << 6, (who >> 16) as u32]);
+        self.last = ctx;
+        self.len += 1 + (end != 0) as usize;
+        true
+    }
+
+    /// Stores a `Poll` and the end event of code `end` (0: none) in `ctx`: a poll
+    /// record if its short form fits, else a context record and the events' words.
+    pub(super) fn push_polled(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
+        let ctx = Ctx {
+            step,
+            time: time_ns,
+            who,
+        };
+        if self.cur.capacity() - self.cur.len() < MAX_RECORD {
+            self.next_chunk();
+        }
+        match polled_head(self.last, ctx) {
+            Some(head) => {
+                let words = [head | end << 6, (ctx.who >> 16) as u32];
+                self.cur.extend_from_slice(&words);
+                self.last = ctx;
+                self.len += 1 + (end != 0) as usize;
+            }
+            None => {
+                self.write(ctx, POLL, 0, 0);
+                if end != 0 {
+                    self.write(ctx, POLL_ENDS[end as usize], 0, 0);
+                }
+            }
+        }
     }
 
     /// Stores any event; strings and wide kinds go to `side`.
@@ -340,6 +417,16 @@ impl Packed {
 
     /// Stores an event: the general form (any context change; a new chunk if needed).
     fn push(&mut self, ctx: Ctx, tag: u8, arg: u64, extra: u8) {
+        if tag == POLL {
+            // (a `Poll` has no argument)
+            return self.push_polled(ctx.step, ctx.time, ctx.who, 0);
+        }
+        self.write(ctx, tag, arg, extra);
+    }
+
+    /// Writes an event as a plain word (or three), after a context record if the
+    /// context changed.
+    fn write(&mut self, ctx: Ctx, tag: u8, arg: u64, extra: u8) {
         if self.cur.capacity() - self.cur.len() < MAX_RECORD {
             self.next_chunk();
         }
@@ -404,6 +491,7 @@ impl Packed {
                 chunk: 0,
                 pos: 0,
                 ctx: START,
+                then: 0,
             },
             next: 0,
             end: self.len,
@@ -413,7 +501,7 @@ impl Packed {
 
     /// Event `i`, if stored (decodes from the start of its chunk).
     pub(super) fn get(&self, i: usize, side: &Side) -> Option<Event> {
-        if i >= self.len {
+        if i >= self.len() {
             return None;
         }
         let mut cursor = self.cursor_in_chunk_of(i);
@@ -434,6 +522,7 @@ impl Packed {
             chunk,
             pos: 0,
             ctx: self.chunk(chunk).1,
+            then: 0,
         }
     }
 
@@ -454,6 +543,9 @@ impl Packed {
     /// Reads the next event's `(tag, arg, extra)` (its context is then `cursor.ctx`).
     /// There must be one.
     fn read(&self, cursor: &mut Cursor) -> (u8, u64, u8) {
+        if cursor.then != 0 {
+            return (std::mem::take(&mut cursor.then), 0, 0);
+        }
         loop {
             let words = self.chunk(cursor.chunk).0;
             if cursor.pos == words.len() {
@@ -469,6 +561,18 @@ impl Packed {
                 c.pos += 2;
                 v
             };
+            if tag == POLLED {
+                let task = words[cursor.pos] as u64;
+                cursor.pos += 1;
+                let worker = match w >> 8 & 0xff {
+                    WORKER_NONE => NONE_WORKER,
+                    b => b as u16,
+                };
+                cursor.ctx.who = task << 16 | worker as u64;
+                cursor.ctx.step = cursor.ctx.step.wrapping_add((w >> 16) as u64);
+                cursor.then = POLL_ENDS[(w >> 6 & 3) as usize];
+                return (POLL, 0, 0);
+            }
             if tag == CTX {
                 let task = words[cursor.pos] as u64;
                 cursor.pos += 1;
@@ -505,6 +609,25 @@ impl Packed {
             return (tag, arg, extra);
         }
     }
+}
+
+/// The head word of a poll record (end code 0) for a `Poll` in `ctx` after an event in
+/// `last`, if the short form fits: a step delta below 2^16, the same time, a worker
+/// byte.
+#[inline(always)]
+fn polled_head(last: Ctx, ctx: Ctx) -> Option<u32> {
+    let delta = ctx.step.wrapping_sub(last.step);
+    let w = ctx.who as u16;
+    let worker = if w == NONE_WORKER {
+        WORKER_NONE
+    } else {
+        w as u32
+    };
+    let wide = worker >= WORKER_NONE && w != NONE_WORKER;
+    if delta >= 1 << 16 || ctx.time != last.time || wide {
+        return None;
+    }
+    Some(POLLED as u32 | worker << 8 | (delta as u32) << 16)
 }
 
 /// Writes the context record for a change from `last` to `ctx` (the general form:
@@ -554,6 +677,9 @@ struct Cursor {
     chunk: usize,
     pos: usize,
     ctx: Ctx,
+    /// The tag of the end event of the poll record just read, still to be yielded (0:
+    /// none).
+    then: u8,
 }
 
 /// The events of a [`Packed`] store, decoded in order; from the back, a chunk at a time.
@@ -840,9 +966,11 @@ mod tests {
                     2 => r,
                     _ => time.wrapping_sub(r >> 60),
                 };
-                let kind = match r >> 16 & 7 {
-                    0 => EventKind::Poll,
-                    1 => EventKind::Yield,
+                let kind = match r >> 16 & 15 {
+                    0 | 8 | 9 => EventKind::Poll,
+                    1 | 10 => EventKind::Yield,
+                    11 => EventKind::Pending,
+                    12 => EventKind::Ready,
                     2 => EventKind::Wake { target: arg as u32 },
                     3 => EventKind::TimerSet { deadline_ns: arg },
                     4 => EventKind::TimerFire { deadline_ns: arg },
@@ -903,6 +1031,45 @@ mod tests {
         tail.reverse();
         front.extend(tail);
         assert!(front == events, "interleaved ends");
+        // Pushed as the runtime does (polls and their end events as one record).
+        let (mut packed, mut side) = (Packed::default(), Side::default());
+        push_as_runtime(&mut packed, &mut side, &events);
+        assert!(packed.iter(&side).eq(events.iter().cloned()));
+    }
+
+    /// Pushes events as the runtime does (`Core::keep`): a `Poll` is held until the
+    /// next event, and stored with it as one record if that is its end event in the
+    /// same context.
+    fn push_as_runtime(packed: &mut Packed, side: &mut Side, events: &[Event]) {
+        let polled = |p: &mut Packed, e: &Event, end: u32| {
+            let who = who(e.worker, e.task);
+            if !p.try_push_polled(e.step, e.time_ns, who, end) {
+                p.push_polled(e.step, e.time_ns, who, end);
+            }
+        };
+        let mut held: Option<&Event> = None;
+        for e in events {
+            let (tag, arg) = e.kind.words();
+            if let Some(h) = held.take() {
+                let end = end_code(tag);
+                let (a, b) = ((h.step, h.time_ns), (e.step, e.time_ns));
+                if end != 0 && a == b && (h.worker, h.task) == (e.worker, e.task) {
+                    polled(packed, e, end);
+                    continue;
+                }
+                polled(packed, h, 0);
+            }
+            if e.kind == EventKind::Poll {
+                held = Some(e);
+            } else if Packed::plain(tag) {
+                packed.push_words(e.step, e.time_ns, who(e.worker, e.task), tag, arg);
+            } else {
+                packed.push_event(e.clone(), side);
+            }
+        }
+        if let Some(h) = held {
+            polled(packed, h, 0);
+        }
     }
 
     #[test]
@@ -939,16 +1106,98 @@ mod tests {
         assert_eq!(words(&inline), words(&general));
     }
 
+    fn words_used(packed: &Packed) -> usize {
+        packed.chunks.iter().map(|c| c.words.len()).sum::<usize>() + packed.cur.len()
+    }
+
     #[test]
-    fn a_poll_that_yields_takes_sixteen_bytes() {
-        let mut packed = Packed::default();
+    fn a_poll_that_ends_at_once_takes_eight_bytes() {
+        let (mut packed, mut side) = (Packed::default(), Side::default());
+        let mut events = Vec::new();
         for step in 1..=1000u64 {
-            let who = who(Some((step % 4) as u16), Some(step as u32 % 100));
-            for (tag, arg) in [EventKind::Poll.words(), EventKind::Yield.words()] {
-                packed.push_words(step, 0, who, tag, arg);
+            let (worker, task) = (Some((step % 4) as u16), Some(step as u32 % 100));
+            let end =
+                [EventKind::Yield, EventKind::Pending, EventKind::Ready][step as usize % 3].clone();
+            for kind in [EventKind::Poll, end] {
+                events.push(Event {
+                    step,
+                    time_ns: 0,
+                    worker,
+                    task,
+                    kind,
+                });
             }
         }
-        let words = packed.chunks.iter().map(|c| c.words.len()).sum::<usize>() + packed.cur.len();
-        assert_eq!(words * 4, 1000 * 16);
+        push_as_runtime(&mut packed, &mut side, &events);
+        assert_eq!(words_used(&packed) * 4, 1000 * 8);
+        assert!(packed.iter(&side).eq(events));
+    }
+
+    /// A poll's `Poll` is held until the next event: whatever that is (an end event in
+    /// another context, an event of the poll, a log line through the general path, a
+    /// second `Poll`, the end of the trace, a full chunk), the events decode as pushed.
+    #[test]
+    fn a_poll_record_decodes_whatever_comes_next() {
+        let log = EventKind::Log {
+            message: "INFO x".into(),
+        };
+        let seqs: Vec<Vec<(u64, u64, EventKind)>> = vec![
+            vec![(1, 0, EventKind::Poll), (1, 0, EventKind::Yield)],
+            vec![(1, 0, EventKind::Poll), (1, 5, EventKind::Yield)], // time moved
+            vec![(1, 0, EventKind::Poll), (2, 0, EventKind::Pending)], // step moved
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, log.clone()),
+                (1, 0, EventKind::Ready),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Yield),
+            ],
+            vec![(1, 0, EventKind::Poll)],
+            vec![(70_000, 0, EventKind::Poll), (70_000, 0, EventKind::Yield)], // long step
+            vec![(1, 9, EventKind::Poll), (1, 9, EventKind::Ready)],           // time changed
+        ];
+        for (worker, task) in [
+            (Some(1), Some(4)),
+            (Some(300), Some(4)),
+            (None, Some(7)),
+            (Some(2), None),
+        ] {
+            for seq in &seqs {
+                let mut events = Vec::new();
+                // Enough rounds to cross chunk boundaries at every offset.
+                for round in 0..40_000u64 {
+                    for (step, time, kind) in seq {
+                        let e = Event {
+                            step: step + round * 100_000,
+                            time_ns: time + round * 10,
+                            worker,
+                            task,
+                            kind: kind.clone(),
+                        };
+                        events.push(e);
+                    }
+                }
+                let (mut packed, mut side) = (Packed::default(), Side::default());
+                push_as_runtime(&mut packed, &mut side, &events);
+                assert_eq!(packed.len(), events.len(), "{seq:?}");
+                assert!(
+                    packed.iter(&side).eq(events.iter().cloned()),
+                    "{seq:?} {worker:?}"
+                );
+                let mut back: Vec<_> = packed.iter(&side).rev().collect();
+                back.reverse();
+                assert!(back == events, "{seq:?} from the back");
+                for i in [1, 2, 3, events.len() / 2, events.len() - 1] {
+                    assert_eq!(packed.get(i, &side).as_ref(), events.get(i), "{seq:?} {i}");
+                }
+            }
+        }
     }
 }

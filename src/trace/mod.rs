@@ -33,7 +33,7 @@ mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
-pub(crate) use compact::who;
+pub(crate) use compact::{end_code, who};
 pub(crate) use event::mix_who;
 pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, SharedStr, TaskInfo};
 pub use html::to_html;
@@ -191,6 +191,33 @@ impl Trace {
         } else {
             let (worker, task) = compact::unwho(who);
             self.keep_fields(step, time_ns, worker, task, words, kind);
+        }
+    }
+
+    /// Keeps a `Poll` by `who` and, if `end` is not 0, its end event (the event whose
+    /// [`end_code`] is `end`, in the same context), as [`Trace::keep_who`] would one
+    /// after the other: the runtime holds a poll's `Poll` until its next event, and in
+    /// the common case both are one record.
+    #[inline(always)]
+    pub(crate) fn keep_poll(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
+        if !self.packed.try_push_polled(step, time_ns, who, end) {
+            self.keep_poll_slow(step, time_ns, who, end);
+        }
+    }
+
+    /// [`Trace::keep_poll`] when `Packed::try_push_polled` could not.
+    #[inline(never)]
+    fn keep_poll_slow(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
+        match self.stream.sink.as_deref_mut() {
+            None => self.packed.push_polled(step, time_ns, who, end),
+            Some(sink) => {
+                let (poll, _) = EventKind::Poll.words();
+                stream_words(sink, step, time_ns, who, poll, 0);
+                if end != 0 {
+                    let tag = compact::POLL_ENDS[end as usize] as u64;
+                    stream_words(sink, step, time_ns, who, tag, 0);
+                }
+            }
         }
     }
 
