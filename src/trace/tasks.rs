@@ -76,6 +76,10 @@ impl TaskTable {
         node: u32,
     ) {
         debug_assert_eq!(id as usize, self.records.len(), "tasks arrive in id order");
+        if self.records.capacity() == 0 {
+            // One allocation for a small run's tasks, not three (4, 8, 16).
+            self.records.reserve(16);
+        }
         let name = self.name_index(name);
         let site = self.site_index(site);
         self.records.push(Record {
