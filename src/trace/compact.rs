@@ -1160,6 +1160,16 @@ mod tests {
                 (1, 0, EventKind::Yield),
             ],
             vec![(1, 0, EventKind::Poll)],
+            vec![
+                (1, 4, EventKind::Poll),
+                (1, 4, EventKind::TimerSet { deadline_ns: 9 }), // relative to the time
+                (1, 4, EventKind::Pending),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 1 << 30 }), // does not fit a word
+                (1, 0, EventKind::Ready),
+            ],
             vec![(70_000, 0, EventKind::Poll), (70_000, 0, EventKind::Yield)], // long step
             vec![(1, 9, EventKind::Poll), (1, 9, EventKind::Ready)],           // time changed
         ];
@@ -1175,8 +1185,10 @@ mod tests {
                 for round in 0..40_000u64 {
                     for (step, time, kind) in seq {
                         let e = Event {
-                            step: step + round * 100_000,
-                            time_ns: time + round * 10,
+                            // Mostly the short form (a small step delta, the same
+                            // time); the time moves every seventh round.
+                            step: step + round * 10,
+                            time_ns: time + round / 7 * 10,
                             worker,
                             task,
                             kind: kind.clone(),
