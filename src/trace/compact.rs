@@ -267,23 +267,10 @@ impl Packed {
         let last = self.last;
         let cur = &mut self.cur;
         if ctx != last {
-            let delta = step.wrapping_sub(last.step);
-            // No worker (a timer firing, a world event) is a worker byte too, as
-            // `push_ctx` writes it; only a worker too wide for the byte needs `push`.
-            let w = who as u16;
-            let worker = if w == NONE_WORKER {
-                WORKER_NONE
-            } else {
-                w as u32
-            };
-            let wide = worker >= WORKER_NONE && w != NONE_WORKER;
-            if delta >= 1 << 16 || time_ns != last.time || wide {
+            let Some(head) = short_ctx(last, ctx) else {
                 return false;
-            }
-            cur.extend_from_slice(&[
-                CTX as u32 | worker << 8 | (delta as u32) << 16,
-                (who >> 16) as u32,
-            ]);
+            };
+            cur.extend_from_slice(&[CTX as u32 | head, (who >> 16) as u32]);
             self.last = ctx;
         }
         let arg = if TIME_ARGS >> tag & 1 != 0 {
@@ -317,11 +304,11 @@ impl Packed {
         if self.cur.capacity() - self.cur.len() < MAX_RECORD {
             return false;
         }
-        let Some(head) = polled_head(self.last, ctx) else {
+        let Some(head) = short_ctx(self.last, ctx) else {
             return false;
         };
-        self.cur
-            .extend_from_slice(&[head | end << 6, (who >> 16) as u32]);
+        let head = POLLED as u32 | end << 6 | head;
+        self.cur.extend_from_slice(&[head, (who >> 16) as u32]);
         self.last = ctx;
         self.len += 1 + (end != 0) as usize;
         true
@@ -338,9 +325,9 @@ impl Packed {
         if self.cur.capacity() - self.cur.len() < MAX_RECORD {
             self.next_chunk();
         }
-        match polled_head(self.last, ctx) {
+        match short_ctx(self.last, ctx) {
             Some(head) => {
-                let words = [head | end << 6, (ctx.who >> 16) as u32];
+                let words = [POLLED as u32 | end << 6 | head, (ctx.who >> 16) as u32];
                 self.cur.extend_from_slice(&words);
                 self.last = ctx;
                 self.len += 1 + (end != 0) as usize;
@@ -611,11 +598,12 @@ impl Packed {
     }
 }
 
-/// The head word of a poll record (end code 0) for a `Poll` in `ctx` after an event in
-/// `last`, if the short form fits: a step delta below 2^16, the same time, a worker
-/// byte.
+/// The worker byte and step delta of the short context form (bits 8..32 of a context
+/// or poll record's head word) for a change from `last` to `ctx`, if it fits: a step
+/// delta below 2^16, the same time, a worker byte (no worker is a byte too, as
+/// [`push_ctx`] writes it; only a worker too wide for it needs the general form).
 #[inline(always)]
-fn polled_head(last: Ctx, ctx: Ctx) -> Option<u32> {
+fn short_ctx(last: Ctx, ctx: Ctx) -> Option<u32> {
     let delta = ctx.step.wrapping_sub(last.step);
     let w = ctx.who as u16;
     let worker = if w == NONE_WORKER {
@@ -627,7 +615,7 @@ fn polled_head(last: Ctx, ctx: Ctx) -> Option<u32> {
     if delta >= 1 << 16 || ctx.time != last.time || wide {
         return None;
     }
-    Some(POLLED as u32 | worker << 8 | (delta as u32) << 16)
+    Some(worker << 8 | (delta as u32) << 16)
 }
 
 /// Writes the context record for a change from `last` to `ctx` (the general form:
