@@ -167,9 +167,6 @@ pub(super) struct Core {
     /// stores a poll and its end event as one record). Every writer of events goes
     /// through [`Core::trace_mut`], which hands it over first.
     poll_held: Cell<u64>,
-    /// The words of the held poll's first event if it is plain (`trace::plain`; `(0,
-    /// 0)`: none): kept with the `Poll` and the end event as one record.
-    mid_held: Cell<(u64, u64)>,
     /// The last task name hashed, by (address, length), and its hash (`name_hash`).
     last_name: Cell<((usize, usize), u64)>,
     pub(super) main_done: Cell<bool>,
@@ -238,7 +235,6 @@ impl Core {
             fp: Cell::new(trace.fingerprint),
             full: trace.is_full(),
             poll_held: Cell::new(NOBODY),
-            mid_held: Cell::new((0, 0)),
             last_name: Cell::new(((0, 0), crate::hash::fnv1a(b""))),
             trace: RefCell::new(trace),
             main_done: Cell::new(false),
@@ -344,9 +340,8 @@ impl Core {
         }
     }
 
-    /// Keeps an event in a full trace; a `Poll` is held (see `poll_held`), and then the
-    /// poll's first event if it is plain (`mid_held`). For a constant kind the tests fold
-    /// away.
+    /// Keeps an event in a full trace; a `Poll` is held (see `poll_held`). For a
+    /// constant kind the tests fold away.
     #[inline(always)]
     fn keep(&self, now: u64, who: u64, words: (u64, u64), kind: EventKind) {
         let held = self.poll_held.get();
@@ -355,72 +350,36 @@ impl Core {
             return;
         }
         let step = self.step.get();
-        if held != NOBODY {
-            let end = crate::trace::end_code(words.0);
-            if end != 0 && held == who {
-                // The poll's end event (same step and time: neither moves in a poll).
-                self.poll_held.set(NOBODY);
-                let mid = self.mid_held.get();
-                if mid.0 == 0 {
-                    self.trace.borrow_mut().keep_poll(step, now, who, end);
-                } else {
-                    self.end_poll_mid(who, mid, end);
-                }
-                return;
-            }
-            if self.hold_mid(held, who, words) {
-                return;
-            }
+        let end = crate::trace::end_code(words.0);
+        if end != 0 && held == who && held != NOBODY {
+            // The poll's end event, next after its `Poll` (same step and time: neither
+            // moves during a poll).
+            self.poll_held.set(NOBODY);
+            self.trace.borrow_mut().keep_poll(step, now, who, end);
+            return;
         }
-        self.trace
-            .borrow_mut()
-            .keep_who(step, now, who, words, kind);
+        let mut trace = self.trace_mut();
+        trace.keep_who(step, now, who, words, kind);
     }
 
-    /// The trace, to write to: a held `Poll` (and event) is handed over first, so events
-    /// stay in order.
+    /// The trace, to write to: a held `Poll` is handed over first, so events stay in
+    /// order.
     #[inline(always)]
     pub(super) fn trace_mut(&self) -> std::cell::RefMut<'_, Trace> {
-        if self.poll_held.get() != NOBODY {
-            self.hand_over_poll();
-        }
-        self.trace.borrow_mut()
-    }
-
-    /// An event while a `Poll` is held: held too if it is the poll's first and plain
-    /// (true), else the held ones are written first (false). Out of line, as the other
-    /// slow paths of `keep`: the many places that emit stay small, which the trace-off
-    /// step loop measurably likes.
-    #[inline(never)]
-    fn hold_mid(&self, held: u64, who: u64, words: (u64, u64)) -> bool {
-        if held == who && self.mid_held.get().0 == 0 && crate::trace::plain(words.0) {
-            self.mid_held.set(words);
-            return true;
-        }
-        self.hand_over_poll();
-        false
-    }
-
-    /// Writes the held `Poll` and event.
-    #[inline(never)]
-    fn hand_over_poll(&self) {
-        let poll = self.poll_held.replace(NOBODY);
-        let mid = self.mid_held.replace((0, 0));
-        let (step, now) = (self.step.get(), self.now.get());
         let mut trace = self.trace.borrow_mut();
-        trace.keep_poll(step, now, poll, 0);
-        if mid.0 != 0 {
-            trace.keep_plain(step, now, poll, mid);
+        let poll = self.poll_held.get();
+        if poll != NOBODY {
+            self.hand_over_poll(&mut trace, poll);
         }
+        trace
     }
 
-    /// Writes the held `Poll`, its held event and its end event (code `end`).
+    /// Writes a held `Poll` before another event (out of line: the many places that
+    /// emit stay small, which the trace-off step loop measurably likes).
     #[inline(never)]
-    fn end_poll_mid(&self, who: u64, mid: (u64, u64), end: u32) {
-        self.mid_held.set((0, 0));
-        let (step, now) = (self.step.get(), self.now.get());
-        let mut trace = self.trace.borrow_mut();
-        trace.keep_poll_mid(step, now, who, mid, end);
+    fn hand_over_poll(&self, trace: &mut Trace, poll: u64) {
+        self.poll_held.set(NOBODY);
+        trace.keep_poll(self.step.get(), self.now.get(), poll, 0);
     }
 
     /// Mixes a word identifying something about the run (a task's or node's identity)

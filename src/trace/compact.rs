@@ -64,10 +64,6 @@ const CTX: u8 = 63;
 /// too ([`POLL_ENDS`], in bits 6..8). Two words, `head, task`: a poll that yields is 8
 /// bytes.
 const POLLED: u8 = 62;
-/// Tag of a poll record with one event between the `Poll` and its end event: the poll
-/// record's two words (end code not 0), then that event's one word. A poll that does
-/// one thing and waits (arms a timer or wakes a task, then `pending`) is 12 bytes.
-const POLLED_MID: u8 = 61;
 /// Tag of `EventKind::Poll` (see `EventKind::words`).
 const POLL: u8 = 2;
 /// The end events a poll record may carry, by their 2-bit code (0: none): `Yield`,
@@ -318,46 +314,6 @@ impl Packed {
         true
     }
 
-    /// Stores a `Poll`, one event given by its words (see [`Self::plain`]) and the end
-    /// event of code `end` (not 0), all in one context `(step, time, who)`, as one
-    /// [`POLLED_MID`] record in the common case (as [`Self::try_push_polled`], and the
-    /// event's argument fits its word); returns false otherwise, storing nothing.
-    pub(super) fn try_push_polled_mid(
-        &mut self,
-        ctx: (u64, u64, u64),
-        mid: (u64, u64),
-        end: u32,
-    ) -> bool {
-        let (step, time_ns, who) = ctx;
-        let ctx = Ctx {
-            step,
-            time: time_ns,
-            who,
-        };
-        if self.cur.capacity() - self.cur.len() < MAX_RECORD {
-            return false;
-        }
-        let (tag, extra) = (mid.0 as u8, (mid.0 >> 8) as u8);
-        let arg = if TIME_ARGS >> tag & 1 != 0 {
-            mid.1.wrapping_sub(time_ns)
-        } else {
-            mid.1
-        };
-        if arg >= 1 << 24 || extra != 0 {
-            return false;
-        }
-        let Some(head) = short_ctx(self.last, ctx) else {
-            return false;
-        };
-        let head = POLLED_MID as u32 | end << 6 | head;
-        let event = tag as u32 | (arg as u32) << 8;
-        self.cur
-            .extend_from_slice(&[head, (who >> 16) as u32, event]);
-        self.last = ctx;
-        self.len += 3;
-        true
-    }
-
     /// Stores a `Poll` and the end event of code `end` (0: none) in `ctx`: a poll
     /// record if its short form fits, else a context record and the events' words.
     pub(super) fn push_polled(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
@@ -523,7 +479,6 @@ impl Packed {
                 pos: 0,
                 ctx: START,
                 then: 0,
-                after: 0,
             },
             next: 0,
             end: self.len,
@@ -555,7 +510,6 @@ impl Packed {
             pos: 0,
             ctx: self.chunk(chunk).1,
             then: 0,
-            after: 0,
         }
     }
 
@@ -594,7 +548,7 @@ impl Packed {
                 c.pos += 2;
                 v
             };
-            if tag == POLLED || tag == POLLED_MID {
+            if tag == POLLED {
                 let task = words[cursor.pos] as u64;
                 cursor.pos += 1;
                 let worker = match w >> 8 & 0xff {
@@ -603,12 +557,7 @@ impl Packed {
                 };
                 cursor.ctx.who = task << 16 | worker as u64;
                 cursor.ctx.step = cursor.ctx.step.wrapping_add((w >> 16) as u64);
-                let end = POLL_ENDS[(w >> 6 & 3) as usize];
-                if tag == POLLED {
-                    cursor.then = end;
-                } else {
-                    cursor.after = end; // after the next word's event
-                }
+                cursor.then = POLL_ENDS[(w >> 6 & 3) as usize];
                 return (POLL, 0, 0);
             }
             if tag == CTX {
@@ -644,7 +593,6 @@ impl Packed {
             } else {
                 arg
             };
-            cursor.then = std::mem::take(&mut cursor.after);
             return (tag, arg, extra);
         }
     }
@@ -720,8 +668,6 @@ struct Cursor {
     /// The tag of the end event of the poll record just read, still to be yielded (0:
     /// none).
     then: u8,
-    /// The same for a [`POLLED_MID`] record: yielded after the next word's event.
-    after: u8,
 }
 
 /// The events of a [`Packed`] store, decoded in order; from the back, a chunk at a time.
@@ -1080,8 +1026,8 @@ mod tests {
     }
 
     /// Pushes events as the runtime does (`Core::keep`): a `Poll` is held until the
-    /// poll's end event or another event, and so is the poll's first event if it is
-    /// plain; a poll that ends with nothing or one plain event between is one record.
+    /// next event, and stored with it as one record if that is its end event in the
+    /// same context.
     fn push_as_runtime(packed: &mut Packed, side: &mut Side, events: &[Event]) {
         let polled = |p: &mut Packed, e: &Event, end: u32| {
             let who = who(e.worker, e.task);
@@ -1089,43 +1035,17 @@ mod tests {
                 p.push_polled(e.step, e.time_ns, who, end);
             }
         };
-        let plain_push = |p: &mut Packed, e: &Event| {
-            let (tag, arg) = e.kind.words();
-            p.push_words(e.step, e.time_ns, who(e.worker, e.task), tag, arg);
-        };
-        let (mut held, mut mid): (Option<&Event>, Option<&Event>) = (None, None);
+        let mut held: Option<&Event> = None;
         for e in events {
             let (tag, arg) = e.kind.words();
-            if let Some(h) = held {
+            if let Some(h) = held.take() {
+                let end = end_code(tag);
                 let (a, b) = ((h.step, h.time_ns), (e.step, e.time_ns));
-                if a == b && (h.worker, h.task) == (e.worker, e.task) {
-                    let end = end_code(tag);
-                    if end != 0 {
-                        held = None;
-                        match mid.take() {
-                            None => polled(packed, e, end),
-                            Some(m) => {
-                                let (who, words) = (who(e.worker, e.task), m.kind.words());
-                                let ctx = (e.step, e.time_ns, who);
-                                if !packed.try_push_polled_mid(ctx, words, end) {
-                                    polled(packed, h, 0);
-                                    plain_push(packed, m);
-                                    plain_push(packed, e);
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    if mid.is_none() && Packed::plain(tag) {
-                        mid = Some(e);
-                        continue;
-                    }
+                if end != 0 && a == b && (h.worker, h.task) == (e.worker, e.task) {
+                    polled(packed, e, end);
+                    continue;
                 }
                 polled(packed, h, 0);
-                if let Some(m) = mid.take() {
-                    plain_push(packed, m);
-                }
-                held = None;
             }
             if e.kind == EventKind::Poll {
                 held = Some(e);
@@ -1137,9 +1057,6 @@ mod tests {
         }
         if let Some(h) = held {
             polled(packed, h, 0);
-            if let Some(m) = mid {
-                plain_push(packed, m);
-            }
         }
     }
 
@@ -1204,35 +1121,6 @@ mod tests {
         assert!(packed.iter(&side).eq(events));
     }
 
-    #[test]
-    fn a_poll_that_does_one_thing_and_waits_takes_twelve_bytes() {
-        let (mut packed, mut side) = (Packed::default(), Side::default());
-        let mut events = Vec::new();
-        for step in 1..=1000u64 {
-            let (worker, task) = (Some((step % 4) as u16), Some(step as u32 % 100));
-            let mid = match step % 2 {
-                0 => EventKind::Wake { target: 7 },
-                _ => EventKind::TimerSet {
-                    deadline_ns: 5_000 + step,
-                },
-            };
-            for kind in [EventKind::Poll, mid, EventKind::Pending] {
-                events.push(Event {
-                    step,
-                    time_ns: 5_000,
-                    worker,
-                    task,
-                    kind,
-                });
-            }
-        }
-        push_as_runtime(&mut packed, &mut side, &events);
-        // The first takes 28: the time moved from 0, so a long context record, `poll`,
-        // the event and `pending` (the general form).
-        assert_eq!(words_used(&packed) * 4, 999 * 12 + 28);
-        assert!(packed.iter(&side).eq(events));
-    }
-
     /// A poll's `Poll` is held until the next event: whatever that is (an end event in
     /// another context, an event of the poll, a log line through the general path, a
     /// second `Poll`, the end of the trace, a full chunk), the events decode as pushed.
@@ -1260,32 +1148,6 @@ mod tests {
                 (1, 0, EventKind::Yield),
             ],
             vec![(1, 0, EventKind::Poll)],
-            vec![
-                (1, 0, EventKind::Poll),
-                (1, 0, EventKind::Wake { target: 3 }),
-                (1, 0, EventKind::Pending),
-            ],
-            vec![
-                (1, 0, EventKind::Poll),
-                (1, 0, EventKind::Wake { target: 3 }),
-                (1, 0, EventKind::Wake { target: 4 }),
-                (1, 0, EventKind::Yield),
-            ],
-            vec![
-                (1, 0, EventKind::Poll),
-                (1, 0, EventKind::Wake { target: 3 }),
-                (2, 0, EventKind::Yield), // step moved
-            ],
-            vec![
-                (1, 0, EventKind::Poll),
-                (1, 0, EventKind::Wake { target: 3 }),
-                (1, 0, log.clone()),
-                (1, 0, EventKind::Pending),
-            ],
-            vec![
-                (1, 0, EventKind::Poll),
-                (1, 0, EventKind::Wake { target: 3 }),
-            ],
             vec![
                 (1, 4, EventKind::Poll),
                 (1, 4, EventKind::TimerSet { deadline_ns: 9 }), // relative to the time

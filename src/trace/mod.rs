@@ -205,39 +205,6 @@ impl Trace {
         }
     }
 
-    /// Keeps an event given by its words alone (a kind [`plain`] accepts), as
-    /// [`Trace::keep_who`] would.
-    #[inline(always)]
-    pub(crate) fn keep_plain(&mut self, step: u64, time_ns: u64, who: u64, words: (u64, u64)) {
-        debug_assert!(plain(words.0));
-        if !self.packed.try_push(step, time_ns, who, words.0, words.1) {
-            self.keep_words(step, time_ns, who, words.0, words.1);
-        }
-    }
-
-    /// Keeps a `Poll`, one event given by its words (a kind [`plain`] accepts) and the
-    /// poll's end event (its [`end_code`] `end`, not 0), all by `who` in one context, as
-    /// [`Trace::keep_poll`] and [`Trace::keep_plain`] would one after the other: one
-    /// record in the common case.
-    pub(crate) fn keep_poll_mid(
-        &mut self,
-        step: u64,
-        time_ns: u64,
-        who: u64,
-        mid: (u64, u64),
-        end: u32,
-    ) {
-        if !self
-            .packed
-            .try_push_polled_mid((step, time_ns, who), mid, end)
-        {
-            self.keep_poll(step, time_ns, who, 0);
-            self.keep_plain(step, time_ns, who, mid);
-            let end_tag = compact::POLL_ENDS[end as usize] as u64;
-            self.keep_plain(step, time_ns, who, (end_tag, 0));
-        }
-    }
-
     /// [`Trace::keep_poll`] when `Packed::try_push_polled` could not.
     #[inline(never)]
     fn keep_poll_slow(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
@@ -426,13 +393,6 @@ fn stream_words(sink: &mut Sink, step: u64, time_ns: u64, who: u64, tag: u64, ar
 }
 
 const FP_SEED: u64 = crate::hash::FNV_OFFSET;
-
-/// True if an event whose words start with `tag_word` is fully described by its words
-/// (see `EventKind::words`), so it can be kept from them alone.
-#[inline(always)]
-pub(crate) fn plain(tag_word: u64) -> bool {
-    Packed::plain(tag_word)
-}
 
 /// Mixes one word into a fingerprint (a multiply-rotate hash: fast, order-sensitive).
 #[inline]
