@@ -1149,6 +1149,32 @@ mod tests {
             ],
             vec![(1, 0, EventKind::Poll)],
             vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+                (1, 0, EventKind::Pending),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+                (1, 0, EventKind::Wake { target: 4 }),
+                (1, 0, EventKind::Yield),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+                (2, 0, EventKind::Yield), // step moved
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+                (1, 0, log.clone()),
+                (1, 0, EventKind::Pending),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+            ],
+            vec![
                 (1, 4, EventKind::Poll),
                 (1, 4, EventKind::TimerSet { deadline_ns: 9 }), // relative to the time
                 (1, 4, EventKind::Pending),
