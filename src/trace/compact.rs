@@ -314,29 +314,21 @@ impl Packed {
         true
     }
 
-    /// Stores a `Poll` and the end event of code `end` (0: none) in `ctx`: a poll
-    /// record if its short form fits, else a context record and the events' words.
+    /// Stores a `Poll` and the end event of code `end` (0: none): a poll record if its
+    /// short form fits, else a context record and the events' words.
     pub(super) fn push_polled(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
-        let ctx = Ctx {
-            step,
-            time: time_ns,
-            who,
-        };
         if self.cur.capacity() - self.cur.len() < MAX_RECORD {
             self.next_chunk();
         }
-        match short_ctx(self.last, ctx) {
-            Some(head) => {
-                let words = [POLLED as u32 | end << 6 | head, (ctx.who >> 16) as u32];
-                self.cur.extend_from_slice(&words);
-                self.last = ctx;
-                self.len += 1 + (end != 0) as usize;
-            }
-            None => {
-                self.write(ctx, POLL, 0, 0);
-                if end != 0 {
-                    self.write(ctx, POLL_ENDS[end as usize], 0, 0);
-                }
+        if !self.try_push_polled(step, time_ns, who, end) {
+            let ctx = Ctx {
+                step,
+                time: time_ns,
+                who,
+            };
+            self.write(ctx, POLL, 0, 0);
+            if end != 0 {
+                self.write(ctx, POLL_ENDS[end as usize], 0, 0);
             }
         }
     }
@@ -826,6 +818,19 @@ fn net_event(tag: u8, extra: u8, arg: u64) -> EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poll_record_tags_are_the_event_tags() {
+        assert_eq!(EventKind::Poll.words(), (POLL as u64, 0));
+        for kind in [EventKind::Yield, EventKind::Pending, EventKind::Ready] {
+            let (tag, arg) = kind.words();
+            let code = end_code(tag);
+            assert!(code != 0 && arg == 0, "{kind:?}");
+            assert_eq!(POLL_ENDS[code as usize] as u64, tag, "{kind:?}");
+        }
+        assert_eq!(end_code(EventKind::Poll.words().0), 0);
+        assert_eq!(end_code(EventKind::Wake { target: 3 }.words().0), 0);
+    }
 
     #[test]
     fn every_kind_decodes_losslessly() {
