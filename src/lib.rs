@@ -47,6 +47,7 @@ pub mod scenarios;
 mod seed;
 #[cfg(feature = "snapshot")]
 pub mod snapshot;
+mod spare;
 mod spec;
 mod store;
 mod strategy;

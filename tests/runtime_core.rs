@@ -630,3 +630,60 @@ fn a_task_that_aborts_itself_stops_at_the_end_of_that_poll() {
         }
     }
 }
+
+/// 300 tasks × 200 yields with sleeps between: ~60,000 polls, so the trace and the
+/// choice log each fill several chunks.
+async fn long_program() -> u64 {
+    let state = Rc::new(Cell::new(0u64));
+    let handles: Vec<_> = (0..300u64)
+        .map(|i| {
+            let s = state.clone();
+            detsim::spawn(async move {
+                for j in 0..200 {
+                    yield_now().await;
+                    s.set(s.get().wrapping_mul(31).wrapping_add(i ^ j));
+                    if j % 50 == i % 50 {
+                        sleep(Duration::from_micros(1 + i % 7)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    state.get()
+}
+
+fn run_long(seed: u64) -> (String, u64, detsim::Schedule, u64) {
+    let out = Sim::new(Config::default().seed(seed)).run(long_program());
+    let value = *out.result.as_ref().expect("the run passes");
+    assert!(out.trace.len() > 100_000, "{} events", out.trace.len());
+    (
+        out.trace.to_string(),
+        out.fingerprint,
+        out.schedule.clone().into(),
+        value,
+    )
+}
+
+/// A run's trace and choice log are written into buffers earlier runs on the thread
+/// gave back (`src/spare.rs`): the run must not depend on them. The same seed after
+/// other runs on this thread (whose buffers it reuses) and on a fresh thread (which
+/// has none) gives the same trace, fingerprint, schedule and result.
+#[test]
+fn runs_after_other_runs_on_the_thread_are_unchanged() {
+    let fresh = std::thread::spawn(|| run_long(5)).join().unwrap();
+    let _other = run_long(6); // leaves its chunks behind, full of another run's words
+    let after_other = run_long(5);
+    let again = run_long(5);
+    assert!(fresh.2.len() > 10_000, "{} choices", fresh.2.len());
+    assert!(
+        fresh == after_other,
+        "a run after another differs from a fresh one"
+    );
+    assert!(
+        fresh == again,
+        "a run after itself differs from a fresh one"
+    );
+}

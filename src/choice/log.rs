@@ -84,6 +84,14 @@ pub(crate) struct ChoiceLog {
     prev: [u32; 8],
 }
 
+/// Its chunks go back to this thread's spares (`crate::spare`) for the next run's log.
+impl Drop for ChoiceLog {
+    fn drop(&mut self) {
+        crate::spare::give(std::mem::take(&mut self.cur));
+        self.chunks.drain(..).for_each(crate::spare::give);
+    }
+}
+
 impl ChoiceLog {
     /// Number of choices.
     pub(crate) fn len(&self) -> usize {
@@ -132,7 +140,7 @@ impl ChoiceLog {
             0 => FIRST_CHUNK,
             c => (c * 4).min(LARGEST_CHUNK),
         };
-        let full = std::mem::replace(&mut self.cur, Vec::with_capacity(capacity));
+        let full = std::mem::replace(&mut self.cur, crate::spare::take(capacity));
         if !full.is_empty() {
             self.chunks.push(full);
         }

@@ -215,6 +215,16 @@ impl Default for Packed {
     }
 }
 
+/// Its chunks go back to this thread's spares (`crate::spare`) for the next run's trace.
+impl Drop for Packed {
+    fn drop(&mut self) {
+        crate::spare::give(std::mem::take(&mut self.cur));
+        self.chunks
+            .drain(..)
+            .for_each(|c| crate::spare::give(c.words));
+    }
+}
+
 impl Packed {
     /// Number of events.
     pub(super) fn len(&self) -> usize {
@@ -441,7 +451,7 @@ impl Packed {
             0 => FIRST_CHUNK,
             n => (n * 4).min(LARGEST_CHUNK),
         };
-        let words = std::mem::replace(&mut self.cur, Vec::with_capacity(size));
+        let words = std::mem::replace(&mut self.cur, crate::spare::take(size));
         if words.capacity() > 0 {
             self.chunks.push(Chunk {
                 words,
