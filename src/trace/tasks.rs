@@ -47,7 +47,17 @@ pub struct TaskTable {
     name_index: Vec<(&'static str, u32)>,
     /// Spawn sites already in `sites`, by `Location` address (a miss adds a copy).
     site_index: Vec<(&'static Location<'static>, u32)>,
+    /// The last task's `&'static` name and site with their indices: tasks spawned in a
+    /// loop find theirs here, without a search.
+    last: Option<Last>,
     built: OnceLock<Vec<TaskInfo>>,
+}
+
+#[derive(Clone, Copy)]
+struct Last {
+    name: &'static str,
+    site: &'static Location<'static>,
+    indices: (u32, u32),
 }
 
 /// A spawn site, rendered on first read.
@@ -80,8 +90,14 @@ impl TaskTable {
             // One allocation for a small run's tasks, not three (4, 8, 16).
             self.records.reserve(16);
         }
-        let name = self.name_index(name);
-        let site = self.site_index(site);
+        let (name, site) = match (&name, self.last) {
+            (Cow::Borrowed(s), Some(last))
+                if std::ptr::eq(*s, last.name) && std::ptr::eq(site, last.site) =>
+            {
+                last.indices
+            }
+            _ => self.indices(name, site),
+        };
         self.records.push(Record {
             name,
             site,
@@ -92,6 +108,23 @@ impl TaskTable {
             let info = self.info(id as usize);
             self.built.get_mut().expect("checked above").push(info);
         }
+    }
+
+    /// The name's and site's indices when they are not the last task's (kept as the
+    /// last if the name is `&'static`).
+    #[inline(never)]
+    fn indices(&mut self, name: Cow<'static, str>, site: &'static Location<'static>) -> (u32, u32) {
+        let borrowed = match name {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
+        };
+        let indices = (self.name_index(name), self.site_index(site));
+        self.last = borrowed.map(|name| Last {
+            name,
+            site,
+            indices,
+        });
+        indices
     }
 
     fn name_index(&mut self, name: Cow<'static, str>) -> u32 {
@@ -236,5 +269,38 @@ mod tests {
         // Few distinct strings: static names and sites are not copied per task.
         assert_eq!(table.sites.len(), 3);
         assert!(table.names.len() <= 25 + 3, "{}", table.names.len());
+    }
+
+    /// Tasks spawned in a row with the same name and site take the last task's indices
+    /// (`TaskTable::last`); a change of either alone, an owned name, or a name with the
+    /// same text at another address must not.
+    #[test]
+    fn runs_of_the_same_name_and_site_and_changes_of_one() {
+        let sites = [Location::caller(), Location::caller()];
+        let twin: &'static str = Box::leak(String::from("a").into_boxed_str());
+        let steps: [(Cow<'static, str>, usize); 10] = [
+            (Cow::Borrowed("a"), 0),
+            (Cow::Borrowed("a"), 0),
+            (Cow::Borrowed("b"), 0), // name changes alone
+            (Cow::Borrowed("b"), 0),
+            (Cow::Borrowed("b"), 1), // site changes alone
+            (Cow::Owned("b".to_string()), 1),
+            (Cow::Borrowed("b"), 1),
+            (Cow::Borrowed(twin), 1), // same text, another address
+            (Cow::Borrowed("a"), 1),
+            (Cow::Borrowed("a"), 0),
+        ];
+        let mut table = TaskTable::default();
+        for (i, (name, site)) in steps.iter().enumerate() {
+            table.push(i as u32, name.clone(), sites[*site], None, 0);
+        }
+        for (i, (name, site)) in steps.iter().enumerate() {
+            assert_eq!(table.name(i as u32), Some(&**name), "task {i}");
+            let at = crate::trace::fmt_location(sites[*site]);
+            assert_eq!(table.site(i as u32), Some(at.as_str()), "task {i}");
+        }
+        // The repeats cost nothing: names "a", "b", the owned "b" and the twin.
+        assert_eq!(table.names.len(), 4);
+        assert_eq!(table.sites.len(), 2);
     }
 }
