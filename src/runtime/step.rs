@@ -161,7 +161,7 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
     let k = core
         .chooser
         .borrow_mut()
-        .choose(ChoiceKind::Worker, idle_count);
+        .choose_inline(ChoiceKind::Worker, idle_count);
     // The k-th idle worker, without collecting them (this runs for every timer wake).
     (0..workers)
         .filter(idle)
@@ -470,7 +470,7 @@ fn fire_timers(core: &Core, now: u64) {
     let prefetching = !core.replaying && core.sched.borrow().status.len() >= PREFETCH_MIN_TASKS;
     while !due.is_empty() {
         let mut chooser = core.chooser.borrow_mut();
-        let i = chooser.choose(ChoiceKind::Timer, due.len());
+        let i = chooser.choose_inline(ChoiceKind::Timer, due.len());
         let (deadline, waker) = due.swap_remove(i);
         // The next timer's task (a guess: the next draw, if nothing else draws first).
         if prefetching && due.len() > 1 {
