@@ -16,6 +16,7 @@ use std::time::Duration;
 /// });
 /// assert_eq!(out.stats.steps, 2);
 /// ```
+#[inline]
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
@@ -30,6 +31,8 @@ pub struct YieldNow {
 impl Future for YieldNow {
     type Output = ();
 
+    // Inline across crates (a yield is a whole poll's work in yield-heavy programs).
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
             return Poll::Ready(());
