@@ -84,9 +84,13 @@ pub(crate) struct ChoiceLog {
     prev: [u32; 8],
 }
 
-/// Its chunks go back to this thread's spares (`crate::spare`) for the next run's log.
+/// Its chunks go back to this thread's spares (`crate::spare`) for the next run's log
+/// (a log that recorded nothing, as in every trace-off run, costs one test).
 impl Drop for ChoiceLog {
     fn drop(&mut self) {
+        if self.cur.capacity() == 0 {
+            return; // nothing recorded: chunks come after `cur`
+        }
         crate::spare::give(std::mem::take(&mut self.cur));
         self.chunks.drain(..).for_each(crate::spare::give);
     }

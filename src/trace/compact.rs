@@ -215,9 +215,13 @@ impl Default for Packed {
     }
 }
 
-/// Its chunks go back to this thread's spares (`crate::spare`) for the next run's trace.
+/// Its chunks go back to this thread's spares (`crate::spare`) for the next run's trace
+/// (a trace that kept nothing, as in every trace-off run, costs one test).
 impl Drop for Packed {
     fn drop(&mut self) {
+        if self.cur.capacity() == 0 {
+            return; // nothing kept (trace off, or streamed): chunks come after `cur`
+        }
         crate::spare::give(std::mem::take(&mut self.cur));
         self.chunks
             .drain(..)
