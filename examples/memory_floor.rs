@@ -46,7 +46,7 @@ fn ns_per_step(n: usize, ahead: usize) -> f64 {
         let mut acc = 0u64;
         for s in 0..STEPS {
             if ahead > 0 {
-                prefetch(&*cells[picks[s + ahead] as usize]);
+                prefetch(&cells[picks[s + ahead] as usize]);
             }
             acc = acc
                 .wrapping_mul(31)
