@@ -365,7 +365,7 @@ impl StrategyRng {
         uniform(&mut self.rng, n as u32) as usize
     }
 
-    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 7)
+    /// What the `ahead`-th next [`StrategyRng::draw_below`] (0: the next; at most 15)
     /// would return for `n`, without drawing anything: a guess for prefetching (other
     /// draws in between, or the rare rejected draw, make it wrong — never the run).
     pub fn peek_below(&mut self, n: usize, ahead: usize) -> usize {
@@ -374,7 +374,7 @@ impl StrategyRng {
 }
 
 impl StrategyRng {
-    /// [`StrategyRng::peek_below`] at two depths (`near <= far`, both below 8) at once:
+    /// [`StrategyRng::peek_below`] at two depths (`near <= far`, both below 16) at once:
     /// the step loop's two prefetch guesses of `Random`'s coming picks.
     #[inline]
     pub(crate) fn peek_two_below(&mut self, n: usize, near: usize, far: usize) -> (usize, usize) {
@@ -590,9 +590,9 @@ struct Stream {
     end: usize,
 }
 
-/// How many words of the stream can be peeked: the step loop prefetches up to six
+/// How many words of the stream can be peeked: the step loop prefetches up to ten
 /// picks ahead.
-const LOOKAHEAD: usize = 8;
+const LOOKAHEAD: usize = 16;
 /// Words per block of the ChaCha core (`rand_chacha` makes four 16-word blocks at once).
 const BLOCK: usize = 64;
 /// A block and the words left of the one before (fewer than `LOOKAHEAD` when a block is

@@ -300,19 +300,24 @@ fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
 /// than it saves.
 pub(super) const PREFETCH_MIN_TASKS: usize = 2048;
 
+/// How many picks ahead the step loop prefetches a task's future (stage 2) and ready
+/// entry (stage 1): see [`prefetch_next`]. Below the chooser's lookahead.
+const FUTURE_AHEAD: usize = 4;
+const ENTRY_AHEAD: usize = 9;
+
 /// Prefetches what coming picks will probably touch, so that memory arrives while other
 /// tasks run: with many live tasks and a random pick, fetching it is most of a step's
 /// cost (two dependent cache misses: the ready entry, then the future). A two-stage
-/// pipeline, each stage three steps ahead of what needs it (one step is shorter than a
-/// memory access, TLB walk included, with 100,000 tasks): six picks ahead, the ready
-/// entries (addresses known without loading anything); three picks ahead, the future
-/// (through its ready entry, fetched three steps earlier). The guesses assume the
-/// current task is requeued (one more candidate) if the previous one was; with 100,000
-/// tasks × 10 yields 88 % of the future guesses are right (the misses are the counts
-/// changed by a finishing task). They never change what is picked. Measured with
-/// `examples/scale_probe` (ns per poll, 100k tasks × 10 yields, best of 4 × 5 runs,
-/// loaded machine): no prefetch 257, only the ready entries 202, only the futures
-/// 140; four and two picks ahead 116–124, six and three 102–117.
+/// pipeline: ten picks ahead, the ready entries (addresses known without loading
+/// anything); five picks ahead, the futures (through their ready entries, fetched five
+/// steps earlier). Each stage fetches the guessed index and the one below it: the
+/// guesses assume the current task is requeued (one more candidate) if the previous one
+/// was, and a task that finishes in between shrinks the count by one, which moves a
+/// multiply-shift draw down by at most one. Guesses never change what is picked.
+/// Measured with `examples/scale_probe` (100k tasks, ns per poll, fastest of 20–30
+/// interleaved processes on a loaded machine, against three and six picks ahead with
+/// one index each): 10 yields per task 66.3 → 55.6, 100 yields 43.3 → 36.6; fifteen and
+/// seven picks ahead were no better, twenty-one and ten worse.
 #[inline]
 fn prefetch_next(core: &Core) {
     if !core.prefetching.get() {
@@ -330,22 +335,25 @@ fn prefetch_next(core: &Core) {
     let mut chooser = core.chooser.borrow_mut();
     let (entry, future) = if core.uniform {
         // `Random::hint`, without the call through the trait object, both at once.
-        let (future, entry) = chooser.strategy_rng().peek_two_below(candidates, 2, 5);
+        let rng = chooser.strategy_rng();
+        let (future, entry) = rng.peek_two_below(candidates, FUTURE_AHEAD, ENTRY_AHEAD);
         (Some(entry), Some(future))
     } else {
         let mut strategy = core.strategy.borrow_mut();
         let rng = chooser.strategy_rng();
-        let entry = strategy.hint(candidates, 5, rng);
-        (entry, strategy.hint(candidates, 2, rng))
+        let entry = strategy.hint(candidates, ENTRY_AHEAD, rng);
+        (entry, strategy.hint(candidates, FUTURE_AHEAD, rng))
     };
-    // Stage 1, six picks ahead: the ready entries.
+    let entries = &ready.entries;
+    // Stage 1: the ready entries (the two share a line three times in four).
     if let Some(i) = entry.filter(|&i| i < n) {
-        prefetch(ready.entries.as_ptr().wrapping_add(i) as *const u8);
+        prefetch(entries.as_ptr().wrapping_add(i) as *const u8);
+        prefetch(entries.as_ptr().wrapping_add(i.saturating_sub(1)) as *const u8);
     }
-    // Stage 2, three picks ahead: the future, through its ready entry (fetched three
-    // steps earlier). The next two picks' futures were fetched by earlier steps.
+    // Stage 2: the futures, through their ready entries (fetched by stage 1 earlier).
     if let Some(i) = future.filter(|&i| i < n) {
-        prefetch(ready.entries[i].future.as_ptr() as *const u8);
+        prefetch(entries[i].future.as_ptr() as *const u8);
+        prefetch(entries[i.saturating_sub(1)].future.as_ptr() as *const u8);
     }
 }
 
