@@ -162,6 +162,9 @@ fn steal_worker(core: &Core, sched: &Sched, now: u64) -> u16 {
         .chooser
         .borrow_mut()
         .choose_inline(ChoiceKind::Worker, idle_count);
+    if sched.busy == 0 {
+        return k as u16; // every worker is idle: the k-th is worker k
+    }
     // The k-th idle worker, without collecting them (this runs for every timer wake).
     (0..workers)
         .filter(idle)
