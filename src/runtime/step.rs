@@ -317,23 +317,25 @@ const ENTRY_AHEAD: usize = 9;
 /// guesses assume the current task is requeued (one more candidate) if the previous one
 /// was, and a task that finishes in between shrinks the count by one, which moves a
 /// multiply-shift draw down by at most one. Guesses never change what is picked.
-/// Also, for the current task, what its finish (one poll in ten, with ten yields per
-/// task) waits for, so that the poll hides those misses: its slab slot (loaded before
-/// the future can be dropped) and the line after its cell's header (a small future's
-/// join state, which the finish locks; or the rest of the future, which the poll
-/// reads). 100k tasks × 10 yields, median ratio of 20 interleaved: slab slot 0.95–0.96,
-/// next line a further 0.89–0.96 (100 yields 0.92); 10k unchanged.
 /// Measured with `examples/scale_probe` (100k tasks, ns per poll, fastest of 20–30
 /// interleaved processes on a loaded machine, against three and six picks ahead with
 /// one index each): 10 yields per task 66.3 → 55.6, 100 yields 43.3 → 36.6; fifteen and
 /// seven picks ahead were no better, twenty-one and ten worse.
+///
+/// Also, for the current task, what its finish (one poll in ten, with ten yields per
+/// task) waits for, so that the poll hides those misses: its slab slot (loaded before
+/// the future can be dropped) and the line after its cell's header (a small future's
+/// join state, which the finish locks; or the rest of the future, which the poll
+/// reads). 100k tasks × 10 yields, median ratio of 20 interleaved pairs: slab slot
+/// 0.95–0.96, next line a further 0.89–0.96 (100 yields 0.92); 10k unchanged.
 #[inline]
-fn prefetch_next(core: &Core, current: u32, future: FutPtr) {
+fn prefetch_next(core: &Core, current: u32, current_future: FutPtr) {
     if !core.prefetching.get() {
         return; // a replay, or too few tasks (`Core::prefetching`)
     }
     prefetch(core.slab.borrow().as_ptr().wrapping_add(current as usize) as *const u8);
-    prefetch((future.as_ptr() as *const u8).wrapping_add(64)); // the header's next line
+    let header = current_future.as_ptr() as *const u8;
+    prefetch(header.wrapping_add(64)); // the header's next line
     let sched = core.sched.borrow();
     let ready = &sched.ready;
     let n = ready.len();
