@@ -173,8 +173,10 @@ pub(super) struct Core {
     /// Set once the run is over: wakes from dropped tasks change nothing any more.
     pub(super) closed: Cell<bool>,
     pub(super) failure: RefCell<Option<Failure>>,
-    // invariant: true iff `failure` is Some (checked every step without a borrow).
-    pub(super) failed: Cell<bool>,
+    /// The step from which the step loop takes its slow check (`step::check_stop`):
+    /// the step limit, or 0 once the run failed (`failure` is Some) or when replaying
+    /// (divergence is checked every step). One compare per step for all three.
+    pub(super) stop_at: Cell<u64>,
     /// True when replaying a schedule (divergence is checked only then).
     pub(super) replaying: bool,
     pub(super) timers_fired: Cell<u64>,
@@ -240,7 +242,7 @@ impl Core {
             main_done: Cell::new(false),
             closed: Cell::new(false),
             failure: RefCell::new(None),
-            failed: Cell::new(false),
+            stop_at: Cell::new(if replaying { 0 } else { config.steps_max }),
             replaying,
             timers_fired: Cell::new(0),
             switches: Cell::new(0),
@@ -440,7 +442,7 @@ impl Core {
         let mut slot = self.failure.borrow_mut();
         if slot.is_none() {
             *slot = Some(failure);
-            self.failed.set(true);
+            self.stop_at.set(0);
         }
     }
 

@@ -40,8 +40,8 @@ pub(crate) fn run(core: &Core) -> Result<(), Failure> {
 
 #[inline]
 fn check_stop(core: &Core) -> Result<(), Failure> {
-    let quiet = !core.failed.get() && !core.shared.any_foreign_wake() && !core.replaying;
-    if quiet && core.step.get() < core.config.steps_max {
+    // Below `stop_at` there is no failure, no replay and no step limit to check.
+    if core.step.get() < core.stop_at.get() && !core.shared.any_foreign_wake() {
         return Ok(());
     }
     check_stop_slow(core)
