@@ -668,7 +668,8 @@ fn run_long(seed: u64) -> (String, u64, detsim::Schedule, u64) {
 }
 
 /// A run's trace and choice log are written into buffers earlier runs on the thread
-/// gave back (`src/spare.rs`): the run must not depend on them. The same seed after
+/// gave back (`src/spare.rs`), and its per-task vectors are theirs too
+/// (`src/runtime/reuse.rs`): the run must not depend on them. The same seed after
 /// other runs on this thread (whose buffers it reuses) and on a fresh thread (which
 /// has none) gives the same trace, fingerprint, schedule and result.
 #[test]

@@ -8,6 +8,7 @@
 //! layer, the simulated world) goes through `context.rs`, the runtime's one interface.
 
 use super::failure::{Failure, TaskRef};
+use super::reuse::Buffers;
 use super::task::{FutPtr, TaskBox};
 use super::timers::{TimerWaker, Timers};
 use super::waker::Shared;
@@ -205,6 +206,14 @@ impl Core {
         let workers = config.workers.max(1);
         let replaying = chooser.is_replaying();
         let trace = Trace::new(config.seed, config.trace);
+        let Buffers {
+            status,
+            futures,
+            meta,
+            ready,
+            slab,
+            busy_until,
+        } = Buffers::take(workers);
         Core {
             id,
             shared: Arc::new(Shared::default()),
@@ -217,17 +226,14 @@ impl Core {
             last_polled: Cell::new(None),
             prefetching: Cell::new(false),
             sched: RefCell::new(Sched {
-                // Sized for small runs: most fuzzed programs have a handful of tasks.
-                status: Vec::with_capacity(16),
-                futures: Vec::with_capacity(16),
-                meta: Vec::with_capacity(16),
-                ready: ReadyList {
-                    entries: Vec::with_capacity(16),
-                },
-                busy_until: vec![0; workers],
+                status,
+                futures,
+                meta,
+                ready: ReadyList { entries: ready },
+                busy_until,
                 busy: 0,
             }),
-            slab: RefCell::new(Vec::with_capacity(16)),
+            slab: RefCell::new(slab),
             timers: RefCell::new(Timers::default()),
             due: RefCell::new(Vec::new()),
             firing: Cell::new(None),

@@ -21,6 +21,7 @@ mod deadline_index;
 mod failure;
 mod join_error;
 mod panic;
+mod reuse;
 mod step;
 mod task;
 mod timers;
@@ -314,6 +315,7 @@ fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome
         preemptions: core.preemptions.get(),
         faults,
     };
+    reuse::Buffers::of(core.sched.into_inner(), core.slab.into_inner()).give();
     Outcome {
         seed,
         fingerprint: trace.fingerprint,
