@@ -7,9 +7,9 @@
 //! The fields are private to `runtime/`: every other layer (time, rand, the tracing
 //! layer, the simulated world) goes through `context.rs`, the runtime's one interface.
 
+use super::cell::{FutPtr, TaskBox};
 use super::failure::{Failure, TaskRef};
 use super::reuse::Buffers;
-use super::task::{FutPtr, TaskBox};
 use super::timers::{TimerWaker, Timers};
 use super::waker::Shared;
 use crate::choice::Chooser;
@@ -501,7 +501,7 @@ impl Core {
     /// Makes task `id` runnable; true if that is a wake to record (false for finished or
     /// queued tasks, a closed run, or a task waking itself during its own poll, which
     /// shows as the poll's `Yield`).
-    #[inline]
+    #[inline(always)]
     pub(super) fn make_runnable(&self, id: u32) -> bool {
         if self.closed.get() {
             return false;

@@ -14,6 +14,7 @@
 //! - `timers.rs` — the run's timers: deadline buckets over a slab of slots.
 //! - `deadline_index.rs` — deadline → bucket id, the table behind arming a timer.
 
+mod cell;
 pub(crate) mod context;
 mod coop;
 mod core;
@@ -21,6 +22,7 @@ mod deadline_index;
 mod failure;
 mod join_error;
 mod panic;
+mod pool;
 mod reuse;
 mod step;
 mod task;

@@ -15,8 +15,8 @@
 //! A thread keeps one set, at most [`KEEP_TASKS`] tasks' worth per vector (~10 MB);
 //! larger ones are freed as before.
 
+use super::cell::{FutPtr, TaskBox};
 use super::core::{Sched, Status, TaskMeta};
-use super::task::{FutPtr, TaskBox};
 use crate::strategy::Queued;
 use std::cell::Cell;
 

@@ -10,11 +10,12 @@
 //!    end of a `burn`. Timers due at that instant fire in an order of `Timer` choices.
 //! 4. No candidate, no timer, no busy worker, main unfinished: deadlock.
 
+use super::cell::{poll_in_place, FutPtr};
 use super::core::{Core, Running, Sched, Status, NO_HOME};
 use super::failure::Failure;
 use super::join_error::JoinError;
 use super::panic;
-use super::task::{drop_task, poll_in_place, FutPtr, TaskId};
+use super::task::{drop_task, TaskId};
 use super::timers::TimerWaker;
 use super::waker::task_waker;
 use crate::choice::ChoiceKind;
@@ -293,7 +294,7 @@ fn finished(core: &Core, id: u32) {
     drop(task);
 }
 
-fn take_task(core: &Core, id: u32) -> super::task::TaskBox {
+fn take_task(core: &Core, id: u32) -> super::cell::TaskBox {
     core.slab.borrow_mut()[id as usize]
         .take()
         .expect("slab invariant: a task's future is in the slab until it is Done")
@@ -415,7 +416,7 @@ fn requeue(core: &Core, id: u32, worker: u16, ran: Running, future: FutPtr) -> b
 fn panicked(
     core: &Core,
     id: u32,
-    task: super::task::TaskBox,
+    task: super::cell::TaskBox,
     payload: Box<dyn std::any::Any + Send>,
 ) {
     let message = panic::message(&*payload);
