@@ -318,7 +318,9 @@ const ENTRY_AHEAD: usize = 9;
 /// guesses assume the current task is requeued (one more candidate) if the previous one
 /// was, and a task that finishes in between shrinks the count by one, which moves a
 /// multiply-shift draw down by at most one. Guesses never change what is picked.
-/// Measured with `examples/scale_probe` (100k tasks, ns per poll, fastest of 20–30
+/// How often they are right (100 k tasks, counted once, five picks ahead): the
+/// guessed index 83 % and the one below 12 % with 10 yields per task; 97.5 % and 2 %
+/// with 100. Measured with `examples/scale_probe` (100k tasks, ns per poll, fastest of 20–30
 /// interleaved processes on a loaded machine, against three and six picks ahead with
 /// one index each): 10 yields per task 66.3 → 55.6, 100 yields 43.3 → 36.6; fifteen and
 /// seven picks ahead were no better, twenty-one and ten worse.
@@ -364,10 +366,17 @@ fn prefetch_next(core: &Core, current: u32, current_future: FutPtr) {
         prefetch(entries.as_ptr().wrapping_add(i) as *const u8);
         prefetch(entries.as_ptr().wrapping_add(i.saturating_sub(1)) as *const u8);
     }
-    // Stage 2: the futures, through their ready entries (fetched by stage 1 earlier).
+    // Stage 2: the futures, through their ready entries (fetched by stage 1 earlier):
+    // the header's line and, when the cell's first 64 bytes straddle two lines (half
+    // the time for 16-byte-aligned cells), the next one, where a small future's state
+    // lies. `scale_probe`, 100 k tasks, median ratio of interleaved pairs: 0.95 and 0.89
+    // at 100 yields per task, 0.96 at 10.
     if let Some(i) = future.filter(|&i| i < n) {
-        prefetch(entries[i].future.as_ptr() as *const u8);
-        prefetch(entries[i.saturating_sub(1)].future.as_ptr() as *const u8);
+        for cell in [entries[i].future, entries[i.saturating_sub(1)].future] {
+            let cell = cell.as_ptr() as *const u8;
+            prefetch(cell);
+            prefetch(cell.wrapping_add(63));
+        }
     }
 }
 
