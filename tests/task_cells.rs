@@ -104,9 +104,7 @@ async fn program(drops: Arc<Drops>) -> Vec<JoinHandle<Counted>> {
             output
         })
     };
-    tx.send(own.abort_handle())
-        .ok()
-        .expect("the task waits for it");
+    assert!(tx.send(own.abort_handle()).is_ok(), "the task waits for it");
     assert!(own.await.unwrap_err().is_cancelled());
     // Panicking (a failure only for this task: `panic_is_failure` is off).
     assert!(task(&drops, 1, true).await.unwrap_err().is_panic());
