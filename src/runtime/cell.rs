@@ -442,6 +442,7 @@ mod tests {
         );
         assert_eq!(output_drops.load(Ordering::SeqCst), 2, "its capture");
         let joiner = SendJoiner(joiner);
+        // The test's own thread (no run): a handle's last drop may happen anywhere.
         std::thread::spawn(move || {
             let joiner = joiner;
             joiner.0.slot().lock().stage = Stage::Taken;

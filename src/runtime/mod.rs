@@ -6,6 +6,10 @@
 //!   fields are private to this module.
 //! - `step.rs` — the step loop: pick, poll, advance time, detect the end.
 //! - `task.rs` — spawning, [`JoinHandle`], aborting.
+//! - `cell.rs` — a task's one allocation (header, future, join state) and the two
+//!   references to it: the run's `TaskBox`, the handle's `Joiner`.
+//! - `pool.rs` — freed cells' blocks, kept per thread for the next spawns.
+//! - `reuse.rs` — a run's per-task vectors, kept per thread for the next run.
 //! - `coop.rs` — [`yield_now`] and [`burn`].
 //! - `waker.rs` — task wakers and foreign-thread wake detection.
 //! - `join_error.rs` — [`JoinError`] (cancelled, or panicked with its payload).

@@ -134,6 +134,7 @@ mod tests {
 
     #[test]
     fn blocks_are_kept_by_size_and_capped() {
+        // A thread of the test's own (no simulation runs here): an empty pool.
         std::thread::spawn(|| {
             let small = Layout::from_size_align(128, UNIT).unwrap();
             let a = alloc(small);

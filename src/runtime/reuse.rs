@@ -143,6 +143,7 @@ mod tests {
 
     #[test]
     fn a_run_leaves_its_vectors_empty_for_the_next_and_frees_huge_ones() {
+        // Fresh threads of the test's own (outside any run): nothing kept on them.
         let two_workers = std::thread::spawn(|| seen(1000, 2)).join().unwrap();
         std::thread::spawn(move || {
             assert_eq!(kept_capacity(), None, "a fresh thread keeps nothing");
