@@ -10,7 +10,7 @@
 //!
 //! Blocks are 16-byte aligned, as glibc's are: 64-byte (cache-line) blocks, which put
 //! a small task's header and future on one line, were tried and not kept — glibc's
-//! `posix_memalign` leaves a hole before each block (W6 peak RSS 24.6 → 37.7 MB) and
+//! `posix_memalign` leaves a hole before each block (W6 peak RSS 24.6 → 38.0 MB) and
 //! the polls were no faster (`scale_probe`, 100 k tasks: 46.4 ns per poll with 64-byte
 //! blocks, 44.4 with these, fastest of 8 interleaved processes).
 //!
