@@ -214,9 +214,11 @@ unsafe fn release(cell: NonNull<Header>) {
     // Every other reference's use of the cell happened before its decrement (Release),
     // and so before this (as `Arc`'s drop does).
     fence(Ordering::Acquire);
+    // Read before the cell is freed; `header` is not used after this.
+    let free = header.vtable.free;
     // SAFETY: the last reference is gone; the `TaskBox` dropped the future before
     // giving up its reference.
-    unsafe { (header.vtable.free)(cell) }
+    unsafe { free(cell) }
 }
 
 /// Where a task's future lives, as the step loop reaches it: its cell's header.
