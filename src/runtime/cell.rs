@@ -10,6 +10,12 @@
 //! one word. The last reference to go drops the join state and gives the block back.
 //! Layout: the 16-byte header first, the future right after it (a poll reads both),
 //! then the join state.
+//!
+//! Checking the unsafe code: the tests here and `tests/task_cells.rs` drop every part
+//! once on every path a task can end by; under AddressSanitizer
+//! (`RUSTFLAGS=-Zsanitizer=address cargo +nightly test --target x86_64-unknown-linux-gnu
+//! --test task_cells`), with `pool::KEEP_BYTES` set to 0 so every block goes back to the
+//! sanitizer's allocator, a use after free or a double free would be reported.
 
 use super::join_error::JoinError;
 use super::pool::{self, UNIT};
