@@ -62,6 +62,20 @@ pub(crate) fn give(mut words: Vec<u32>) {
     });
 }
 
+/// Frees this thread's spares; the bytes freed (`Sim::release_thread_memory`).
+pub(crate) fn release() -> usize {
+    let freed = SPARE.try_with(|spare| {
+        let Ok(mut spare) = spare.try_borrow_mut() else {
+            return 0;
+        };
+        let words: usize = spare.iter().map(Vec::capacity).sum();
+        spare.clear();
+        spare.shrink_to_fit();
+        words * std::mem::size_of::<u32>()
+    });
+    freed.unwrap_or(0)
+}
+
 /// Words this thread keeps now (tests).
 #[cfg(test)]
 pub(crate) fn kept() -> usize {

@@ -161,3 +161,43 @@ fn runs_reuse_their_cells_and_drop_everything_each_time() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn releasing_the_threads_memory_frees_what_runs_kept_and_changes_no_run() {
+    std::thread::spawn(|| {
+        let run = || {
+            let out = Sim::new(Config::default().seed(5)).run(async {
+                let tasks: Vec<_> = (0..5_000u64)
+                    .map(|i| {
+                        spawn(async move {
+                            yield_now().await;
+                            i
+                        })
+                    })
+                    .collect();
+                let mut sum = 0;
+                for t in tasks {
+                    sum += t.await.unwrap();
+                }
+                sum
+            });
+            assert_eq!(*out.result.as_ref().unwrap(), 12_497_500);
+            (out.trace.to_string(), out.fingerprint)
+        };
+        assert_eq!(
+            Sim::release_thread_memory(),
+            0,
+            "a fresh thread keeps nothing"
+        );
+        let first = run();
+        // At least the cells (5,001 of 16 bytes or more) and the vectors (5,001 tasks of
+        // 8-byte slab entries and 16-byte ready entries).
+        let freed = Sim::release_thread_memory();
+        assert!(freed > 5_001 * (16 + 8 + 16), "{freed} bytes");
+        assert_eq!(Sim::release_thread_memory(), 0);
+        assert_eq!(run(), first, "a run after the release is the same run");
+        assert!(Sim::release_thread_memory() > 0);
+    })
+    .join()
+    .unwrap();
+}

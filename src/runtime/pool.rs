@@ -109,8 +109,22 @@ pub(super) unsafe fn dealloc(block: NonNull<u8>, layout: Layout) {
     unsafe { std::alloc::dealloc(block.as_ptr(), layout) }
 }
 
-impl Drop for Pool {
-    fn drop(&mut self) {
+/// Frees this thread's kept blocks; the bytes freed (`Sim::release_thread_memory`).
+pub(super) fn release() -> usize {
+    let freed = POOL.try_with(|pool| {
+        let Ok(mut pool) = pool.try_borrow_mut() else {
+            return 0;
+        };
+        let bytes = pool.bytes;
+        pool.free_all();
+        bytes
+    });
+    freed.unwrap_or(0)
+}
+
+impl Pool {
+    /// Gives every kept block back to the allocator.
+    fn free_all(&mut self) {
         for (class, blocks) in self.free.iter_mut().enumerate() {
             let layout = class_layout(class);
             for block in blocks.drain(..) {
@@ -118,7 +132,15 @@ impl Drop for Pool {
                 // and is owned by the pool alone.
                 unsafe { std::alloc::dealloc(block.as_ptr(), layout) }
             }
+            *blocks = Vec::new();
         }
+        self.bytes = 0;
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.free_all();
     }
 }
 

@@ -87,6 +87,23 @@ impl Buffers {
     }
 }
 
+/// Frees this thread's kept vectors; the bytes freed (`Sim::release_thread_memory`).
+pub(super) fn release() -> usize {
+    let kept = KEPT.try_with(Cell::take).ok().flatten();
+    kept.map_or(0, |b| {
+        bytes(&b.status)
+            + bytes(&b.futures)
+            + bytes(&b.meta)
+            + bytes(&b.ready)
+            + bytes(&b.slab)
+            + bytes(&b.busy_until)
+    })
+}
+
+fn bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
 /// Clears `v`, and frees it if it holds room for more than [`KEEP_TASKS`].
 fn empty<T>(v: &mut Vec<T>) {
     if v.capacity() > KEEP_TASKS {
