@@ -86,7 +86,7 @@ pub(crate) fn kept() -> usize {
 /// on its thread).
 #[cfg(test)]
 pub(crate) fn clear() {
-    SPARE.with(|spare| spare.borrow_mut().clear());
+    release();
 }
 
 #[cfg(test)]
