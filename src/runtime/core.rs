@@ -15,7 +15,7 @@ use super::waker::Shared;
 use crate::choice::Chooser;
 use crate::config::Config;
 use crate::strategy::{Queued, Strategy};
-use crate::trace::{EventKind, Trace};
+use crate::trace::{EventKind, Trace, MID_MAX};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
@@ -119,6 +119,10 @@ pub(super) struct Running {
 
 /// [`Core::who`] outside any poll: no task, no worker (the trace's encoding of "none").
 pub(super) const NOBODY: u64 = crate::trace::who(None, None);
+/// `Core::poll_held` above this bit: the count of words held with the `Poll` (a `who`
+/// word, [`NOBODY`] included, takes 48 bits).
+const HELD_SHIFT: u32 = 48;
+const WHO_BITS: u64 = (1 << HELD_SHIFT) - 1;
 
 /// The state of one run.
 pub(super) struct Core {
@@ -167,7 +171,12 @@ pub(super) struct Core {
     /// to the trace with the poll's next event (in the same borrow; the trace then
     /// stores a poll and its end event as one record). Every writer of events goes
     /// through [`Core::trace_mut`], which hands it over first.
+    /// Above bit [`HELD_SHIFT`]: how many of `held_mid` it holds with the `Poll`.
     poll_held: Cell<u64>,
+    /// The one-word events of the held `Poll`'s task since it (`trace::short_word`s):
+    /// held with it up to [`MID_MAX`], so that a poll that, say, arms a timer or wakes
+    /// a task and then returns is written at once (`Trace::keep_poll_mid`).
+    held_mid: [Cell<u32>; MID_MAX],
     /// The last task name hashed, by (address, length), and its hash (`name_hash`).
     last_name: Cell<((usize, usize), u64)>,
     pub(super) main_done: Cell<bool>,
@@ -243,6 +252,7 @@ impl Core {
             fp: Cell::new(trace.fingerprint),
             full: trace.is_full(),
             poll_held: Cell::new(NOBODY),
+            held_mid: Default::default(),
             last_name: Cell::new(((0, 0), crate::hash::fnv1a(b""))),
             trace: RefCell::new(trace),
             main_done: Cell::new(false),
@@ -361,13 +371,47 @@ impl Core {
         let end = crate::trace::end_code(words.0);
         if end != 0 && held == who && held != NOBODY {
             // The poll's end event, next after its `Poll` (same step and time: neither
-            // moves during a poll).
+            // moves during a poll): the common case, one record.
             self.poll_held.set(NOBODY);
             self.trace.borrow_mut().keep_poll(step, now, who, end);
             return;
         }
+        if held & WHO_BITS == who && held != NOBODY && self.keep_held(step, now, held, words) {
+            return;
+        }
         let mut trace = self.trace_mut();
         trace.keep_who(step, now, who, words, kind);
+    }
+
+    /// An event of the held poll's task after words were held, or one that may be held:
+    /// of the same poll (any other event hands the poll over first), so of the same
+    /// step and time. Returns false if the event is still to be kept (the poll was not
+    /// handed over: the caller's `trace_mut` does it).
+    #[inline(always)]
+    fn keep_held(&self, step: u64, now: u64, held: u64, words: (u64, u64)) -> bool {
+        let (who, len) = (held & WHO_BITS, (held >> HELD_SHIFT) as usize);
+        let end = crate::trace::end_code(words.0);
+        if end != 0 {
+            // The poll's end event: the poll is written, with what it held.
+            self.poll_held.set(NOBODY);
+            let mut trace = self.trace.borrow_mut();
+            trace.keep_poll_mid(step, now, who, &self.held_mid(), len, end);
+            return true;
+        }
+        if len < MID_MAX {
+            if let Some(word) = crate::trace::short_word(words.0, words.1, now) {
+                self.held_mid[len].set(word);
+                self.poll_held.set(who | ((len + 1) as u64) << HELD_SHIFT);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The words [`Core::keep`] holds after a `Poll` (the first `held_len` count).
+    #[inline(always)]
+    fn held_mid(&self) -> [u32; MID_MAX] {
+        std::array::from_fn(|i| self.held_mid[i].get())
     }
 
     /// The trace, to write to: a held `Poll` is handed over first, so events stay in
@@ -382,12 +426,22 @@ impl Core {
         trace
     }
 
+    /// Writes a `Poll` still held when its poll is over, before the step moves on: the
+    /// step loop calls it after a poll that ends without an end event (the task aborted
+    /// itself), which holds the `Poll` with its last events. Every other poll ends with
+    /// an end event (`yield`, `pending`, `ready`) or a failure, which writes it.
+    pub(super) fn poll_over(&self) {
+        drop(self.trace_mut());
+    }
+
     /// Writes a held `Poll` before another event (out of line: the many places that
     /// emit stay small, which the trace-off step loop measurably likes).
     #[inline(never)]
     fn hand_over_poll(&self, trace: &mut Trace, poll: u64) {
         self.poll_held.set(NOBODY);
-        trace.keep_poll(self.step.get(), self.now.get(), poll, 0);
+        let (who, len) = (poll & WHO_BITS, (poll >> HELD_SHIFT) as usize);
+        let (step, now) = (self.step.get(), self.now.get());
+        trace.keep_poll_mid(step, now, who, &self.held_mid(), len, 0);
     }
 
     /// Mixes a word identifying something about the run (a task's or node's identity)

@@ -314,7 +314,7 @@ fn teardown<T>(core: &core::Core, result: Result<T, Failure>) -> Result<T, Failu
 }
 
 fn finish<T>(core: core::Core, seed: u64, result: Result<T, Failure>) -> Outcome<T> {
-    drop(core.trace_mut()); // hands over a held `Poll` (none: every poll ends with an event)
+    drop(core.trace_mut()); // hands over a held `Poll` (none: `Core::poll_over` wrote it)
     let fingerprint = core.fingerprint();
     let faults = core.world_if_made().map_or(0, |w| w.faults_injected());
     let mut chooser = core.chooser.into_inner();

@@ -265,6 +265,9 @@ fn poll_task(core: &Core, id: u32, worker: u16, future: FutPtr) {
         Ok(Poll::Pending) if ran.abort => {
             core.sched.borrow_mut().status[id as usize] = Status::Done;
             core.emit(EventKind::Abort { target: id });
+            // The one poll that ends without an end event: a held `Poll` is written now,
+            // with this step (`tests/trace_polls.rs`).
+            core.poll_over();
             core.stop_running();
             drop_task(core, id, take_task(core, id));
         }

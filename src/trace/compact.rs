@@ -82,6 +82,42 @@ pub(crate) const fn end_code(tag_word: u64) -> u32 {
         _ => 0,
     }
 }
+/// The most one-word events after a `Poll` that the runtime holds with it
+/// ([`Packed::try_push_polled_mid`]): with the poll record and an end event, within
+/// [`MAX_RECORD`].
+pub(crate) const MID_MAX: usize = 4;
+const _: () = assert!(MID_MAX + 3 <= MAX_RECORD);
+
+/// The one word that stores an event given by its words (see `EventKind::words`) at
+/// time `time_ns` in the context of the event before it, if it has one: a kind its
+/// words describe ([`Packed::plain`]), not a `Poll`, and a short argument (a point in
+/// time relative to `time_ns`). What [`Packed::try_push`] writes after its context.
+#[inline(always)]
+pub(crate) fn short_word(tag_word: u64, arg: u64, time_ns: u64) -> Option<u32> {
+    let (tag, extra) = (tag_word as u8, (tag_word >> 8) as u8);
+    if !Packed::plain(tag_word) || tag == POLL || tag == POLLED || tag == CTX {
+        return None;
+    }
+    let arg = if TIME_ARGS >> tag & 1 != 0 {
+        arg.wrapping_sub(time_ns)
+    } else {
+        arg
+    };
+    (arg < 1 << 24 && extra == 0).then_some(tag as u32 | (arg as u32) << 8)
+}
+
+/// The words of the event a [`short_word`] at time `time_ns` stores.
+pub(crate) fn unshort(word: u32, time_ns: u64) -> (u64, u64) {
+    let tag = (word & TAG_BITS) as u8;
+    let arg = (word >> 8) as u64;
+    let arg = if TIME_ARGS >> tag & 1 != 0 {
+        arg.wrapping_add(time_ns)
+    } else {
+        arg
+    };
+    (tag as u64, arg)
+}
+
 /// Context word flag: the time changed; its delta follows in two words.
 const CTX_TIME: u32 = 1 << 6;
 /// Context word flag: the step delta does not fit 16 bits; it follows in two words.
@@ -325,6 +361,56 @@ impl Packed {
         self.cur.extend_from_slice(&[head, (who >> 16) as u32]);
         self.last = ctx;
         self.len += 1 + (end != 0) as usize;
+        true
+    }
+
+    /// Stores a `Poll`, the one-word events of its task that came next (`mid`, as
+    /// [`short_word`] made them; at most [`MID_MAX`]) and the end event of code `end`
+    /// (0: none), as [`Self::try_push_polled`] and [`Self::try_push`] would one after
+    /// the other — the same words — with one test for room and one for the context:
+    /// the runtime holds a poll's first few events (`Core::keep`). Returns false
+    /// otherwise, storing nothing.
+    #[inline(always)]
+    pub(super) fn try_push_polled_mid(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        who: u64,
+        mid: &[u32; MID_MAX],
+        len: usize,
+        end: u32,
+    ) -> bool {
+        if len == 0 {
+            return self.try_push_polled(step, time_ns, who, end);
+        }
+        let ctx = Ctx {
+            step,
+            time: time_ns,
+            who,
+        };
+        if self.cur.capacity() - self.cur.len() < MAX_RECORD {
+            return false;
+        }
+        let Some(head) = short_ctx(self.last, ctx) else {
+            return false;
+        };
+        let len = len.min(MID_MAX);
+        // Every slot written, then the length set to the words that count: fixed-size
+        // stores, no copy of a variable length (a `memcpy` call per poll otherwise).
+        let spare = &mut self.cur.spare_capacity_mut()[..MID_MAX + 3];
+        spare[0].write(POLLED as u32 | head);
+        spare[1].write((who >> 16) as u32);
+        for (slot, &word) in spare[2..2 + MID_MAX].iter_mut().zip(mid) {
+            slot.write(word);
+        }
+        spare[2 + len].write(POLL_ENDS[end as usize & 3] as u32);
+        let n = 2 + len + (end != 0) as usize;
+        // SAFETY: `n <= MID_MAX + 3 <= MAX_RECORD` words past the length are within the
+        // capacity (tested above), and the first `n` of them were all written just now
+        // (slots 0 and 1, then `2..2 + len` from `mid`, then `2 + len` if `end != 0`).
+        unsafe { self.cur.set_len(self.cur.len() + n) };
+        self.last = ctx;
+        self.len += 1 + len + (end != 0) as usize;
         true
     }
 
@@ -1044,38 +1130,59 @@ mod tests {
         assert!(packed.iter(&side).eq(events.iter().cloned()));
     }
 
-    /// Pushes events as the runtime does (`Core::keep`): a `Poll` is held until the
-    /// next event, and stored with it as one record if that is its end event in the
-    /// same context.
+    /// Pushes events as the runtime does (`Core::keep`, `Trace::keep_poll_mid`): a
+    /// `Poll` is held with the one-word events of its context that follow it (up to
+    /// `MID_MAX`), and stored with them — and with its end event, if that comes next
+    /// in the same context — at once.
     fn push_as_runtime(packed: &mut Packed, side: &mut Side, events: &[Event]) {
-        let polled = |p: &mut Packed, e: &Event, end: u32| {
-            let who = who(e.worker, e.task);
-            if !p.try_push_polled(e.step, e.time_ns, who, end) {
-                p.push_polled(e.step, e.time_ns, who, end);
+        let polled = |p: &mut Packed, h: &Event, mid: &[u32], end: u32| {
+            let who = who(h.worker, h.task);
+            let mut held = [0; MID_MAX];
+            held[..mid.len()].copy_from_slice(mid);
+            if p.try_push_polled_mid(h.step, h.time_ns, who, &held, mid.len(), end) {
+                return;
+            }
+            // `Trace::keep_poll_mid_slow` without a stream.
+            p.push_polled(h.step, h.time_ns, who, if mid.is_empty() { end } else { 0 });
+            if !mid.is_empty() {
+                for &w in mid {
+                    let (tag, arg) = unshort(w, h.time_ns);
+                    p.push_any(h.step, h.time_ns, who, tag, arg);
+                }
+                if end != 0 {
+                    p.push_any(h.step, h.time_ns, who, POLL_ENDS[end as usize] as u64, 0);
+                }
             }
         };
-        let mut held: Option<&Event> = None;
+        let mut held: Option<(&Event, Vec<u32>)> = None;
         for e in events {
             let (tag, arg) = e.kind.words();
-            if let Some(h) = held.take() {
-                let end = end_code(tag);
-                let (a, b) = ((h.step, h.time_ns), (e.step, e.time_ns));
-                if end != 0 && a == b && (h.worker, h.task) == (e.worker, e.task) {
-                    polled(packed, e, end);
+            if let Some((h, mut mid)) = held.take() {
+                let same =
+                    (h.step, h.time_ns, h.worker, h.task) == (e.step, e.time_ns, e.worker, e.task);
+                if same && end_code(tag) != 0 {
+                    polled(packed, h, &mid, end_code(tag));
                     continue;
                 }
-                polled(packed, h, 0);
+                if same && mid.len() < MID_MAX {
+                    if let Some(w) = short_word(tag, arg, e.time_ns) {
+                        mid.push(w);
+                        held = Some((h, mid));
+                        continue;
+                    }
+                }
+                polled(packed, h, &mid, 0);
             }
             if e.kind == EventKind::Poll {
-                held = Some(e);
+                held = Some((e, Vec::new()));
             } else if Packed::plain(tag) {
                 packed.push_words(e.step, e.time_ns, who(e.worker, e.task), tag, arg);
             } else {
                 packed.push_event(e.clone(), side);
             }
         }
-        if let Some(h) = held {
-            polled(packed, h, 0);
+        if let Some((h, mid)) = held {
+            polled(packed, h, &mid, 0);
         }
     }
 
@@ -1201,6 +1308,43 @@ mod tests {
             vec![
                 (1, 0, EventKind::Poll),
                 (1, 0, EventKind::Wake { target: 1 << 30 }), // does not fit a word
+                (1, 0, EventKind::Ready),
+            ],
+            // More one-word events than a poll holds, of every sort, the long one
+            // between them, and no end event.
+            vec![
+                (1, 4, EventKind::Poll),
+                (1, 4, EventKind::Wake { target: 3 }),
+                (1, 4, EventKind::TimerSet { deadline_ns: 9 }),
+                (1, 4, EventKind::Spawn { child: 5 }),
+                (1, 4, EventKind::Wake { target: 1 << 30 }),
+                (1, 4, EventKind::Burn { duration_ns: 7 }),
+                (1, 4, EventKind::Wake { target: 6 }),
+                (1, 4, EventKind::Wake { target: 7 }),
+                (1, 4, EventKind::Wake { target: 8 }),
+                (1, 4, EventKind::Wake { target: 9 }),
+                (1, 4, EventKind::Yield),
+            ],
+            vec![
+                (1, 4, EventKind::Poll),
+                (1, 4, EventKind::TimerSet { deadline_ns: 9 }),
+                (1, 4, EventKind::TimerSet { deadline_ns: 4 }),
+                (
+                    1,
+                    4,
+                    EventKind::TimerSet {
+                        deadline_ns: 5 << 30,
+                    },
+                ), // far: long
+                (1, 4, EventKind::Wake { target: 2 }),
+                (1, 4, EventKind::Pending),
+            ],
+            vec![
+                (1, 0, EventKind::Poll),
+                (1, 0, EventKind::Wake { target: 3 }),
+                (1, 0, EventKind::Wake { target: 4 }),
+                (1, 0, EventKind::Wake { target: 5 }),
+                (1, 0, EventKind::Wake { target: 6 }), // exactly as many as it holds
                 (1, 0, EventKind::Ready),
             ],
             vec![(70_000, 0, EventKind::Poll), (70_000, 0, EventKind::Yield)], // long step

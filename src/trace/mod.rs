@@ -33,7 +33,7 @@ mod view;
 
 pub use crate::tracing_layer::{layer, SimLayer};
 pub use chrome::to_chrome_json;
-pub(crate) use compact::{end_code, who};
+pub(crate) use compact::{end_code, short_word, who, MID_MAX};
 pub(crate) use event::mix_who;
 pub use event::{DiskOp, DiskResult, Event, EventKind, NodeInfo, Proto, SharedStr, TaskInfo};
 pub use html::to_html;
@@ -202,6 +202,46 @@ impl Trace {
     pub(crate) fn keep_poll(&mut self, step: u64, time_ns: u64, who: u64, end: u32) {
         if !self.packed.try_push_polled(step, time_ns, who, end) {
             self.keep_poll_slow(step, time_ns, who, end);
+        }
+    }
+
+    /// Keeps a `Poll` by `who`, the one-word events of its task that followed it
+    /// (`mid`: [`compact::short_word`]s at `time_ns`, at most [`compact::MID_MAX`]) and,
+    /// if `end` is not 0, its end event, as [`Trace::keep_who`] would one after the
+    /// other: the runtime holds a poll's first events (`Core::keep`), and in the common
+    /// case they are written at once.
+    #[inline(always)]
+    pub(crate) fn keep_poll_mid(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        who: u64,
+        mid: &[u32; compact::MID_MAX],
+        len: usize,
+        end: u32,
+    ) {
+        if !self
+            .packed
+            .try_push_polled_mid(step, time_ns, who, mid, len, end)
+        {
+            self.keep_poll_mid_slow(step, time_ns, who, &mid[..len], end);
+        }
+    }
+
+    /// [`Trace::keep_poll_mid`] when `Packed::try_push_polled_mid` could not.
+    #[inline(never)]
+    fn keep_poll_mid_slow(&mut self, step: u64, time_ns: u64, who: u64, mid: &[u32], end: u32) {
+        if mid.is_empty() {
+            return self.keep_poll_slow(step, time_ns, who, end);
+        }
+        self.keep_poll_slow(step, time_ns, who, 0);
+        for &word in mid {
+            let (tag, arg) = compact::unshort(word, time_ns);
+            self.keep_words(step, time_ns, who, tag, arg);
+        }
+        if end != 0 {
+            let tag = compact::POLL_ENDS[end as usize] as u64;
+            self.keep_words(step, time_ns, who, tag, 0);
         }
     }
 
