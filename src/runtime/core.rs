@@ -441,7 +441,11 @@ impl Core {
         self.poll_held.set(NOBODY);
         let (who, len) = (poll & WHO_BITS, (poll >> HELD_SHIFT) as usize);
         let (step, now) = (self.step.get(), self.now.get());
-        trace.keep_poll_mid(step, now, who, &self.held_mid(), len, 0);
+        if len == 0 {
+            trace.keep_poll(step, now, who, 0); // no word held: the `Poll` alone
+        } else {
+            trace.keep_poll_mid(step, now, who, &self.held_mid(), len, 0);
+        }
     }
 
     /// Mixes a word identifying something about the run (a task's or node's identity)

@@ -64,8 +64,16 @@ const CTX: u8 = 63;
 /// too ([`POLL_ENDS`], in bits 6..8). Two words, `head, task`: a poll that yields is 8
 /// bytes.
 const POLLED: u8 = 62;
+/// Tag of a fired record: a context record in its short form that is also a
+/// `TimerFire` at the context's time (a timer firing at its deadline, as every timer
+/// of the step loop does: the firing starts a new context, the timer's task with no
+/// worker). Two words, `head, task`, like [`POLLED`]; a context record and the event's
+/// word took three.
+const FIRED: u8 = 61;
 /// Tag of `EventKind::Poll` (see `EventKind::words`).
 const POLL: u8 = 2;
+/// Tag of `EventKind::TimerFire` (see `EventKind::words`).
+const TIMER_FIRE: u8 = 8;
 /// The end events a poll record may carry, by their 2-bit code (0: none): `Yield`,
 /// `Pending`, `Ready` (their tags; none has an argument).
 pub(super) const POLL_ENDS: [u8; 4] = [0, 15, 4, 3];
@@ -218,7 +226,8 @@ struct Chunk {
 /// `pending`, `ready`), when nothing came between, is two bits of that record (the
 /// runtime holds a `Poll` until its next event says which: [`Self::try_push_polled`]).
 /// A poll that yields is thus 8 bytes (the former fixed layout took 64: two events of
-/// 32 bytes), and costs one write. Chunks are never reallocated (no copy as the trace grows) and each
+/// 32 bytes), and costs one write. A timer firing at its deadline in a new context is
+/// one record too ([`FIRED`]). Chunks are never reallocated (no copy as the trace grows) and each
 /// knows its starting context and first event, so decoding can start at any chunk.
 ///
 /// The chunk being written (`cur`) is allocated at its full capacity, uninitialised, so
@@ -320,8 +329,13 @@ impl Packed {
             let Some(head) = short_ctx(last, ctx) else {
                 return false;
             };
-            cur.extend_from_slice(&[CTX as u32 | head, (who >> 16) as u32]);
             self.last = ctx;
+            if fired_at_deadline(tag, arg, extra, time_ns) {
+                cur.extend_from_slice(&[FIRED as u32 | head, (who >> 16) as u32]);
+                self.len += 1;
+                return true;
+            }
+            cur.extend_from_slice(&[CTX as u32 | head, (who >> 16) as u32]);
         }
         let arg = if TIME_ARGS >> tag & 1 != 0 {
             arg.wrapping_sub(time_ns)
@@ -512,6 +526,15 @@ impl Packed {
         let mut out = [0; MAX_RECORD];
         let mut n = 0;
         if ctx != self.last {
+            let short = short_ctx(self.last, ctx);
+            if let Some(head) = short.filter(|_| fired_at_deadline(tag, arg, extra, ctx.time)) {
+                // As `try_push` writes it.
+                self.cur
+                    .extend_from_slice(&[FIRED as u32 | head, (ctx.who >> 16) as u32]);
+                self.last = ctx;
+                self.len += 1;
+                return;
+            }
             n = push_ctx(&mut out, self.last, ctx);
             self.last = ctx;
         }
@@ -640,7 +663,8 @@ impl Packed {
                 c.pos += 2;
                 v
             };
-            if tag == POLLED {
+            if tag == POLLED || tag == FIRED {
+                // The short context form, and an event.
                 let task = words[cursor.pos] as u64;
                 cursor.pos += 1;
                 let worker = match w >> 8 & 0xff {
@@ -649,6 +673,9 @@ impl Packed {
                 };
                 cursor.ctx.who = task << 16 | worker as u64;
                 cursor.ctx.step = cursor.ctx.step.wrapping_add((w >> 16) as u64);
+                if tag == FIRED {
+                    return (TIMER_FIRE, cursor.ctx.time, 0);
+                }
                 cursor.then = POLL_ENDS[(w >> 6 & 3) as usize];
                 return (POLL, 0, 0);
             }
@@ -688,6 +715,13 @@ impl Packed {
             return (tag, arg, extra);
         }
     }
+}
+
+/// True if an event given by its fields is a `TimerFire` at `time_ns` (its
+/// deadline), which a fired record stores with its context ([`FIRED`]).
+#[inline(always)]
+fn fired_at_deadline(tag: u8, arg: u64, extra: u8, time_ns: u64) -> bool {
+    tag == TIMER_FIRE && arg == time_ns && extra == 0
 }
 
 /// The worker byte and step delta of the short context form (bits 8..32 of a context
@@ -1202,8 +1236,10 @@ mod tests {
                 _ => Some((step % 3) as u16),
             };
             let who = who(worker, Some(step as u32 % 700));
-            let (tag, arg) = EventKind::TimerFire { deadline_ns: 10 }.words();
             let time = step / 100;
+            // At its deadline (a fired record, when the context is short) or not.
+            let deadline_ns = if step % 2 == 0 { time } else { 10 };
+            let (tag, arg) = EventKind::TimerFire { deadline_ns }.words();
             if inline.cur.capacity() == 0 || !inline.try_push(step, time, who, tag, arg) {
                 inline.push_any(step, time, who, tag, arg);
             } else {
@@ -1245,6 +1281,51 @@ mod tests {
         push_as_runtime(&mut packed, &mut side, &events);
         assert_eq!(words_used(&packed) * 4, 1000 * 8);
         assert!(packed.iter(&side).eq(events));
+    }
+
+    #[test]
+    fn a_timer_fired_at_its_deadline_takes_eight_bytes() {
+        // As the step loop records firings: an `advance` (a context with a new time: 4
+        // words, and its word), then ten firings, each for its own task with no worker;
+        // at the time of their deadline (a fired record), or not (a context record and
+        // the event's word).
+        for (off, bytes) in [(0, 8), (3, 12)] {
+            let (mut packed, mut side) = (Packed::default(), Side::default());
+            let mut events = Vec::new();
+            for i in 0..1000u64 {
+                let (step, time_ns) = (i / 10, i / 10 * 1000 + 5);
+                if i % 10 == 0 {
+                    let kind = EventKind::Advance { to_ns: time_ns };
+                    let (worker, task) = (None, None);
+                    events.push(Event {
+                        step,
+                        time_ns,
+                        worker,
+                        task,
+                        kind,
+                    });
+                }
+                let kind = EventKind::TimerFire {
+                    deadline_ns: time_ns + off,
+                };
+                let (worker, task) = (None, Some(i as u32));
+                events.push(Event {
+                    step,
+                    time_ns,
+                    worker,
+                    task,
+                    kind,
+                });
+            }
+            push_as_runtime(&mut packed, &mut side, &events);
+            assert!(packed.iter(&side).eq(events.iter().cloned()), "off {off}");
+            let advances = 100 * 5 * 4;
+            assert_eq!(
+                words_used(&packed) * 4,
+                advances + 1000 * bytes,
+                "off {off}"
+            );
+        }
     }
 
     /// A poll's `Poll` is held until the next event: whatever that is (an end event in
@@ -1346,6 +1427,17 @@ mod tests {
                 (1, 0, EventKind::Wake { target: 5 }),
                 (1, 0, EventKind::Wake { target: 6 }), // exactly as many as it holds
                 (1, 0, EventKind::Ready),
+            ],
+            // Timers firing at their deadline (a fired record when the context is new
+            // and short) and late, after a poll.
+            vec![
+                (1, 4, EventKind::Poll),
+                (1, 4, EventKind::Pending),
+                (2, 4, EventKind::TimerFire { deadline_ns: 4 }),
+                (2, 4, EventKind::TimerFire { deadline_ns: 4 }),
+                (2, 4, EventKind::TimerFire { deadline_ns: 3 }),
+                (3, 4, EventKind::TimerFire { deadline_ns: 2 }),
+                (4, 4, EventKind::TimerFire { deadline_ns: 4 }),
             ],
             vec![(70_000, 0, EventKind::Poll), (70_000, 0, EventKind::Yield)], // long step
             vec![(1, 9, EventKind::Poll), (1, 9, EventKind::Ready)],           // time changed
