@@ -355,20 +355,28 @@ impl Packed {
         true
     }
 
-    /// Stores a `Poll` and the end event of code `end` (see [`end_code`]; 0: none) as
-    /// one poll record in the common case — room in the chunk, a small step delta, the
-    /// same time, a worker below 254 — and returns false otherwise, storing nothing.
+    /// The context of an event of this step, time and `who`, and the bits of its short
+    /// context form, if a record of up to [`MAX_RECORD`] words fits in the chunk and the
+    /// short form does (see [`short_ctx`]).
     #[inline(always)]
-    pub(super) fn try_push_polled(&mut self, step: u64, time_ns: u64, who: u64, end: u32) -> bool {
+    fn room_and_short_ctx(&self, step: u64, time_ns: u64, who: u64) -> Option<(Ctx, u32)> {
         let ctx = Ctx {
             step,
             time: time_ns,
             who,
         };
         if self.cur.capacity() - self.cur.len() < MAX_RECORD {
-            return false;
+            return None;
         }
-        let Some(head) = short_ctx(self.last, ctx) else {
+        Some((ctx, short_ctx(self.last, ctx)?))
+    }
+
+    /// Stores a `Poll` and the end event of code `end` (see [`end_code`]; 0: none) as
+    /// one poll record in the common case — room in the chunk, a small step delta, the
+    /// same time, a worker below 254 — and returns false otherwise, storing nothing.
+    #[inline(always)]
+    pub(super) fn try_push_polled(&mut self, step: u64, time_ns: u64, who: u64, end: u32) -> bool {
+        let Some((ctx, head)) = self.room_and_short_ctx(step, time_ns, who) else {
             return false;
         };
         let head = POLLED as u32 | end << 6 | head;
@@ -397,15 +405,7 @@ impl Packed {
         if len == 0 {
             return self.try_push_polled(step, time_ns, who, end);
         }
-        let ctx = Ctx {
-            step,
-            time: time_ns,
-            who,
-        };
-        if self.cur.capacity() - self.cur.len() < MAX_RECORD {
-            return false;
-        }
-        let Some(head) = short_ctx(self.last, ctx) else {
+        let Some((ctx, head)) = self.room_and_short_ctx(step, time_ns, who) else {
             return false;
         };
         let len = len.min(MID_MAX);
