@@ -408,7 +408,8 @@ impl Core {
         false
     }
 
-    /// The words [`Core::keep`] holds after a `Poll` (the first `held_len` count).
+    /// The words [`Core::keep`] holds after a `Poll` (as many as `poll_held`'s top bits
+    /// count; the rest are stale).
     #[inline(always)]
     fn held_mid(&self) -> [u32; MID_MAX] {
         std::array::from_fn(|i| self.held_mid[i].get())
